@@ -1,0 +1,5 @@
+"""``python -m complaintkit``."""
+
+from .cli import main
+
+main(prog_name="complaintkit")

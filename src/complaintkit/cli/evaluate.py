@@ -1,0 +1,49 @@
+"""`complaintkit evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..evaluation import evaluate
+from ..io import read_table
+from ._options import load_bundle, model_option, text_col_option
+
+
+def _print_summary(result: dict) -> None:
+    if "root_cause" in result:
+        rc = result["root_cause"]
+        click.echo(f"root cause: {rc['rows']} rows, accuracy {rc['accuracy']:.3f}, macro-F1 {rc['macro_f1']:.3f}, "
+                   f"ECE {rc['ece']:.3f}, auto-classified {rc['coverage']:.0%} at "
+                   f"accuracy {rc['accuracy_when_auto']:.3f}")
+        click.echo(f"{'class':32} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
+        for label, s in rc["per_class"].items():
+            click.echo(f"{label[:32]:32} {s['precision']:9.3f} {s['recall']:7.3f} {s['f1']:6.3f} {s['support']:8d}")
+    if "churn" in result:
+        ch = result["churn"]
+        click.echo(f"churn: {ch['rows']} rows, ROC-AUC {ch['roc_auc']:.3f}, PR-AUC {ch['pr_auc']:.3f}, "
+                   f"Brier {ch['brier']:.3f}, ECE {ch['ece']:.3f}")
+
+
+@click.command("evaluate")
+@model_option
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="Labelled table to evaluate on.")
+@text_col_option
+@click.option("--label-col", help="Root-cause label column. Default: the bundle's.")
+@click.option("--churn-col", help="Churn outcome column. Default: the bundle's.")
+@click.option("--split-col", help="Evaluate only rows whose --split-col equals --split.")
+@click.option("--split", default="test", show_default=True, help="Value of --split-col to evaluate.")
+@click.option("--output", type=click.Path(path_type=Path), help="Write all metrics as JSON here.")
+@click.option("--plots-dir", type=click.Path(path_type=Path), help="Write PNG plots (confusion, coverage) here.")
+def evaluate_command(model_path: Path, data: Path, text_cols: tuple[str, ...], output: Path | None,
+                     **options: object) -> None:
+    """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
+    bundle = load_bundle(model_path)
+    result = evaluate(bundle, read_table(data), text_cols=text_cols or None, **options)
+    _print_summary(result)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2))
+        click.echo(f"wrote {output}")

@@ -1,0 +1,43 @@
+"""`complaintkit train`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..config import TrainConfig
+from ..embedding import DEFAULT_MODEL
+from ..training import train
+from ._options import overwrite_option
+
+
+@click.command("train")
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
+@click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
+              help="Complaint text column (repeat to join several).")
+@click.option("--label-col", help="Root-cause label column.")
+@click.option("--churn-col", help="Churn outcome column (0/1, yes/no, true/false).")
+@click.option("--numeric-col", "numeric_cols", multiple=True, help="Numeric customer column for the churn head.")
+@click.option("--categorical-col", "categorical_cols", multiple=True, help="Categorical column for the churn head.")
+@click.option("--split-col", help="Column marking train/test rows; held-out metrics go into the bundle.")
+@click.option("--train-split", default="train", show_default=True, help="Value of --split-col for training rows.")
+@click.option("--test-split", default="test", show_default=True, help="Value of --split-col for held-out rows.")
+@click.option("--embedding-model", default=DEFAULT_MODEL, show_default=True,
+              help="Embedding model alias or local sentence-transformers folder.")
+@click.option("--review-precision", type=float, default=0.9, show_default=True,
+              help="Target precision of auto-classified complaints; sets the needs_review threshold.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
+@overwrite_option
+def train_command(data: Path, out: Path, overwrite: bool, **options: object) -> None:
+    """Train a root-cause and/or churn model and save it as a bundle."""
+    if out.exists() and not overwrite:
+        raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
+    config = TrainConfig(**options)
+    bundle = train(data, config, name=out.name)
+    bundle.save(out, overwrite=overwrite)
+    metrics = bundle.metadata.get("metrics", {})
+    click.echo(f"saved {out}")
+    for head, values in metrics.items():
+        shown = {k: round(v, 4) for k, v in values.items() if isinstance(v, float)}
+        click.echo(f"held-out {head}: {shown}")

@@ -1,0 +1,77 @@
+"""Training options as a validated dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .embedding import DEFAULT_MODEL
+from .exceptions import InputError
+
+
+@dataclass
+class TrainConfig:
+    """What to train and from which columns.
+
+    Parameters
+    ----------
+    text_cols : tuple of str
+        Column(s) holding the complaint; several are joined with ". ".
+    label_col : str or None
+        Root-cause label column; ``None`` trains no root-cause head.
+    churn_col : str or None
+        Outcome column (0/1, yes/no, true/false); ``None`` trains no churn head.
+    numeric_cols, categorical_cols : tuple of str
+        Structured columns for the churn head.
+    split_col : str or None
+        Column marking rows as ``train_split`` / ``test_split``; held-out metrics are
+        computed on the latter and stored in the bundle.
+    embedding_model : str
+        Model alias or sentence-transformers folder.
+    review_precision : float or None
+        Target precision of auto-classified complaints; sets the ``needs_review`` threshold
+        from out-of-fold predictions on the training rows. ``None`` turns flagging off.
+    """
+
+    text_cols: tuple[str, ...] = ("text",)
+    label_col: str | None = None
+    churn_col: str | None = None
+    numeric_cols: tuple[str, ...] = ()
+    categorical_cols: tuple[str, ...] = ()
+    split_col: str | None = None
+    train_split: str = "train"
+    test_split: str = "test"
+    embedding_model: str = DEFAULT_MODEL
+    review_precision: float | None = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("text_cols", "numeric_cols", "categorical_cols"):
+            value = getattr(self, name)
+            setattr(self, name, (value,) if isinstance(value, str) else tuple(value))
+        if not self.text_cols:
+            raise InputError("at least one text column is needed; name it with --text-col.")
+        if self.label_col is None and self.churn_col is None:
+            raise InputError(
+                "nothing to train: expected a root-cause label column (--label-col) and/or a churn "
+                "outcome column (--churn-col), found neither."
+            )
+        if (self.numeric_cols or self.categorical_cols) and self.churn_col is None:
+            raise InputError("structured columns feed the churn head; add --churn-col or drop them.")
+        if self.review_precision is not None and not 0 < self.review_precision < 1:
+            raise InputError(
+                f"review precision must be between 0 and 1 (exclusive); got {self.review_precision}."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready copy of the options."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"unknown training options {unknown}; known options are {sorted(known)}.")
+        return cls(**values)

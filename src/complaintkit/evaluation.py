@@ -1,0 +1,172 @@
+"""Metrics of a bundle on labelled data: per-class scores, confusion, calibration, churn."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from . import _logging
+from .exceptions import InputError
+from .heads.churn import normalise_outcome
+from .io import join_text_columns, require_columns
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:
+    """Weighted mean gap between confidence and accuracy over equal-width bins.
+
+    Examples
+    --------
+    >>> round(expected_calibration_error(np.array([0.9, 0.9]), np.array([1, 0])), 2)
+    0.4
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    total = 0.0
+    for b in np.unique(bins):
+        mask = bins == b
+        total += mask.sum() * abs(confidence[mask].mean() - correct[mask].mean())
+    return float(total / max(len(confidence), 1))
+
+
+def review_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:
+    """Lowest confidence at which the predictions kept reach ``precision``.
+
+    Predictions are kept from the most confident down; the threshold keeps the largest
+    set whose precision is still at least ``precision`` (1.0 + tiny if none reaches it).
+    """
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(np.asarray(correct, dtype=float)[order])
+    running = hits / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(running >= precision)
+    if len(ok) == 0:
+        return float(np.nextafter(1.0, 2.0))
+    return float(confidence[order][ok[-1]])
+
+
+def coverage_table(confidence: np.ndarray, correct: np.ndarray,
+                   thresholds: Sequence[float] = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)) -> list[dict]:
+    """Share auto-classified and its accuracy at each confidence threshold."""
+    rows = []
+    for t in thresholds:
+        kept = confidence >= t
+        rows.append({"threshold": t, "coverage": float(kept.mean()),
+                     "accuracy": float(correct[kept].mean()) if kept.any() else float("nan")})
+    return rows
+
+
+def root_cause_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
+                       threshold: float = 0.0) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class scores, confusion matrix and calibration."""
+    y_true = np.asarray(y_true, dtype=object)
+    classes = np.asarray(classes, dtype=object)
+    y_pred = classes[np.argmax(proba, axis=1)]
+    confidence = proba.max(axis=1)
+    correct = (y_pred == y_true).astype(int)
+    labels = sorted(set(classes) | set(y_true))
+    unseen = sorted(set(y_true) - set(classes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+        macro_f1 = f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0)
+    kept = confidence >= threshold
+    return {
+        "rows": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(macro_f1),
+        "ece": expected_calibration_error(confidence, correct),
+        "review_threshold": float(threshold),
+        "coverage": float(kept.mean()),
+        "accuracy_when_auto": float(correct[kept].mean()) if kept.any() else float("nan"),
+        "unseen_labels": unseen,
+        "per_class": {
+            label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, label in enumerate(labels)
+        },
+        "confusion": {"labels": labels,
+                      "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
+        "coverage_curve": coverage_table(confidence, correct),
+    }
+
+
+def churn_metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+    """ROC-AUC, PR-AUC, Brier score and calibration error of churn probabilities."""
+    outcome = np.asarray(outcome, dtype=int)
+    both = len(np.unique(outcome)) == 2
+    return {
+        "rows": int(len(outcome)),
+        "base_rate": float(outcome.mean()),
+        "roc_auc": float(roc_auc_score(outcome, probability)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(outcome, probability)) if both else float("nan"),
+        "brier": float(brier_score_loss(outcome, probability)),
+        "ece": expected_calibration_error(probability, outcome),
+    }
+
+
+def _select_split(frame: pd.DataFrame, split_col: str | None, split: str | None) -> pd.DataFrame:
+    if split_col is None:
+        return frame
+    require_columns(frame, {"split": (split_col, "--split-col")})
+    chosen = frame[frame[split_col].astype(str) == str(split)]
+    if chosen.empty:
+        values = sorted(frame[split_col].dropna().astype(str).unique())[:10]
+        raise InputError(f"no rows have {split_col} == {split!r}; values found: {values}. Pick one with --split.")
+    return chosen
+
+
+def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = None,
+             churn_col: str | None = None, text_cols: Sequence[str] | None = None,
+             split_col: str | None = None, split: str | None = "test",
+             plots_dir: str | Path | None = None) -> dict[str, Any]:
+    """Evaluate every head of ``bundle`` whose target column is in ``frame``.
+
+    Columns default to the ones the bundle was trained with. Returns a JSON-ready dict
+    with one entry per head; with ``plots_dir``, also writes PNG plots there.
+    """
+    columns = bundle.metadata.get("columns", {})
+    label_col = label_col or columns.get("label")
+    churn_col = churn_col or columns.get("churn")
+    frame = _select_split(frame, split_col, split)
+    texts = join_text_columns(frame, list(text_cols or bundle.text_cols))
+    result: dict[str, Any] = {}
+    if bundle.root_cause is not None and label_col in frame.columns:
+        labelled = frame[label_col].notna() & (frame[label_col].astype(str).str.strip() != "")
+        proba = bundle.root_cause.predict_proba(texts[labelled])
+        result["root_cause"] = root_cause_metrics(
+            frame.loc[labelled, label_col].astype(str), proba, bundle.root_cause.classes_,
+            bundle.review_threshold)
+        if result["root_cause"]["unseen_labels"]:
+            _logging.logger.warning("labels the model never saw (always counted wrong): %s",
+                                    result["root_cause"]["unseen_labels"])
+    if bundle.churn is not None and churn_col in frame.columns:
+        known = frame[churn_col].notna()
+        outcome = normalise_outcome(frame.loc[known, churn_col], churn_col)
+        inputs = frame.loc[known].assign(text=texts[known])
+        result["churn"] = churn_metrics(outcome, bundle.churn.predict_proba(inputs)[:, 1])
+    if not result:
+        raise InputError(
+            f"nothing to evaluate: the data has neither the label column {label_col!r} nor the "
+            f"outcome column {churn_col!r} of the model; name them with --label-col / --churn-col."
+        )
+    if plots_dir is not None:
+        from .plots import write_evaluation_plots
+
+        result["plots"] = write_evaluation_plots(result, Path(plots_dir))
+    return result

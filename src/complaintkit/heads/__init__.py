@@ -1,0 +1,6 @@
+"""The fitted heads: scikit-learn classifiers that take raw complaint texts."""
+
+from .churn import ChurnClassifier, normalise_outcome
+from .root_cause import RootCauseClassifier
+
+__all__ = ["ChurnClassifier", "RootCauseClassifier", "normalise_outcome"]

@@ -1,0 +1,139 @@
+"""Churn classifier: the complaint's embedding plus optional structured customer columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from ..exceptions import InputError
+from ..text import TextNormaliser
+from ._calibration import calibration_folds, calibration_method
+
+TEXT = "text"
+_TRUE = {"1", "1.0", "yes", "y", "true", "t", "churn", "churned"}
+_FALSE = {"0", "0.0", "no", "n", "false", "f", "stay", "stayed", "retained"}
+
+
+def normalise_outcome(values: Iterable[object], column: str = "churn") -> np.ndarray:
+    """Map an outcome column (0/1, yes/no, true/false, any case) to a 0/1 int array.
+
+    Raises
+    ------
+    InputError
+        Naming the values that are none of these, or the missing ones.
+    """
+    series = pd.Series(list(values), dtype="object")
+    text = series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+    bad = sorted(set(text[~text.isin(_TRUE | _FALSE)]))
+    if bad:
+        shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise InputError(
+            f"the outcome column {column!r} must hold 0/1, yes/no or true/false; found {shown} "
+            f"in {int((~text.isin(_TRUE | _FALSE)).sum())} rows. Recode those rows or drop them."
+        )
+    return text.isin(_TRUE).to_numpy(dtype=int)
+
+
+def _as_frame(X: pd.DataFrame | Iterable[str]) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame({TEXT: list(X)})
+
+
+def _to_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.apply(pd.to_numeric, errors="coerce")
+
+
+def _to_string(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype("string").fillna("(missing)").astype(object)
+
+
+class ChurnClassifier(ClassifierMixin, BaseEstimator):
+    """Predict the probability that a complaining customer churns.
+
+    ``X`` is a DataFrame with a ``text`` column plus the structured columns named in
+    ``numeric_cols`` and ``categorical_cols`` (or just a sequence of texts). Probabilities
+    are calibrated by cross-validation.
+
+    Parameters
+    ----------
+    embedding_model : str, default="all-MiniLM-L6-v2"
+        Model alias or folder for :class:`SentenceTransformerEmbedder`.
+    numeric_cols, categorical_cols : sequence of str, default=()
+        Structured columns joined to the text embedding.
+    C : float, default=1.0
+        Inverse regularisation strength of the logistic regression.
+    calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
+        Probability calibration; "auto" picks isotonic from 1,000 training rows on.
+    cache_dir : str or None, default=None
+        Embedding cache folder.
+    """
+
+    def __init__(
+        self,
+        embedding_model: str = DEFAULT_MODEL,
+        numeric_cols: Sequence[str] = (),
+        categorical_cols: Sequence[str] = (),
+        C: float = 1.0,
+        calibration: str = "auto",
+        cache_dir: str | None = None,
+    ) -> None:
+        self.embedding_model = embedding_model
+        self.numeric_cols = numeric_cols
+        self.categorical_cols = categorical_cols
+        self.C = C
+        self.calibration = calibration
+        self.cache_dir = cache_dir
+
+    def _columns(self) -> ColumnTransformer:
+        blocks = [(TEXT, make_pipeline(
+            TextNormaliser(),
+            SentenceTransformerEmbedder(model=self.embedding_model, cache_dir=self.cache_dir)), TEXT)]
+        if self.numeric_cols:
+            blocks.append(("numeric", make_pipeline(
+                FunctionTransformer(_to_numeric, feature_names_out="one-to-one"),
+                SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+                list(self.numeric_cols)))
+        if self.categorical_cols:
+            blocks.append(("categorical", make_pipeline(
+                FunctionTransformer(_to_string, feature_names_out="one-to-one"),
+                OneHotEncoder(handle_unknown="ignore", min_frequency=5)), list(self.categorical_cols)))
+        return ColumnTransformer(blocks)
+
+    def fit(self, X: pd.DataFrame | Iterable[str], y: Iterable[object]) -> ChurnClassifier:
+        """Fit on complaints ``X`` and outcomes ``y`` (0/1, yes/no or true/false)."""
+        frame = _as_frame(X)
+        target = normalise_outcome(y)
+        if len(frame) != len(target):
+            raise InputError(f"got {len(frame)} rows but {len(target)} outcomes; they must match one to one.")
+        method = calibration_method(self.calibration, len(frame))
+        self.pipeline_ = Pipeline([
+            ("columns", self._columns()),
+            ("classifier", CalibratedClassifierCV(
+                LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced"),
+                method=method, cv=calibration_folds(target))),
+        ])
+        self.pipeline_.fit(frame, target)
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = frame.shape[1]
+        return self
+
+    def predict_proba(self, X: pd.DataFrame | Iterable[str]) -> np.ndarray:
+        """Columns: probability of staying, probability of churning."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(_as_frame(X))
+
+    def predict(self, X: pd.DataFrame | Iterable[str]) -> np.ndarray:
+        """1 where the churn probability is at least 0.5."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)

@@ -1,0 +1,173 @@
+"""Reading and validating tables (CSV, TSV, JSONL, Parquet), in one piece or in chunks."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .exceptions import InputError, MissingColumnError, OutputExistsError
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+def table_format(path: str | Path) -> str:
+    """Return the format of ``path`` from its extension (a directory holds Parquet files)."""
+    path = Path(path)
+    if path.is_dir():
+        return "parquet"
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format of {str(path)!r}: expected one of the extensions "
+            f"{sorted(FORMATS)}, found {path.suffix or 'none'!r}; rename the file or convert it."
+        )
+    return fmt
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"input {str(path)!r} does not exist; check the path.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"input {str(path)!r} is empty (0 bytes); expected a table with a header row.")
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*.parquet") if not p.name.startswith((".", "_")))
+    if not files:
+        raise InputError(f"directory {str(path)!r} holds no .parquet files; expected a Parquet dataset.")
+    return files
+
+
+def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        sample = handle.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def iter_table(
+    path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig"
+) -> Iterator[pd.DataFrame]:
+    """Yield ``path`` as DataFrames of at most ``chunk_size`` rows, in file order.
+
+    CSV/TSV and JSONL columns are read as strings (so every chunk has the same schema);
+    Parquet keeps its own types. The delimiter of a ``.csv`` file is detected from its header.
+    """
+    path = Path(path)
+    _check_readable(path)
+    fmt = table_format(path)
+    try:
+        if fmt == "parquet":
+            for file in _parquet_files(path):
+                for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_size):
+                    yield batch.to_pandas()
+        elif fmt == "jsonl":
+            with pd.read_json(
+                path, lines=True, chunksize=chunk_size, dtype=False, encoding=encoding
+            ) as reader:
+                yield from reader
+        else:
+            sep = _csv_dialect(path, fmt, encoding)
+            with pd.read_csv(
+                path, sep=sep, dtype=str, chunksize=chunk_size, encoding=encoding,
+                keep_default_na=False, na_values=[""],
+            ) as reader:
+                yield from reader
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{str(path)!r} is not valid {encoding} text (byte {exc.start}: {exc.object[exc.start:exc.start + 4]!r}); "
+            "re-save it as UTF-8 or pass its encoding with --encoding."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"input {str(path)!r} has no header row; expected a table with column names.") from None
+    except (pd.errors.ParserError, pa.ArrowException, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"cannot read {str(path)!r} as {fmt}: {first_line}. Check the file is a valid {fmt} table."
+        ) from None
+
+
+def read_table(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
+    """Read a whole table (see :func:`iter_table` for formats and types)."""
+    chunks = list(iter_table(path, chunk_size=200_000, encoding=encoding))
+    if not chunks:
+        raise InputError(f"input {str(path)!r} has a header but no rows; expected at least one row.")
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    if frame.empty:
+        raise InputError(f"input {str(path)!r} has a header but no rows; expected at least one row.")
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, roles: dict[str, tuple[str, str]]) -> None:
+    """Raise :class:`MissingColumnError` unless every column named in ``roles`` exists.
+
+    ``roles`` maps a role ("text", "label", ...) to ``(column, option)`` where ``option`` is
+    the CLI option a user would change to fix it.
+    """
+    for role, (column, option) in roles.items():
+        if column not in frame.columns:
+            raise MissingColumnError(role, column, frame.columns, option)
+
+
+def join_text_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Return the text to embed: the named columns joined with ". ", empty cells skipped."""
+    for column in columns:
+        require_columns(frame, {"text": (column, "--text-col")})
+    parts = frame[list(columns)].astype("string").fillna("")
+    if len(columns) == 1:
+        return parts.iloc[:, 0].str.strip()
+    return parts.apply(lambda row: ". ".join(p.strip() for p in row if p.strip()), axis=1).astype("string")
+
+
+def check_output_path(path: str | Path, overwrite: bool) -> Path:
+    """Validate that ``path`` may be written: its folder exists and is writable, no clobbering."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"output {str(path)!r} already exists; pass --overwrite to replace it.")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write to folder {str(parent)!r} (permission denied); choose another output path.")
+    return path
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` atomically in the format given by the extension of ``path``."""
+    path = Path(path)
+    fmt = table_format(path) if path.suffix else "parquet"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        elif fmt == "jsonl":
+            frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        else:
+            frame.to_csv(tmp, index=False, sep="\t" if fmt == "tsv" else ",")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

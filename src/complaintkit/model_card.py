@@ -1,0 +1,68 @@
+"""The model card (``README.md``) written into every bundle, from its metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _metric_lines(metrics: dict[str, Any]) -> list[str]:
+    lines = []
+    for head, values in metrics.items():
+        scalars = {k: v for k, v in values.items() if isinstance(v, int | float)}
+        if scalars:
+            shown = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items())
+            lines.append(f"- **{head}**: {shown}")
+    return lines or ["- none recorded (no held-out split was given at training time)"]
+
+
+def render_model_card(metadata: dict[str, Any]) -> str:
+    """Return the Markdown model card of a bundle described by ``metadata``."""
+    columns = metadata.get("columns", {})
+    data = metadata.get("training_data", {})
+    model = metadata.get("embedding_model", {})
+    heads = metadata.get("heads", {})
+    labels = heads.get("root_cause", {}).get("labels", [])
+    lines = [
+        f"# complaintkit model: {metadata.get('name', 'unnamed')}",
+        "",
+        "Predicts " + " and ".join(
+            {"root_cause": "the root cause of a complaint", "churn": "the customer's churn probability"}[h]
+            for h in heads) + " from its text.",
+        "",
+        "## Inputs",
+        f"- text: {', '.join(columns.get('text', []))}",
+    ]
+    for key in ("numeric", "categorical"):
+        if columns.get(key):
+            lines.append(f"- {key} columns: {', '.join(columns[key])}")
+    lines += [
+        "",
+        "## Embedding model",
+        f"- `{model.get('name')}` (SHA-256 `{str(model.get('sha256', ''))[:16]}…`), "
+        f"{model.get('dimension')} dimensions; not stored in the bundle.",
+        f"- long texts: chunks of {model.get('max_words_per_chunk')} words, {model.get('pooling', 'n/a')}",
+        "",
+        "## Training data",
+        f"- file: `{data.get('path')}` (SHA-256 `{str(data.get('sha256', ''))[:16]}…`)",
+        f"- rows used: {data.get('rows_used')} of {data.get('rows')}; dropped: {data.get('dropped', {})}",
+    ]
+    if labels:
+        lines += ["", "## Root causes", "", ", ".join(f"`{label}`" for label in labels)]
+    review = metadata.get("review", {})
+    if review:
+        lines += ["", "## Needs review",
+                  f"- predictions with confidence below {review.get('threshold', 0):.3f} are flagged "
+                  f"`needs_review` ({review.get('rule', '')})"]
+    lines += ["", "## Held-out metrics", *_metric_lines(metadata.get("metrics", {}))]
+    lines += [
+        "",
+        "## Limitations",
+        "- Probabilities are calibrated on the training data's distribution; they drift when the mix of",
+        "  complaints changes. Check `complaintkit evaluate` on fresh labelled data.",
+        "- Loading runs pickled code (joblib): only load bundles you trust.",
+        "",
+        "## Versions",
+        *(f"- {k}: {v}" for k, v in metadata.get("versions", {}).items()),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""PNG plots of evaluation results (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return str(path)
+
+
+def confusion_plot(confusion: dict[str, Any], path: Path) -> str:
+    """Row-normalised confusion matrix heatmap."""
+    labels = confusion["labels"]
+    matrix = np.asarray(confusion["matrix"], dtype=float)
+    shares = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1)
+    size = max(5.0, 0.45 * len(labels))
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if len(labels) <= 20:
+        for (i, j), count in np.ndenumerate(matrix):
+            if count:
+                ax.text(j, i, int(count), ha="center", va="center", fontsize=7,
+                        color="white" if shares[i, j] > 0.5 else "black")
+    fig.colorbar(image, ax=ax, fraction=0.046, label="share of true class")
+    return _save(fig, path)
+
+
+def coverage_plot(curve: list[dict[str, float]], path: Path) -> str:
+    """Accuracy of auto-classified complaints against the share auto-classified."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([r["coverage"] for r in curve], [r["accuracy"] for r in curve], marker="o")
+    for r in curve:
+        ax.annotate(f"≥{r['threshold']:.2f}", (r["coverage"], r["accuracy"]), fontsize=7,
+                    textcoords="offset points", xytext=(4, 4))
+    ax.set_xlabel("coverage (share auto-classified)")
+    ax.set_ylabel("accuracy of auto-classified")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def write_evaluation_plots(result: dict[str, Any], folder: Path) -> dict[str, str]:
+    """Write the plots that ``result`` allows into ``folder``; return their paths by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    if "root_cause" in result:
+        written["confusion"] = confusion_plot(result["root_cause"]["confusion"], folder / "confusion.png")
+        written["coverage"] = coverage_plot(result["root_cause"]["coverage_curve"], folder / "coverage.png")
+    return written

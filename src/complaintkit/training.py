@@ -1,0 +1,138 @@
+"""Training a bundle from a labelled table."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from . import _logging
+from .bundle import Bundle
+from .config import TrainConfig
+from .evaluation import evaluate, review_threshold
+from .exceptions import InputError
+from .heads import ChurnClassifier, RootCauseClassifier
+from .io import join_text_columns, read_table, require_columns
+
+
+def _data_fingerprint(data: str | Path | pd.DataFrame) -> tuple[str, str]:
+    if isinstance(data, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
+        return "<DataFrame>", digest.hexdigest()
+    digest = hashlib.sha256()
+    paths = sorted(Path(data).rglob("*.parquet")) if Path(data).is_dir() else [Path(data)]
+    for path in paths:
+        digest.update(path.read_bytes())
+    return str(data), digest.hexdigest()
+
+
+def _nonempty(series: pd.Series) -> pd.Series:
+    return series.notna() & (series.astype("string").str.strip().fillna("") != "")
+
+
+def _check_labels(labels: pd.Series, column: str) -> None:
+    counts = labels.value_counts()
+    if len(counts) < 2:
+        raise InputError(
+            f"the label column {column!r} has a single class {list(counts.index)}; "
+            "a classifier needs at least two. Check the column or the split."
+        )
+    lonely = sorted(counts[counts < 2].index)
+    if lonely:
+        raise InputError(
+            f"the label column {column!r} has classes with a single example: {lonely[:10]}; "
+            "each class needs at least 2 training rows. Add examples, merge them or drop those rows."
+        )
+
+
+def _fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
+                          precision: float, seed: int) -> dict[str, Any]:
+    folds = int(min(3, labels.value_counts().min()))
+    if folds < 2:
+        return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    proba = cross_val_predict(clone(head), texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba")
+    classes = np.unique(labels.to_numpy())
+    correct = classes[proba.argmax(axis=1)] == labels.to_numpy()
+    threshold = review_threshold(proba.max(axis=1), correct, precision)
+    coverage = float((proba.max(axis=1) >= threshold).mean())
+    return {"threshold": threshold, "target_precision": precision, "oof_coverage": coverage,
+            "rule": f"chosen on {folds}-fold out-of-fold predictions of the training rows "
+                    f"for {precision:.0%} precision"}
+
+
+def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None = None) -> Bundle:
+    """Fit the heads asked for by ``config`` on ``data`` and return an unsaved bundle.
+
+    With ``config.split_col``, rows marked ``train_split`` are fitted and rows marked
+    ``test_split`` give the held-out metrics stored in the bundle.
+    """
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    roles = {"label": (config.label_col, "--label-col"), "churn outcome": (config.churn_col, "--churn-col"),
+             "split": (config.split_col, "--split-col")}
+    roles.update({f"numeric ({c})": (c, "--numeric-col") for c in config.numeric_cols})
+    roles.update({f"categorical ({c})": (c, "--categorical-col") for c in config.categorical_cols})
+    require_columns(frame, {k: v for k, v in roles.items() if v[0] is not None})
+    texts = join_text_columns(frame, config.text_cols)
+    if not _nonempty(texts).any():
+        raise InputError(f"the text column(s) {list(config.text_cols)} are empty in every row; "
+                         "name the column that holds the complaint with --text-col.")
+    train_rows = pd.Series(True, index=frame.index)
+    test_rows = pd.Series(False, index=frame.index)
+    if config.split_col:
+        split = frame[config.split_col].astype(str)
+        train_rows, test_rows = split == config.train_split, split == config.test_split
+        if not train_rows.any():
+            raise InputError(f"no rows have {config.split_col} == {config.train_split!r}; "
+                             f"values found: {sorted(split.unique())[:10]}.")
+    usable = train_rows & _nonempty(texts)
+    dropped = {"empty_text": int((train_rows & ~_nonempty(texts)).sum())}
+    source, sha = _data_fingerprint(data)
+    metadata: dict[str, Any] = {
+        "name": name,
+        "columns": {"text": list(config.text_cols), "label": config.label_col, "churn": config.churn_col,
+                    "numeric": list(config.numeric_cols), "categorical": list(config.categorical_cols)},
+        "config": config.to_dict(),
+        "heads": {},
+    }
+    heads: dict[str, Any] = {}
+    start = time.perf_counter()
+    if config.label_col:
+        rows = usable & _nonempty(frame[config.label_col])
+        dropped["empty_label"] = int((usable & ~rows).sum())
+        labels = frame.loc[rows, config.label_col].astype(str).str.strip()
+        _check_labels(labels, config.label_col)
+        head = RootCauseClassifier(embedding_model=config.embedding_model)
+        _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
+        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
+        metadata["heads"]["root_cause"] = {
+            "labels": [str(c) for c in head.classes_], "params": head.get_params(),
+            "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
+        if config.review_precision is not None:
+            _logging.logger.info("choosing the needs_review threshold on out-of-fold predictions")
+            metadata["review"] = _fit_review_threshold(head, texts[rows], labels, config.review_precision,
+                                                       config.seed)
+    if config.churn_col:
+        rows = usable & frame[config.churn_col].notna()
+        dropped["missing_outcome"] = int((usable & ~rows).sum())
+        inputs = frame.loc[rows].assign(text=texts[rows])
+        head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
+                               categorical_cols=config.categorical_cols)
+        _logging.logger.info("training churn head on %d rows", int(rows.sum()))
+        heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
+        metadata["heads"]["churn"] = {"params": head.get_params()}
+    metadata["training_data"] = {"path": source, "sha256": sha, "rows": int(len(frame)),
+                                 "rows_used": int(usable.sum()), "dropped": dropped,
+                                 "seconds": round(time.perf_counter() - start, 1)}
+    bundle = Bundle(metadata=metadata, **heads)
+    if test_rows.any():
+        _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
+        metadata["metrics"] = evaluate(bundle, frame[test_rows])
+        metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
+    return bundle
