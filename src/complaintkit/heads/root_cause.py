@@ -40,6 +40,8 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         Long texts are embedded in chunks of this many words and mean-pooled.
     cache_dir : str or None, default=None
         Embedding cache folder (see :class:`SentenceTransformerEmbedder`).
+    random_state : int, default=0
+        Seed of the SVM's coordinate descent, so refits are reproducible.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         calibration: str = "auto",
         max_words_per_chunk: int | None = 180,
         cache_dir: str | None = None,
+        random_state: int = 0,
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -59,6 +62,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.max_words_per_chunk = max_words_per_chunk
         self.cache_dir = cache_dir
+        self.random_state = random_state
 
     def _features(self) -> FeatureUnion:
         blocks, weights = [], {}
@@ -89,7 +93,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
             ("normalise", TextNormaliser()),
             ("features", self._features()),
             ("classifier", CalibratedClassifierCV(
-                LinearSVC(C=self.C, class_weight="balanced"), method=method, cv=folds)),
+                LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state), method=method, cv=folds)),
         ])
         self.pipeline_.fit(texts, labels)
         self.classes_ = self.pipeline_.classes_

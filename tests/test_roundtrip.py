@@ -1,0 +1,45 @@
+import json
+
+import numpy as np
+import pandas as pd
+
+from complaintkit import Bundle, evaluate, score_frame
+
+
+def test_save_load_gives_identical_predictions(trained_bundle: Bundle, synthetic_frame: pd.DataFrame,
+                                                tmp_path) -> None:
+    before = score_frame(trained_bundle, synthetic_frame)
+    copy = trained_bundle.save(tmp_path / "copy")
+    after = score_frame(Bundle.load(copy), synthetic_frame)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> None:
+    meta = json.loads((trained_bundle.path / "metadata.json").read_text())
+    assert meta["format_version"] == 1
+    assert {"complaintkit", "scikit-learn", "sentence-transformers", "torch"} <= set(meta["versions"])
+    assert len(meta["embedding_model"]["sha256"]) == 64
+    assert meta["heads"]["root_cause"]["labels"] == ["billing_error", "service_failure", "staff_attitude"]
+    assert meta["training_data"]["rows"] == 24 and len(meta["training_data"]["sha256"]) == 64
+    assert meta["config"]["label_col"] == "cause" and meta["columns"]["numeric"] == ["tenure"]
+    assert set(meta["artifacts"]) == {"root_cause.joblib", "churn.joblib"}
+    assert "root_cause" in meta["metrics"] and "churn" in meta["metrics"]
+    card = (trained_bundle.path / "README.md").read_text()
+    assert "billing_error" in card and "Held-out metrics" in card
+
+
+def test_score_frame_columns(trained_bundle: Bundle, synthetic_frame: pd.DataFrame) -> None:
+    frame = synthetic_frame.copy()
+    frame.loc[0, "text"] = "   "
+    scored = score_frame(trained_bundle, frame)
+    assert len(scored) == len(frame) and list(scored["id"]) == list(frame["id"])
+    assert scored.loc[0, "reject_reason"] == "empty_text" and pd.isna(scored.loc[0, "root_cause"])
+    top = scored.loc[1:, ["root_cause_proba", "root_cause_2_proba", "root_cause_3_proba"]].to_numpy()
+    assert (np.diff(top, axis=1) <= 0).all()
+    assert scored.loc[1:, "churn_proba"].between(0, 1).all()
+
+
+def test_evaluate_reports_both_heads(trained_bundle: Bundle, synthetic_frame: pd.DataFrame) -> None:
+    result = evaluate(trained_bundle, synthetic_frame, split_col="split", split="test")
+    assert result["root_cause"]["rows"] == 6 and 0 <= result["root_cause"]["macro_f1"] <= 1
+    assert {"roc_auc", "pr_auc", "brier"} <= set(result["churn"])
