@@ -32,6 +32,17 @@ def guess_text_column(scored: pd.DataFrame) -> str | None:
     return best if lengths[best] >= 40 else None
 
 
+def coerce_scored_types(scored: pd.DataFrame) -> pd.DataFrame:
+    """Give the prediction columns numeric/boolean types (CSV input arrives as strings)."""
+    scored = scored.copy()
+    for column in scored.columns:
+        if column.endswith("_proba"):
+            scored[column] = pd.to_numeric(scored[column], errors="coerce")
+    if REVIEW in scored and scored[REVIEW].dtype != bool:
+        scored[REVIEW] = scored[REVIEW].astype(str).str.lower().isin({"true", "1", "1.0"})
+    return scored
+
+
 def _excerpt(text: object, limit: int) -> str:
     text = redact(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
@@ -67,6 +78,7 @@ def build_report(scored: pd.DataFrame, *, text_col: str | None = None, examples:
     require_columns(scored, {"predicted root cause": (CAUSE, "complaintkit score")})
     if scored.empty:
         raise InputError("the scored table has no rows; score some complaints first.")
+    scored = coerce_scored_types(scored)
     if text_col is not None:
         require_columns(scored, {"text": (text_col, "--text-col")})
     text_col = text_col or guess_text_column(scored)

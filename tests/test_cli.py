@@ -1,0 +1,77 @@
+"""The CLI through click's CliRunner: files written, exit codes, one-line errors."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from complaintkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def cli_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_csv: Path) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "model"
+    result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--text-col", "text",
+                                       "--label-col", "cause", "--split-col", "split", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "held-out root_cause" in result.output
+    return out
+
+
+def test_train_writes_a_bundle(cli_bundle: Path) -> None:
+    assert {"metadata.json", "README.md", "root_cause.joblib"} <= {p.name for p in cli_bundle.iterdir()}
+
+
+def test_evaluate_writes_metrics_and_plots(cli_bundle: Path, synthetic_csv: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["evaluate", "--model", str(cli_bundle), "--data", str(synthetic_csv),
+                                       "--split-col", "split", "--output", str(tmp_path / "m.json"),
+                                       "--plots-dir", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["root_cause"]["rows"] == 6
+    assert (tmp_path / "plots" / "confusion.png").stat().st_size > 1000
+    assert "macro-F1" in result.output
+
+
+def test_score_then_report(cli_bundle: Path, synthetic_csv: Path, tmp_path: Path) -> None:
+    scored = tmp_path / "scored.csv"
+    result = CliRunner().invoke(main, ["score", "--model", str(cli_bundle), "--input", str(synthetic_csv),
+                                       "--output", str(scored), "--id-col", "id"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(scored)
+    assert list(frame["id"]) == list(pd.read_csv(synthetic_csv)["id"])
+    assert {"root_cause", "root_cause_proba", "root_cause_2", "root_cause_3_proba", "needs_review"} <= set(frame)
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--scored", str(scored), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    html = report.read_text()
+    assert "<svg" in html and "billing_error" in html and "http://" not in html.replace("http://www.w3.org", "")
+
+
+def test_missing_text_column_is_one_line_with_the_columns_found(synthetic_csv: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--text-col", "txt",
+                                       "--label-col", "cause", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "'txt'" in message and "'text'" in message and "--text-col" in message
+
+
+def test_existing_output_is_refused_without_overwrite(cli_bundle: Path, synthetic_csv: Path,
+                                                       tmp_path: Path) -> None:
+    target = tmp_path / "scored.parquet"
+    target.write_text("keep me")
+    result = CliRunner().invoke(main, ["score", "--model", str(cli_bundle), "--input", str(synthetic_csv),
+                                       "--output", str(target)])
+    assert result.exit_code == 1 and "--overwrite" in result.output
+    assert target.read_text() == "keep me"
+
+
+def test_python_dash_m_entry_point() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "complaintkit", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout and "report" in result.stdout
