@@ -28,6 +28,8 @@ class TrainConfig:
         computed on the latter and stored in the bundle.
     embedding_model : str
         Model alias or sentence-transformers folder.
+    speakers : tuple of str or None
+        For transcripts, embed only these speakers' turns (e.g. ``("customer",)``).
     review_precision : float or None
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
@@ -43,12 +45,16 @@ class TrainConfig:
     test_split: str = "test"
     embedding_model: str = DEFAULT_MODEL
     review_precision: float | None = 0.9
+    speakers: tuple[str, ...] | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("text_cols", "numeric_cols", "categorical_cols"):
+        for name in ("text_cols", "numeric_cols", "categorical_cols", "speakers"):
             value = getattr(self, name)
-            setattr(self, name, (value,) if isinstance(value, str) else tuple(value))
+            if value is not None:
+                setattr(self, name, (value,) if isinstance(value, str) else tuple(value))
+        if self.speakers == ():
+            self.speakers = None
         if not self.text_cols:
             raise InputError("at least one text column is needed; name it with --text-col.")
         if self.label_col is None and self.churn_col is None:

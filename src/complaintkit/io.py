@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -135,10 +136,17 @@ def join_text_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """Return the text to embed: the named columns joined with ". ", empty cells skipped."""
     for column in columns:
         require_columns(frame, {"text": (column, "--text-col")})
-    parts = frame[list(columns)].astype("string").fillna("")
+    parts = frame[list(columns)].map(_cell_text).astype("string").fillna("")
     if len(columns) == 1:
         return parts.iloc[:, 0].str.strip()
     return parts.apply(lambda row: ". ".join(p.strip() for p in row if p.strip()), axis=1).astype("string")
+
+
+def _cell_text(value: object) -> object:
+    """Lists of transcript turns (from JSONL or Parquet) become JSON text; the rest is unchanged."""
+    if isinstance(value, list | tuple) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1):
+        return json.dumps(list(value.tolist() if hasattr(value, "tolist") else value), ensure_ascii=False)
+    return value
 
 
 def check_output_path(path: str | Path, overwrite: bool) -> Path:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -14,6 +15,7 @@ _REDACTED_RUN = re.compile(r"\b(?:X{2,}\b[\s,./-]*)+")
 _BRACED_AMOUNT = re.compile(r"\{\$([\d,]+(?:\.\d+)?)\}")
 _WHITESPACE = re.compile(r"\s+")
 
+_TURN_PREFIX = re.compile(r"^\s*([A-Za-z][\w .-]{0,30}?)\s*:\s*(.*)$")
 REDACTION_TOKEN = "[redacted]"
 DATE_TOKEN = "[date]"
 
@@ -33,6 +35,60 @@ def normalise_text(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def parse_transcript(text: str) -> list[tuple[str, str]] | None:
+    r"""Turns of a transcript as ``(speaker, text)``, or ``None`` if ``text`` is not one.
+
+    Accepts a JSON list of ``{"speaker": ..., "text": ...}`` objects, or plain text whose lines
+    start with a speaker prefix such as ``Agent:`` / ``Customer:`` (lines without a prefix
+    continue the previous turn).
+
+    Examples
+    --------
+    >>> parse_transcript("Agent: hello\nCustomer: my bill is wrong\nagain")
+    [('agent', 'hello'), ('customer', 'my bill is wrong again')]
+    """
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        try:
+            turns = json.loads(stripped)
+        except json.JSONDecodeError:
+            return None
+        if isinstance(turns, list) and turns and all(isinstance(t, dict) and "text" in t for t in turns):
+            return [(str(t.get("speaker", "")).strip().lower(), str(t["text"])) for t in turns]
+        return None
+    turns: list[tuple[str, str]] = []
+    for line in stripped.splitlines():
+        match = _TURN_PREFIX.match(line)
+        if match and match.group(1).strip().lower() in KNOWN_SPEAKERS:
+            turns.append((match.group(1).strip().lower(), match.group(2)))
+        elif turns:
+            turns[-1] = (turns[-1][0], f"{turns[-1][1]} {line.strip()}")
+        else:
+            return None
+    return turns if len(turns) > 1 else None
+
+
+KNOWN_SPEAKERS = frozenset({"agent", "customer", "caller", "client", "operator", "rep", "representative",
+                            "advisor", "user", "bot", "system", "consumer"})
+
+
+def transcript_text(text: str, speakers: Collection[str] | None = None) -> str:
+    r"""The text of a transcript's turns by ``speakers`` (all turns when ``None``), joined.
+
+    Text that is not a transcript is returned unchanged.
+
+    Examples
+    --------
+    >>> transcript_text("Agent: how can I help?\nCustomer: my line is dead", speakers=["customer"])
+    'my line is dead'
+    """
+    turns = parse_transcript(text)
+    if turns is None:
+        return text
+    wanted = None if speakers is None else {s.lower() for s in speakers}
+    return " ".join(t for speaker, t in turns if wanted is None or speaker in wanted)
+
+
 def split_into_chunks(text: str, max_words: int) -> list[str]:
     """Split ``text`` into consecutive windows of at most ``max_words`` words.
 
@@ -41,8 +97,8 @@ def split_into_chunks(text: str, max_words: int) -> list[str]:
 
     Examples
     --------
-    >>> split_into_chunks("a b c d e", 2)
-    ['a b', 'c d e']
+    >>> split_into_chunks(" ".join("abcdefghijklmnopq"), 8)
+    ['a b c d e f g h', 'i j k l m n o p q']
     """
     words = text.split()
     if len(words) <= max_words:
@@ -68,14 +124,24 @@ def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
 
 
 class TextNormaliser(TransformerMixin, BaseEstimator):
-    """Stateless transformer applying :func:`normalise_text` to a sequence of texts."""
+    """Stateless transformer: transcripts to their turns' text, then :func:`normalise_text`.
+
+    Parameters
+    ----------
+    speakers : collection of str or None, default=None
+        Keep only these speakers' turns of transcripts (e.g. ``("customer",)``); ``None`` keeps all.
+    """
+
+    def __init__(self, speakers: Collection[str] | None = None) -> None:
+        self.speakers = speakers
 
     def fit(self, X: Iterable[str], y: object = None) -> TextNormaliser:
         self.is_fitted_ = True
         return self
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
-        return np.asarray([normalise_text(t) for t in as_text_list(X)], dtype=object)
+        return np.asarray([normalise_text(transcript_text(t, self.speakers)) for t in as_text_list(X)],
+                          dtype=object)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

@@ -108,7 +108,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         dropped["empty_label"] = int((usable & ~rows).sum())
         labels = frame.loc[rows, config.label_col].astype(str).str.strip()
         _check_labels(labels, config.label_col)
-        head = RootCauseClassifier(embedding_model=config.embedding_model)
+        head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
         heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
         metadata["heads"]["root_cause"] = {

@@ -25,6 +25,8 @@ from ._options import overwrite_option
 @click.option("--test-split", default="test", show_default=True, help="Value of --split-col for held-out rows.")
 @click.option("--embedding-model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model alias or local sentence-transformers folder.")
+@click.option("--speaker", "speakers", multiple=True,
+              help="For transcripts, embed only this speaker's turns (repeat for several), e.g. customer.")
 @click.option("--review-precision", type=float, default=0.9, show_default=True,
               help="Target precision of auto-classified complaints; sets the needs_review threshold.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")

@@ -42,6 +42,8 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         Embedding cache folder (see :class:`SentenceTransformerEmbedder`).
     random_state : int, default=0
         Seed of the SVM's coordinate descent, so refits are reproducible.
+    speakers : tuple of str or None, default=None
+        For transcripts, keep only these speakers' turns (e.g. ``("customer",)``).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         max_words_per_chunk: int | None = 180,
         cache_dir: str | None = None,
         random_state: int = 0,
+        speakers: tuple[str, ...] | None = None,
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -63,6 +66,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         self.max_words_per_chunk = max_words_per_chunk
         self.cache_dir = cache_dir
         self.random_state = random_state
+        self.speakers = speakers
 
     def _features(self) -> FeatureUnion:
         blocks, weights = [], {}
@@ -90,7 +94,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         method = calibration_method(self.calibration, len(texts))
         folds = calibration_folds(labels)
         self.pipeline_ = Pipeline([
-            ("normalise", TextNormaliser()),
+            ("normalise", TextNormaliser(speakers=self.speakers)),
             ("features", self._features()),
             ("classifier", CalibratedClassifierCV(
                 LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state), method=method, cv=folds)),
