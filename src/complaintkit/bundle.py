@@ -86,6 +86,11 @@ class Bundle:
         return list(self.metadata.get("columns", {}).get("text", ["text"]))
 
     @property
+    def hierarchy(self) -> dict[str, str]:
+        """Root cause → parent label, when the bundle was trained with a parent column."""
+        return dict(self.metadata.get("hierarchy", {}))
+
+    @property
     def review_threshold(self) -> float:
         """Root-cause confidence below which a prediction is flagged ``needs_review``."""
         return float(self.metadata.get("review", {}).get("threshold", 0.0))

@@ -19,6 +19,9 @@ class TrainConfig:
         Column(s) holding the complaint; several are joined with ". ".
     label_col : str or None
         Root-cause label column; ``None`` trains no root-cause head.
+    parent_col : str or None
+        Coarser label each root cause rolls up to (e.g. CFPB issue → product); stored as a
+        mapping so scores and metrics can be rolled up.
     churn_col : str or None
         Outcome column (0/1, yes/no, true/false); ``None`` trains no churn head.
     numeric_cols, categorical_cols : tuple of str
@@ -37,6 +40,7 @@ class TrainConfig:
 
     text_cols: tuple[str, ...] = ("text",)
     label_col: str | None = None
+    parent_col: str | None = None
     churn_col: str | None = None
     numeric_cols: tuple[str, ...] = ()
     categorical_cols: tuple[str, ...] = ()
@@ -62,6 +66,8 @@ class TrainConfig:
                 "nothing to train: expected a root-cause label column (--label-col) and/or a churn "
                 "outcome column (--churn-col), found neither."
             )
+        if self.parent_col is not None and self.label_col is None:
+            raise InputError("--parent-col rolls root-cause labels up; it needs --label-col too.")
         if (self.numeric_cols or self.categorical_cols) and self.churn_col is None:
             raise InputError("structured columns feed the churn head; add --churn-col or drop them.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:

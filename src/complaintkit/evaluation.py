@@ -106,6 +106,16 @@ def root_cause_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequen
     }
 
 
+def parent_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
+                   hierarchy: dict[str, str]) -> dict[str, Any]:
+    """Accuracy and macro-F1 after rolling true and predicted labels up to their parents."""
+    classes = np.asarray(classes, dtype=object)
+    true_parent = [hierarchy.get(label, label) for label in y_true]
+    predicted_parent = [hierarchy.get(label, label) for label in classes[np.argmax(proba, axis=1)]]
+    return {"rows": len(true_parent), "accuracy": float(accuracy_score(true_parent, predicted_parent)),
+            "macro_f1": float(f1_score(true_parent, predicted_parent, average="macro", zero_division=0))}
+
+
 def churn_metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
     """ROC-AUC, PR-AUC, Brier score and calibration error of churn probabilities."""
     outcome = np.asarray(outcome, dtype=int)
@@ -152,6 +162,9 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
         result["root_cause"] = root_cause_metrics(
             frame.loc[labelled, label_col].astype(str), proba, bundle.root_cause.classes_,
             bundle.review_threshold)
+        if bundle.hierarchy:
+            result["root_cause_parent"] = parent_metrics(
+                frame.loc[labelled, label_col].astype(str), proba, bundle.root_cause.classes_, bundle.hierarchy)
         if result["root_cause"]["unseen_labels"]:
             _logging.logger.warning("labels the model never saw (always counted wrong): %s",
                                     result["root_cause"]["unseen_labels"])

@@ -46,6 +46,8 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series) -> pd.D
             out[f"root_cause{suffix}"] = classes[order[:, k]]
             out[f"root_cause{suffix}_proba"] = np.take_along_axis(proba, order[:, k : k + 1], axis=1)[:, 0]
         out["needs_review"] = out["root_cause_proba"] < bundle.review_threshold
+        if bundle.hierarchy:
+            out["root_cause_parent"] = out["root_cause"].map(bundle.hierarchy)
     if bundle.churn is not None:
         out["churn_proba"] = bundle.churn.predict_proba(frame.assign(text=texts))[:, 1]
     return out

@@ -67,6 +67,12 @@ def _fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: p
                     f"for {precision:.0%} precision"}
 
 
+def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
+    """Map each label to its most frequent parent label."""
+    pairs = pd.DataFrame({"label": labels.astype(str), "parent": parents.astype(str)})
+    return {str(k): str(v) for k, v in pairs.groupby("label")["parent"].agg(lambda p: p.mode().iloc[0]).items()}
+
+
 def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None = None) -> Bundle:
     """Fit the heads asked for by ``config`` on ``data`` and return an unsaved bundle.
 
@@ -74,7 +80,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     ``test_split`` give the held-out metrics stored in the bundle.
     """
     frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-    roles = {"label": (config.label_col, "--label-col"), "churn outcome": (config.churn_col, "--churn-col"),
+    roles = {"label": (config.label_col, "--label-col"), "parent label": (config.parent_col, "--parent-col"),
+             "churn outcome": (config.churn_col, "--churn-col"),
              "split": (config.split_col, "--split-col")}
     roles.update({f"numeric ({c})": (c, "--numeric-col") for c in config.numeric_cols})
     roles.update({f"categorical ({c})": (c, "--categorical-col") for c in config.categorical_cols})
@@ -114,6 +121,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
+        if config.parent_col:
+            metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
         if config.review_precision is not None:
             _logging.logger.info("choosing the needs_review threshold on out-of-fold predictions")
             metadata["review"] = _fit_review_threshold(head, texts[rows], labels, config.review_precision,

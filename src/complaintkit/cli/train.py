@@ -17,6 +17,7 @@ from ._options import overwrite_option
 @click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
               help="Complaint text column (repeat to join several).")
 @click.option("--label-col", help="Root-cause label column.")
+@click.option("--parent-col", help="Coarser label each root cause rolls up to (e.g. product for issue).")
 @click.option("--churn-col", help="Churn outcome column (0/1, yes/no, true/false).")
 @click.option("--numeric-col", "numeric_cols", multiple=True, help="Numeric customer column for the churn head.")
 @click.option("--categorical-col", "categorical_cols", multiple=True, help="Categorical column for the churn head.")

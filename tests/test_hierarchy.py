@@ -1,0 +1,22 @@
+import pandas as pd
+
+from complaintkit import TrainConfig, evaluate, score_frame, train
+from complaintkit.training import label_parents
+
+
+def test_label_parents_takes_the_most_frequent_parent() -> None:
+    labels = pd.Series(["fee", "fee", "fee", "outage"])
+    parents = pd.Series(["billing", "billing", "network", "network"])
+    assert label_parents(labels, parents) == {"fee": "billing", "outage": "network"}
+
+
+def test_parent_labels_roll_up_in_scores_and_metrics(synthetic_frame: pd.DataFrame) -> None:
+    frame = synthetic_frame.assign(family=synthetic_frame["cause"].map(
+        {"billing_error": "money", "service_failure": "network", "staff_attitude": "people"}))
+    bundle = train(frame, TrainConfig(label_col="cause", parent_col="family", split_col="split",
+                                      review_precision=None))
+    assert bundle.hierarchy["billing_error"] == "money"
+    scored = score_frame(bundle, frame)
+    assert (scored["root_cause_parent"] == scored["root_cause"].map(bundle.hierarchy)).all()
+    metrics = evaluate(bundle, frame, split_col="split")
+    assert metrics["root_cause_parent"]["accuracy"] >= metrics["root_cause"]["accuracy"]
