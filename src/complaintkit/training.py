@@ -51,8 +51,9 @@ def _check_labels(labels: pd.Series, column: str) -> None:
         )
 
 
-def _fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
-                          precision: float, seed: int) -> dict[str, Any]:
+def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
+                         precision: float, seed: int = 0) -> dict[str, Any]:
+    """Choose the ``needs_review`` confidence threshold for ``precision`` on out-of-fold predictions."""
     folds = int(min(3, labels.value_counts().min()))
     if folds < 2:
         return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
@@ -125,8 +126,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
         if config.review_precision is not None:
             _logging.logger.info("choosing the needs_review threshold on out-of-fold predictions")
-            metadata["review"] = _fit_review_threshold(head, texts[rows], labels, config.review_precision,
-                                                       config.seed)
+            metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
+                                                      config.seed)
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())

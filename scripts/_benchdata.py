@@ -1,0 +1,53 @@
+"""Real labelled tasks for the benchmarks: the shipped CFPB sample and ../shared/data sets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@dataclass
+class Task:
+    """A fixed train/test split of one labelled complaint task."""
+
+    name: str
+    train_texts: list[str]
+    train_labels: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+    train_parents: list[str] | None = None
+    test_parents: list[str] | None = None
+    headline: str = "macro_f1"
+
+
+def _split(frame: pd.DataFrame, text: str, label: str, name: str, parent: str | None = None,
+           headline: str = "macro_f1") -> Task:
+    train, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
+    return Task(name, train[text].tolist(), train[label].tolist(), test[text].tolist(), test[label].tolist(),
+                train[parent].tolist() if parent else None, test[parent].tolist() if parent else None, headline)
+
+
+def load_task(name: str) -> Task:
+    """Load one of ``cfpb_product``, ``cfpb_issue``, ``airline``, ``banking77``."""
+    if name.startswith("cfpb"):
+        frame = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str)
+        if name == "cfpb_product":
+            return _split(frame, "narrative", "product_group", name)
+        counts = frame["issue"].value_counts()
+        frame = frame[frame["issue"].isin(counts[counts >= 20].index)]
+        return _split(frame, "narrative", "issue", name, parent="product_group")
+    if name == "airline":
+        frame = pd.read_csv(SHARED / "airline" / "tweets.csv", dtype=str)
+        return _split(frame[frame["negativereason"].notna()], "text", "negativereason", name)
+    if name == "banking77":
+        train = pd.read_csv(SHARED / "banking77" / "train.csv")
+        test = pd.read_csv(SHARED / "banking77" / "test.csv")
+        return Task(name, train["text"].tolist(), train["category"].tolist(), test["text"].tolist(),
+                    test["category"].tolist(), headline="accuracy")
+    raise ValueError(f"unknown task {name!r}")

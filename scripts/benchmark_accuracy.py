@@ -1,0 +1,164 @@
+"""Root-cause accuracy: complaintkit's default head against three baselines, same split, same run.
+
+Baselines (C chosen by 3-fold CV on the training rows, like the default's own settings):
+  A  TF-IDF (word 1-2 grams) + LinearSVC
+  B  frozen MiniLM embedding (truncated at 256 tokens) + LogisticRegression
+  C  TF-IDF ⊕ MiniLM + LinearSVC
+Usage: python scripts/benchmark_accuracy.py [--tasks cfpb_product,cfpb_issue,airline,banking77] [--out F.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.svm import LinearSVC
+
+from _benchdata import Task, load_task
+from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
+from complaintkit.evaluation import expected_calibration_error
+from complaintkit.training import fit_review_threshold
+
+
+class Rows(TransformerMixin, BaseEstimator):
+    """Select rows of a precomputed matrix (or list of texts) by the integer ids in X."""
+
+    def __init__(self, values: object = None) -> None:
+        self.values = values
+
+    def fit(self, X: np.ndarray, y: object = None) -> Rows:
+        return self
+
+    def transform(self, X: np.ndarray) -> object:
+        idx = np.asarray(X).ravel()
+        if isinstance(self.values, np.ndarray):
+            return self.values[idx]
+        return [self.values[i] for i in idx]
+
+
+def _scores(y_true: list[str], y_pred: np.ndarray) -> dict[str, float]:
+    return {"macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+            "accuracy": float(accuracy_score(y_true, y_pred))}
+
+
+def baselines(task: Task, texts: list[str], vectors: np.ndarray) -> dict[str, dict]:
+    """Fit the three baselines with C chosen by CV; return their test scores."""
+    n_train = len(task.train_texts)
+    ids = np.arange(len(texts)).reshape(-1, 1)
+    tfidf = make_pipeline(Rows(texts), TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2))
+    models = {
+        "A tfidf+svc": (make_pipeline(tfidf, LinearSVC()), {"linearsvc__C": [0.1, 0.3, 1, 3]}),
+        "B minilm+logreg": (make_pipeline(Rows(vectors), LogisticRegression(max_iter=3000)),
+                            {"logisticregression__C": [1, 10, 100]}),
+        "C tfidf⊕minilm+svc": (make_pipeline(FeatureUnion([("tfidf", tfidf), ("emb", Rows(vectors))]), LinearSVC()),
+                               {"linearsvc__C": [0.1, 0.3, 1, 3]}),
+    }
+    results = {}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    for name, (model, grid) in models.items():
+        start = time.perf_counter()
+        search = GridSearchCV(model, grid, cv=cv, scoring="f1_macro", n_jobs=1).fit(ids[:n_train], task.train_labels)
+        results[name] = {**_scores(task.test_labels, search.predict(ids[n_train:])),
+                         "params": search.best_params_, "seconds": round(time.perf_counter() - start, 1)}
+        print(f"  {name:24s} {results[name]}", flush=True)
+    return results
+
+
+def complaintkit_default(task: Task, **params: object) -> dict:
+    """Fit complaintkit's default head (optionally with ``params``) and score it on the test split."""
+    start = time.perf_counter()
+    head = RootCauseClassifier(**params).fit(task.train_texts, task.train_labels)
+    seconds = time.perf_counter() - start
+    proba = head.predict_proba(task.test_texts)
+    predicted = head.classes_[proba.argmax(axis=1)]
+    correct = predicted == np.asarray(task.test_labels, dtype=object)
+    return {**_scores(task.test_labels, predicted), "ece": expected_calibration_error(proba.max(axis=1), correct),
+            "train_seconds": round(seconds, 1), "head": head, "proba": proba}
+
+
+def hierarchical(task: Task) -> dict:
+    """Predict the parent (product) first, then the issue with a model of that product's rows."""
+    parent = RootCauseClassifier().fit(task.train_texts, task.train_parents)
+    predicted_parent = parent.predict(task.test_texts)
+    predicted = np.empty(len(task.test_texts), dtype=object)
+    train_parents = np.asarray(task.train_parents, dtype=object)
+    labels = np.asarray(task.train_labels, dtype=object)
+    texts = np.asarray(task.train_texts, dtype=object)
+    for value in np.unique(predicted_parent):
+        rows = np.flatnonzero(predicted_parent == value)
+        mine = train_parents == value
+        issues, counts = np.unique(labels[mine], return_counts=True)
+        if len(issues) < 2 or counts.min() < 2:
+            predicted[rows] = issues[counts.argmax()]
+            continue
+        child = RootCauseClassifier().fit(texts[mine].tolist(), labels[mine])
+        predicted[rows] = child.predict([task.test_texts[i] for i in rows])
+    return _scores(task.test_labels, predicted)
+
+
+def run_task(name: str, cold_cache: bool) -> dict:
+    task = load_task(name)
+    print(f"{name}: {len(task.train_texts)} train / {len(task.test_texts)} test, "
+          f"{len(set(task.train_labels))} classes", flush=True)
+    texts = task.train_texts + task.test_texts
+    vectors = SentenceTransformerEmbedder(max_words_per_chunk=None).fit().transform(texts)
+    result = {"baselines": baselines(task, texts, vectors)}
+    if cold_cache:
+        os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
+    default = complaintkit_default(task)
+    print(f"  complaintkit default     macro_f1 {default['macro_f1']:.3f} accuracy {default['accuracy']:.3f} "
+          f"ECE {default['ece']:.3f} train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''}")
+    head, proba = default.pop("head"), default.pop("proba")
+    result["complaintkit"] = default
+    if name.startswith("cfpb"):
+        truncated = complaintkit_default(task, max_words_per_chunk=None)
+        truncated.pop("head"), truncated.pop("proba")
+        result["complaintkit_truncated"] = truncated
+        print(f"  default, truncated at 256 tokens instead of chunk-pooled: {truncated['macro_f1']:.3f} / "
+              f"{truncated['accuracy']:.3f}")
+    if name == "cfpb_product":
+        import pandas as pd
+
+        review = fit_review_threshold(head, pd.Series(task.train_texts), pd.Series(task.train_labels), 0.9)
+        kept = proba.max(axis=1) >= review["threshold"]
+        correct = head.classes_[proba.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
+        result["review_at_90"] = {"threshold": review["threshold"], "test_coverage": float(kept.mean()),
+                                  "test_precision": float(correct[kept].mean())}
+        print(f"  needs_review at 90% target precision: threshold {review['threshold']:.3f}, test coverage "
+              f"{kept.mean():.1%} at precision {correct[kept].mean():.3f}")
+    if task.train_parents:
+        result["hierarchical"] = hierarchical(task)
+        print(f"  issue within predicted product: {result['hierarchical']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", default="cfpb_product,cfpb_issue,airline,banking77")
+    parser.add_argument("--out", default="out/benchmark_accuracy.json")
+    parser.add_argument("--cold-cache", action="store_true", help="time the default's training with an empty cache")
+    args = parser.parse_args()
+    results = {name: run_task(name, args.cold_cache and name == "cfpb_product") for name in args.tasks.split(",")}
+    print("\n| task | metric | A tfidf+svc | B minilm+logreg | C tfidf⊕minilm+svc | complaintkit |")
+    print("|---|---|---|---|---|---|")
+    for name, r in results.items():
+        metric = load_task(name).headline
+        cells = [f"{r['baselines'][b][metric]:.3f}" for b in r["baselines"]]
+        print(f"| {name} | {metric} | {' | '.join(cells)} | **{r['complaintkit'][metric]:.3f}** |")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as handle:
+        json.dump(results, handle, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()
