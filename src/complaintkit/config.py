@@ -7,6 +7,7 @@ from typing import Any
 
 from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
+from .redaction import check_kinds
 
 
 @dataclass
@@ -28,6 +29,9 @@ class TrainConfig:
         computed on the latter and stored in the bundle.
     embedding_model : str
         Model alias or sentence-transformers folder.
+    redact : tuple of str
+        Kinds of personal data masked before embedding, at training and scoring alike
+        (see :data:`complaintkit.redaction.KINDS`); empty masks nothing.
     review_precision : float or None
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
@@ -43,9 +47,11 @@ class TrainConfig:
     test_split: str = "test"
     embedding_model: str = DEFAULT_MODEL
     review_precision: float | None = 0.9
+    redact: tuple[str, ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:
+        self.redact = check_kinds(self.redact)
         for name in ("text_cols", "numeric_cols", "categorical_cols"):
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value))

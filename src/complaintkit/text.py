@@ -9,6 +9,8 @@ from collections.abc import Iterable
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .redaction import check_kinds, redact
+
 _REDACTED_DATE = re.compile(r"\b(?:XX|\d{1,2})/(?:XX|\d{1,2})/(?:XXXX|\d{2,4})\b")
 _REDACTED_RUN = re.compile(r"\b(?:X{2,}\b[\s,./-]*)+")
 _BRACED_AMOUNT = re.compile(r"\{\$([\d,]+(?:\.\d+)?)\}")
@@ -68,14 +70,29 @@ def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
 
 
 class TextNormaliser(TransformerMixin, BaseEstimator):
-    """Stateless transformer applying :func:`normalise_text` to a sequence of texts."""
+    """Stateless transformer applying :func:`normalise_text` to a sequence of texts.
+
+    Parameters
+    ----------
+    redact : tuple of str, default=()
+        Kinds of personal data (see :data:`complaintkit.redaction.KINDS`) masked before
+        normalising, so they never reach the embedder or the TF-IDF vocabulary.
+    """
+
+    def __init__(self, redact: tuple[str, ...] = ()) -> None:
+        self.redact = redact
 
     def fit(self, X: Iterable[str], y: object = None) -> TextNormaliser:
+        check_kinds(self.redact)
         self.is_fitted_ = True
         return self
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
-        return np.asarray([normalise_text(t) for t in as_text_list(X)], dtype=object)
+        texts = as_text_list(X)
+        kinds = getattr(self, "redact", ())  # absent in normalisers pickled by format 1 bundles
+        if kinds:
+            texts = [redact(t, kinds) for t in texts]
+        return np.asarray([normalise_text(t) for t in texts], dtype=object)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

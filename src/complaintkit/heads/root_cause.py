@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -40,6 +40,8 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         Long texts are embedded in chunks of this many words and mean-pooled.
     cache_dir : str or None, default=None
         Embedding cache folder (see :class:`SentenceTransformerEmbedder`).
+    redact : sequence of str, default=()
+        Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         calibration: str = "auto",
         max_words_per_chunk: int | None = 180,
         cache_dir: str | None = None,
+        redact: Sequence[str] = (),
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -59,6 +62,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.max_words_per_chunk = max_words_per_chunk
         self.cache_dir = cache_dir
+        self.redact = redact
 
     def _features(self) -> FeatureUnion:
         blocks, weights = [], {}
@@ -86,7 +90,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         method = calibration_method(self.calibration, len(texts))
         folds = calibration_folds(labels)
         self.pipeline_ = Pipeline([
-            ("normalise", TextNormaliser()),
+            ("normalise", TextNormaliser(redact=tuple(self.redact))),
             ("features", self._features()),
             ("classifier", CalibratedClassifierCV(
                 LinearSVC(C=self.C, class_weight="balanced"), method=method, cv=folds)),
