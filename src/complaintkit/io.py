@@ -70,12 +70,18 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
 def iter_table(
     path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig"
 ) -> Iterator[pd.DataFrame]:
-    """Yield ``path`` as DataFrames of at most ``chunk_size`` rows, in file order.
+    """Yield ``path`` as non-empty DataFrames of at most ``chunk_size`` rows, in file order.
 
     CSV/TSV and JSONL columns are read as strings (so every chunk has the same schema);
     Parquet keeps its own types. The delimiter of a ``.csv`` file is detected from its header.
+    A table without rows yields nothing.
     """
-    path = Path(path)
+    for chunk in _iter_chunks(Path(path), chunk_size, encoding):
+        if len(chunk):
+            yield chunk
+
+
+def _iter_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.DataFrame]:
     _check_readable(path)
     fmt = table_format(path)
     try:

@@ -17,7 +17,7 @@ from .bundle import Bundle
 from .config import TrainConfig
 from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
-from .heads import ChurnClassifier, RootCauseClassifier
+from .heads import ChurnClassifier, RootCauseClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
 
 
@@ -129,6 +129,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())
+        normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
                                categorical_cols=config.categorical_cols, redact=config.redact)
