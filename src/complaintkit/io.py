@@ -115,7 +115,7 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.Data
         raise InputError(f"cannot read {str(path)!r}: {exc.strerror}; expected a readable {fmt} file.") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input {str(path)!r} has no header row; expected a table with column names.") from None
-    except (pd.errors.ParserError, pa.ArrowException, ValueError, csv.Error) as exc:
+    except (pd.errors.ParserError, pa.ArrowException, ValueError, csv.Error, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
             f"cannot read {str(path)!r} as {fmt}: {first_line}. Check the file is a valid {fmt} table."
