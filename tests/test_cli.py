@@ -21,7 +21,7 @@ def cli_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_csv: Path) ->
 
 
 def test_train_writes_a_bundle(cli_bundle: Path) -> None:
-    assert {"metadata.json", "README.md", "root_cause.joblib"} <= {p.name for p in cli_bundle.iterdir()}
+    assert {"metadata.json", "README.md", "root_cause.skops"} <= {p.name for p in cli_bundle.iterdir()}
 
 
 def test_evaluate_writes_metrics_and_plots(cli_bundle: Path, synthetic_csv: Path, tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ def test_save_load_gives_identical_predictions(trained_bundle: Bundle, synthetic
 
 def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> None:
     meta = json.loads((trained_bundle.path / "metadata.json").read_text())
-    assert meta["format_version"] == 1
+    assert meta["format_version"] == 2
     assert {"complaintkit", "scikit-learn", "sentence-transformers", "torch"} <= set(meta["versions"])
     assert len(meta["embedding_model"]["sha256"]) == 64
     assert meta["heads"]["root_cause"]["labels"] == ["billing_error", "service_failure", "staff_attitude"]
     assert meta["training_data"]["rows"] == 24 and len(meta["training_data"]["sha256"]) == 64
     assert meta["config"]["label_col"] == "cause" and meta["columns"]["numeric"] == ["tenure"]
-    assert set(meta["artifacts"]) == {"root_cause.joblib", "churn.joblib"}
+    assert set(meta["artifacts"]) == {"root_cause.skops", "churn.skops"}
     assert "root_cause" in meta["metrics"] and "churn" in meta["metrics"]
     card = (trained_bundle.path / "README.md").read_text()
     assert "billing_error" in card and "Held-out metrics" in card

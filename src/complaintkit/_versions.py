@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-LIBRARIES = ("complaintkit", "scikit-learn", "sentence-transformers", "torch", "numpy", "pandas", "joblib")
+LIBRARIES = ("complaintkit", "scikit-learn", "sentence-transformers", "torch", "numpy", "pandas", "joblib", "skops")
 
 
 def library_versions() -> dict[str, str]:

@@ -2,6 +2,10 @@
 
 The sentence-transformers model is not in the bundle: each head keeps the model's name
 and the SHA-256 of its files, and loading checks that the model found now is the same.
+
+Heads are stored with ``skops.io`` (format 2) and loaded against an explicit list of
+trusted types, so loading a bundle runs no pickled code. Format 1 bundles (joblib
+pickles) are still read, but only from the trusted models folder or with ``trust=True``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +23,7 @@ from typing import Any
 
 import joblib
 import pandas as pd
+import skops.io
 
 from . import _logging
 from ._versions import library_versions
@@ -26,9 +32,35 @@ from .exceptions import BundleError, OutputExistsError
 from .heads import ChurnClassifier, RootCauseClassifier
 from .model_card import render_model_card
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA = "metadata.json"
-HEAD_FILES = {"root_cause": "root_cause.joblib", "churn": "churn.joblib"}
+HEAD_FILES = {"root_cause": "root_cause.skops", "churn": "churn.skops"}
+PICKLED_HEAD_FILES = {"root_cause": "root_cause.joblib", "churn": "churn.joblib"}  # format 1
+MODELS_DIR_ENV = "COMPLAINTKIT_MODELS_DIR"
+# Types outside skops' own safe list that complaintkit heads are made of.
+TRUSTED_TYPES = [
+    "complaintkit.embedding.SentenceTransformerEmbedder",
+    "complaintkit.heads.root_cause.RootCauseClassifier",
+    "complaintkit.heads.churn.ChurnClassifier",
+    "complaintkit.heads.churn._to_numeric",
+    "complaintkit.heads.churn._to_string",
+    "complaintkit.text.TextNormaliser",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.isotonic.IsotonicRegression",
+]
+
+
+def models_dirs() -> list[Path]:
+    """The trusted models folders: ``$COMPLAINTKIT_MODELS_DIR`` (``os.pathsep``-separated) or ``./models``."""
+    value = os.environ.get(MODELS_DIR_ENV) or "models"
+    return [Path(part).expanduser().resolve() for part in value.split(os.pathsep) if part]
+
+
+def _in_models_dir(root: Path) -> bool:
+    resolved = root.resolve()
+    return any(resolved.is_relative_to(folder) for folder in models_dirs())
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -103,11 +135,12 @@ class Bundle:
         if target.exists() and not overwrite:
             raise OutputExistsError(f"bundle folder {str(target)!r} already exists; pass --overwrite to replace it.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        _remove_stale_staging(target)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent))
         try:
             artifacts = {}
             for name, head in self.heads.items():
-                joblib.dump(head, staging / HEAD_FILES[name], compress=3)
+                skops.io.dump(head, staging / HEAD_FILES[name], compression=8)
                 artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
             embedders = _embedders(self.heads)
             self.metadata.update({
@@ -128,14 +161,24 @@ class Bundle:
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Bundle:
+    def load(cls, path: str | os.PathLike, trust: bool = False) -> Bundle:
         """Read and verify the bundle in folder ``path``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The bundle folder.
+        trust : bool, default=False
+            Load types outside :data:`TRUSTED_TYPES` from a format 2 bundle, and load a
+            format 1 (pickled) bundle from outside :func:`models_dirs`. Loading a pickle runs
+            whatever code it holds: pass ``True`` only for bundles from a source you trust.
 
         Raises
         ------
         BundleError
             If a file is missing or its hash changed, the format is newer than this
-            complaintkit reads, or the embedding model found now differs from training.
+            complaintkit reads, the bundle needs ``trust=True``, or the embedding model
+            found now differs from training.
         """
         root = Path(path)
         meta_path = root / METADATA
@@ -144,24 +187,51 @@ class Bundle:
         if not meta_path.exists():
             raise BundleError(f"{str(root)!r} is not a complaintkit bundle: {METADATA} is missing.")
         try:
-            metadata = json.loads(meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise BundleError(f"{str(meta_path)!r} is not valid JSON ({exc.msg}); the bundle is damaged.") from None
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "msg", None) or type(exc).__name__
+            raise BundleError(f"{str(meta_path)!r} is not valid JSON ({reason}); the bundle is damaged.") from None
+        if not isinstance(metadata, dict):
+            raise BundleError(f"{str(meta_path)!r} holds no JSON object; the bundle is damaged.")
         version = metadata.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
             raise BundleError(
-                f"bundle {str(root)!r} has format version {version!r}; this complaintkit reads up to "
+                f"bundle {str(root)!r} has format version {version!r}; this complaintkit reads 1 to "
                 f"{FORMAT_VERSION}. Upgrade complaintkit (bundle made with "
                 f"{metadata.get('versions', {}).get('complaintkit', 'unknown')})."
             )
-        _verify_artifacts(root, metadata.get("artifacts", {}))
+        if version == 1 and not (trust or _in_models_dir(root)):
+            raise BundleError(
+                f"bundle {str(root)!r} is a format 1 bundle (pickled heads, which run code when loaded) "
+                f"outside the trusted models folder {[str(d) for d in models_dirs()]}; if you trust its "
+                f"source pass --trust (Python: trust=True), move it there or set {MODELS_DIR_ENV}."
+            )
+        artifacts = metadata.get("artifacts", {})
+        _verify_artifacts(root, artifacts)
         _warn_version_differences(metadata.get("versions", {}))
         heads = {}
-        for name, filename in HEAD_FILES.items():
-            if filename in metadata["artifacts"]:
-                heads[name] = joblib.load(root / filename)
+        for name in HEAD_FILES:
+            filename = (HEAD_FILES if version >= 2 else PICKLED_HEAD_FILES)[name]
+            if filename in artifacts:
+                heads[name] = joblib.load(root / filename) if version == 1 else _load_head(root / filename, trust)
         _verify_embedding_model(_embedders(heads))
         return cls(metadata=metadata, path=root, **heads)
+
+
+def _load_head(file: Path, trust: bool) -> Any:
+    try:
+        unknown = sorted(set(skops.io.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
+        if unknown and not trust:
+            raise BundleError(
+                f"bundle file {str(file)!r} holds types complaintkit does not trust: {unknown[:5]}; "
+                "if you trust its source pass --trust (Python: trust=True)."
+            )
+        return skops.io.load(file, trusted=TRUSTED_TYPES + unknown)
+    except (zipfile.BadZipFile, KeyError, ValueError, ImportError, AttributeError) as exc:
+        raise BundleError(
+            f"cannot read bundle file {str(file)!r} ({type(exc).__name__}: {str(exc)[:200]}); "
+            "the bundle is damaged or was made by another complaintkit. Re-train it."
+        ) from exc
 
 
 def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str, Any]:
@@ -176,6 +246,30 @@ def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str
         "max_words_per_chunk": first.max_words_per_chunk,
         "pooling": "mean of L2-normalised chunk embeddings, re-normalised",
     }
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.staging-"
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Delete staging folders left by killed saves of ``target`` (their process is gone)."""
+    prefix = _staging_prefix(target)
+    for folder in target.parent.glob(f"{prefix}*"):
+        pid = folder.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            _logging.logger.info("removing %s, left by an interrupted save", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:

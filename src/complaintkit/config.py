@@ -7,6 +7,7 @@ from typing import Any
 
 from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
+from .redaction import check_kinds
 
 
 @dataclass
@@ -33,6 +34,9 @@ class TrainConfig:
         Model alias or sentence-transformers folder.
     speakers : tuple of str or None
         For transcripts, embed only these speakers' turns (e.g. ``("customer",)``).
+    redact : tuple of str
+        Kinds of personal data masked before embedding, at training and scoring alike
+        (see :data:`complaintkit.redaction.KINDS`); empty masks nothing.
     review_precision : float or None
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
@@ -50,9 +54,11 @@ class TrainConfig:
     embedding_model: str = DEFAULT_MODEL
     review_precision: float | None = 0.9
     speakers: tuple[str, ...] | None = None
+    redact: tuple[str, ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:
+        self.redact = check_kinds(self.redact)
         for name in ("text_cols", "numeric_cols", "categorical_cols", "speakers"):
             value = getattr(self, name)
             if value is not None:

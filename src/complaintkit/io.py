@@ -71,12 +71,18 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
 def iter_table(
     path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig"
 ) -> Iterator[pd.DataFrame]:
-    """Yield ``path`` as DataFrames of at most ``chunk_size`` rows, in file order.
+    """Yield ``path`` as non-empty DataFrames of at most ``chunk_size`` rows, in file order.
 
     CSV/TSV and JSONL columns are read as strings (so every chunk has the same schema);
     Parquet keeps its own types. The delimiter of a ``.csv`` file is detected from its header.
+    A table without rows yields nothing.
     """
-    path = Path(path)
+    for chunk in _iter_chunks(Path(path), chunk_size, encoding):
+        if len(chunk):
+            yield chunk
+
+
+def _iter_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.DataFrame]:
     _check_readable(path)
     fmt = table_format(path)
     try:
@@ -96,14 +102,21 @@ def iter_table(
                 keep_default_na=False, na_values=[""],
             ) as reader:
                 yield from reader
+    except InputError:
+        raise
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{str(path)!r} is not valid {encoding} text (byte {exc.start}: {exc.object[exc.start:exc.start + 4]!r}); "
-            "re-save it as UTF-8 or pass its encoding with --encoding."
+            "re-save it as UTF-8 or pass its encoding with --encoding (e.g. --encoding latin-1)."
         ) from None
+    except LookupError:
+        raise InputError(f"unknown text encoding {encoding!r}; expected a Python codec name such as "
+                         "utf-8, latin-1 or cp1252.") from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read {str(path)!r}: {exc.strerror}; expected a readable {fmt} file.") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input {str(path)!r} has no header row; expected a table with column names.") from None
-    except (pd.errors.ParserError, pa.ArrowException, ValueError) as exc:
+    except (pd.errors.ParserError, pa.ArrowException, ValueError, csv.Error, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
             f"cannot read {str(path)!r} as {fmt}: {first_line}. Check the file is a valid {fmt} table."
@@ -154,9 +167,16 @@ def check_output_path(path: str | Path, overwrite: bool) -> Path:
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"output {str(path)!r} already exists; pass --overwrite to replace it.")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
+    if path.is_dir():
+        raise InputError(f"output {str(path)!r} is a folder; expected a file path such as "
+                         f"{str(path / 'out.parquet')!r}.")
+    parent = path.parent
+    try:
         parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output folder {str(parent)!r} ({exc.strerror}); choose another output path."
+        ) from None
     if not os.access(parent, os.W_OK):
         raise InputError(f"cannot write to folder {str(parent)!r} (permission denied); choose another output path.")
     return path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .redaction import redact
+
 
 def _metric_lines(metrics: dict[str, Any]) -> list[str]:
     lines = []
@@ -16,25 +18,28 @@ def _metric_lines(metrics: dict[str, Any]) -> list[str]:
 
 
 def render_model_card(metadata: dict[str, Any]) -> str:
-    """Return the Markdown model card of a bundle described by ``metadata``."""
+    """Return the Markdown model card of a bundle described by ``metadata``.
+
+    Free text taken from the data (name, file path, columns, labels) has personal data masked.
+    """
     columns = metadata.get("columns", {})
     data = metadata.get("training_data", {})
     model = metadata.get("embedding_model", {})
     heads = metadata.get("heads", {})
     labels = heads.get("root_cause", {}).get("labels", [])
     lines = [
-        f"# complaintkit model: {metadata.get('name', 'unnamed')}",
+        f"# complaintkit model: {redact(str(metadata.get('name', 'unnamed')))}",
         "",
         "Predicts " + " and ".join(
             {"root_cause": "the root cause of a complaint", "churn": "the customer's churn probability"}[h]
             for h in heads) + " from its text.",
         "",
         "## Inputs",
-        f"- text: {', '.join(columns.get('text', []))}",
+        f"- text: {redact(', '.join(columns.get('text', [])))}",
     ]
     for key in ("numeric", "categorical"):
         if columns.get(key):
-            lines.append(f"- {key} columns: {', '.join(columns[key])}")
+            lines.append(f"- {key} columns: {redact(', '.join(columns[key]))}")
     lines += [
         "",
         "## Embedding model",
@@ -43,11 +48,15 @@ def render_model_card(metadata: dict[str, Any]) -> str:
         f"- long texts: chunks of {model.get('max_words_per_chunk')} words, {model.get('pooling', 'n/a')}",
         "",
         "## Training data",
-        f"- file: `{data.get('path')}` (SHA-256 `{str(data.get('sha256', ''))[:16]}…`)",
+        f"- file: `{redact(str(data.get('path')))}` (SHA-256 `{str(data.get('sha256', ''))[:16]}…`)",
         f"- rows used: {data.get('rows_used')} of {data.get('rows')}; dropped: {data.get('dropped', {})}",
     ]
     if labels:
-        lines += ["", "## Root causes", "", ", ".join(f"`{label}`" for label in labels)]
+        lines += ["", "## Root causes", "", ", ".join(f"`{redact(label)}`" for label in labels)]
+    kinds = metadata.get("redaction", {}).get("kinds")
+    lines += ["", "## Personal data",
+              f"- masked before embedding: {', '.join(kinds)}" if kinds else
+              "- not masked before embedding (train with --redact to mask it)"]
     review = metadata.get("review", {})
     if review:
         lines += ["", "## Needs review",
@@ -59,7 +68,8 @@ def render_model_card(metadata: dict[str, Any]) -> str:
         "## Limitations",
         "- Probabilities are calibrated on the training data's distribution; they drift when the mix of",
         "  complaints changes. Check `complaintkit evaluate` on fresh labelled data.",
-        "- Loading runs pickled code (joblib): only load bundles you trust.",
+        "- Heads are stored with skops and loaded against a list of trusted types (no pickle);",
+        "  still, only use bundles from a source you trust.",
         "",
         "## Versions",
         *(f"- {k}: {v}" for k, v in metadata.get("versions", {}).items()),

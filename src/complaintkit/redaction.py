@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from .exceptions import InputError
+
+# Applied in this order: URLs first, so their user names and tokens are not half-matched
+# as e-mail addresses or phone numbers.
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    "url": re.compile(r"https?://\S+"),
+    "url": re.compile(r"\b(?:https?|ftp)://[^\s<>\"']+|\bwww\.[^\s<>\"']+", re.IGNORECASE),
+    "email": re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"),
     "iban": re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"),
-    "card": re.compile(r"\b\d(?:[ -]?\d){12,18}\b"),
-    "ssn": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
-    "phone": re.compile(r"(?<![\w/])\+?\d{1,3}?[ .-]?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}\b"),
+    "card": re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)"),
+    "ssn": re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"),
+    "phone": re.compile(r"(?<![\w/])(?:\+?\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}(?!\d)"),
 }
 KINDS = tuple(PATTERNS)
+TOKEN = "[token]"
+_URL_PARTS = re.compile(r"^(?P<scheme>[a-z]+://)?(?:[^/?#@]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)$",
+                        re.IGNORECASE | re.DOTALL)
+# A path segment that may be a secret: 8+ characters mixing digits with anything, or 20+ of anything.
+_TOKEN_SEGMENT = re.compile(r"^(?=[^/]*\d)[\w.~%=+-]{8,}$|^[\w.~%=+-]{20,}$")
+
+
+def check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    """Return ``kinds`` as a tuple after checking each is one of :data:`KINDS`.
+
+    Raises
+    ------
+    InputError
+        Naming the unknown kinds and the known ones.
+    """
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    unknown = [k for k in kinds if k not in PATTERNS]
+    if unknown:
+        raise InputError(f"unknown redaction kinds {unknown}; expected some of {list(KINDS)}.")
+    return kinds
 
 
 def luhn_valid(digits: str) -> bool:
@@ -27,9 +51,19 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _replace(kind: str):
+def _mask_url(url: str) -> str:
+    """Keep a URL's scheme, host and plain path; mask user info, query, fragment and token-like segments."""
+    parts = _URL_PARTS.match(url)
+    path = "/".join(TOKEN if _TOKEN_SEGMENT.match(seg) else seg for seg in parts["path"].split("/"))
+    rest = ("?" if parts["rest"].startswith("?") else "#") + TOKEN if parts["rest"] else ""
+    return f"{parts['scheme'] or ''}{parts['host']}{path}{rest}"
+
+
+def _replace(kind: str) -> Callable[[re.Match[str]], str]:
     def repl(match: re.Match[str]) -> str:
         text = match.group(0)
+        if kind == "url":
+            return _mask_url(text)
         if kind == "card" and not luhn_valid(re.sub(r"\D", "", text)):
             return text
         if kind == "phone" and len(re.sub(r"\D", "", text)) < 7:
@@ -42,15 +76,19 @@ def _replace(kind: str):
 def redact(text: str, kinds: Iterable[str] = KINDS) -> str:
     """Replace personal data of the given ``kinds`` with ``[kind]`` tokens.
 
-    Card numbers are masked only when they pass the Luhn check.
+    Card numbers are masked only when they pass the Luhn check. URLs keep their host
+    and plain path; user names, query strings, fragments and token-like path segments
+    become ``[token]``.
 
     Examples
     --------
     >>> redact("mail me at jo@example.com or call +1 415 555 0100")
     'mail me at [email] or call [phone]'
+    >>> redact("reset via https://bank.example/reset/a8Fk29dL0q?session=42")
+    'reset via https://bank.example/reset/[token]?[token]'
     """
-    for kind in kinds:
-        if kind not in PATTERNS:
-            raise ValueError(f"unknown redaction kind {kind!r}; expected some of {list(KINDS)}.")
-        text = PATTERNS[kind].sub(_replace(kind), text)
+    wanted = set(check_kinds(kinds))
+    for kind in KINDS:
+        if kind in wanted:
+            text = PATTERNS[kind].sub(_replace(kind), text)
     return text

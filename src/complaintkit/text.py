@@ -10,6 +10,8 @@ from collections.abc import Collection, Iterable
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .redaction import check_kinds, redact
+
 _REDACTED_DATE = re.compile(r"\b(?:XX|\d{1,2})/(?:XX|\d{1,2})/(?:XXXX|\d{2,4})\b")
 _REDACTED_RUN = re.compile(r"\b(?:X{2,}\b[\s,./-]*)+")
 _BRACED_AMOUNT = re.compile(r"\{\$([\d,]+(?:\.\d+)?)\}")
@@ -124,24 +126,31 @@ def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
 
 
 class TextNormaliser(TransformerMixin, BaseEstimator):
-    """Stateless transformer: transcripts to their turns' text, then :func:`normalise_text`.
+    """Stateless transformer: transcripts to their turns' text, masking, then :func:`normalise_text`.
 
     Parameters
     ----------
     speakers : collection of str or None, default=None
         Keep only these speakers' turns of transcripts (e.g. ``("customer",)``); ``None`` keeps all.
+    redact : tuple of str, default=()
+        Kinds of personal data (see :data:`complaintkit.redaction.KINDS`) masked before
+        normalising, so they never reach the embedder or the TF-IDF vocabulary.
     """
 
-    def __init__(self, speakers: Collection[str] | None = None) -> None:
+    def __init__(self, speakers: Collection[str] | None = None, redact: tuple[str, ...] = ()) -> None:
         self.speakers = speakers
+        self.redact = redact
 
     def fit(self, X: Iterable[str], y: object = None) -> TextNormaliser:
+        check_kinds(self.redact)
         self.is_fitted_ = True
         return self
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
-        return np.asarray([normalise_text(transcript_text(t, self.speakers)) for t in as_text_list(X)],
-                          dtype=object)
+        texts = [transcript_text(t, self.speakers) for t in as_text_list(X)]
+        if self.redact:
+            texts = [redact(t, self.redact) for t in texts]
+        return np.asarray([normalise_text(t) for t in texts], dtype=object)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

@@ -17,7 +17,7 @@ from .bundle import Bundle
 from .config import TrainConfig
 from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
-from .heads import ChurnClassifier, RootCauseClassifier
+from .heads import ChurnClassifier, RootCauseClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
 
 
@@ -38,6 +38,11 @@ def _nonempty(series: pd.Series) -> pd.Series:
 
 def _check_labels(labels: pd.Series, column: str) -> None:
     counts = labels.value_counts()
+    if counts.empty:
+        raise InputError(
+            f"the label column {column!r} is empty in every training row that has a text; "
+            "fill it in or name the right column with --label-col."
+        )
     if len(counts) < 2:
         raise InputError(
             f"the label column {column!r} has a single class {list(counts.index)}; "
@@ -74,13 +79,15 @@ def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
     return {str(k): str(v) for k, v in pairs.groupby("label")["parent"].agg(lambda p: p.mode().iloc[0]).items()}
 
 
-def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None = None) -> Bundle:
+def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None = None,
+          encoding: str = "utf-8-sig") -> Bundle:
     """Fit the heads asked for by ``config`` on ``data`` and return an unsaved bundle.
 
     With ``config.split_col``, rows marked ``train_split`` are fitted and rows marked
-    ``test_split`` give the held-out metrics stored in the bundle.
+    ``test_split`` give the held-out metrics stored in the bundle. ``encoding`` is the
+    text encoding of a CSV/TSV/JSONL ``data`` file.
     """
-    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    frame = data if isinstance(data, pd.DataFrame) else read_table(data, encoding=encoding)
     roles = {"label": (config.label_col, "--label-col"), "parent label": (config.parent_col, "--parent-col"),
              "churn outcome": (config.churn_col, "--churn-col"),
              "split": (config.split_col, "--split-col")}
@@ -107,6 +114,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         "columns": {"text": list(config.text_cols), "label": config.label_col, "churn": config.churn_col,
                     "numeric": list(config.numeric_cols), "categorical": list(config.categorical_cols)},
         "config": config.to_dict(),
+        "redaction": {"kinds": list(config.redact), "applied": "before embedding, at training and scoring"},
         "heads": {},
     }
     heads: dict[str, Any] = {}
@@ -116,7 +124,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         dropped["empty_label"] = int((usable & ~rows).sum())
         labels = frame.loc[rows, config.label_col].astype(str).str.strip()
         _check_labels(labels, config.label_col)
-        head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers)
+        head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
+                                   redact=config.redact)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
         heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
         metadata["heads"]["root_cause"] = {
@@ -131,12 +140,16 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())
+        normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
-                               categorical_cols=config.categorical_cols)
+                               categorical_cols=config.categorical_cols, redact=config.redact)
         _logging.logger.info("training churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
+    if any(dropped.values()):
+        _logging.logger.warning("rows left out of training (counted in the bundle's metadata): %s",
+                                {k: v for k, v in dropped.items() if v})
     metadata["training_data"] = {"path": source, "sha256": sha, "rows": int(len(frame)),
                                  "rows_used": int(usable.sum()), "dropped": dropped,
                                  "seconds": round(time.perf_counter() - start, 1)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
@@ -9,15 +10,43 @@ import click
 from .. import __version__, _logging
 from ..exceptions import ComplaintkitError
 
+_OS_ERROR_HINTS = {
+    errno.ENOSPC: "free some space or write elsewhere",
+    errno.EDQUOT: "free some space or write elsewhere",
+    errno.EACCES: "check the permissions or choose another path",
+    errno.EPERM: "check the permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+    errno.EISDIR: "the path is a folder; name a file",
+    errno.ENOENT: "check the path",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n)",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line saying which file could not be read or written, why, and what to do."""
+    where = f" {exc.filename!s}" if exc.filename else ""
+    hint = _OS_ERROR_HINTS.get(exc.errno, "check the path and the disk")
+    return f"cannot read or write{where}: {exc.strerror or exc} [{errno.errorcode.get(exc.errno, '?')}]; {hint}."
+
 
 class _Group(click.Group):
-    """A group that turns complaintkit's errors into one line on stderr and exit code 1."""
+    """A group that turns complaintkit's and the OS's errors into one line on stderr and exit code 1.
+
+    Anything else is a bug and keeps its traceback. ``--verbose`` shows the traceback of
+    OS errors too.
+    """
 
     def invoke(self, ctx: click.Context):  # noqa: D102
         try:
             return super().invoke(ctx)
         except ComplaintkitError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if ctx.params.get("verbose"):
+                raise
+            click.echo(f"error: {os_error_message(exc)}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

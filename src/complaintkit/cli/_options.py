@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,31 @@ import click
 
 from ..bundle import Bundle
 
-model_option = click.option(
+_TRUST = "complaintkit.trust"
+
+
+def _remember_trust(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[_TRUST] = value
+    return value
+
+
+_model_path_option = click.option(
     "--model", "model_path", required=True, type=click.Path(path_type=Path),
     help="Bundle folder written by `complaintkit train` (e.g. models/cfpb).")
+_trust_option = click.option(
+    "--trust", is_flag=True, expose_value=False, callback=_remember_trust,
+    help="Load the bundle even if it needs code outside complaintkit's trusted types, or is an "
+         "old pickled bundle outside $COMPLAINTKIT_MODELS_DIR (default ./models). Only for bundles you trust.")
+
+
+def model_option(command: Callable) -> Callable:
+    """``--model`` and ``--trust``; :func:`load_bundle` reads the latter."""
+    return _model_path_option(_trust_option(command))
+
+
+encoding_option = click.option(
+    "--encoding", default="utf-8-sig", show_default=True,
+    help="Text encoding of CSV/TSV/JSONL input (e.g. latin-1, cp1252); a UTF-8 BOM is always accepted.")
 text_col_option = click.option(
     "--text-col", "text_cols", multiple=True,
     help="Column holding the complaint text (repeat to join several). Default: the bundle's.")
@@ -20,8 +43,9 @@ overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the o
 
 
 def load_bundle(path: Path) -> Bundle:
-    """Load a bundle for a command."""
-    return Bundle.load(path)
+    """Load a bundle for a command, trusting it if the command got ``--trust``."""
+    ctx = click.get_current_context(silent=True)
+    return Bundle.load(path, trust=bool(ctx and ctx.meta.get(_TRUST)))
 
 
 def echo_json(data: Any) -> None:

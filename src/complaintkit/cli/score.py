@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..scoring import score_file
-from ._options import load_bundle, model_option, overwrite_option, text_col_option
+from ._options import encoding_option, load_bundle, model_option, overwrite_option, text_col_option
 
 
 @click.command("score")
@@ -25,6 +25,7 @@ from ._options import load_bundle, model_option, overwrite_option, text_col_opti
               help="Longer texts are rejected as text_too_long.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk.")
 @click.option("--fail-on-reject", is_flag=True, help="Exit with code 3 when any row was rejected.")
+@encoding_option
 @overwrite_option
 def score_command(model_path: Path, fail_on_reject: bool, text_cols: tuple[str, ...],
                   keep_cols: tuple[str, ...], **options: object) -> None:

@@ -8,8 +8,9 @@ import click
 
 from ..config import TrainConfig
 from ..embedding import DEFAULT_MODEL
+from ..redaction import KINDS
 from ..training import train
-from ._options import overwrite_option
+from ._options import encoding_option, overwrite_option
 
 
 @click.command("train")
@@ -30,14 +31,21 @@ from ._options import overwrite_option
               help="For transcripts, embed only this speaker's turns (repeat for several), e.g. customer.")
 @click.option("--review-precision", type=float, default=0.9, show_default=True,
               help="Target precision of auto-classified complaints; sets the needs_review threshold.")
+@click.option("--redact", "redact_all", is_flag=True,
+              help="Mask personal data (e-mail, phone, card, IBAN, SSN, URL tokens) before embedding; "
+                   "recorded in the bundle, so scoring masks the same.")
+@click.option("--redact-kind", "redact_kinds", multiple=True, type=click.Choice(KINDS),
+              help="Mask only this kind of personal data (repeat; implies --redact).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
+@encoding_option
 @overwrite_option
-def train_command(data: Path, out: Path, overwrite: bool, **options: object) -> None:
+def train_command(data: Path, out: Path, overwrite: bool, encoding: str, redact_all: bool,
+                  redact_kinds: tuple[str, ...], **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
     if out.exists() and not overwrite:
         raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
-    config = TrainConfig(**options)
-    bundle = train(data, config, name=out.name)
+    config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
+    bundle = train(data, config, name=out.name, encoding=encoding)
     bundle.save(out, overwrite=overwrite)
     metrics = bundle.metadata.get("metrics", {})
     click.echo(f"saved {out}")

@@ -78,6 +78,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Probability calibration; "auto" picks isotonic from 1,000 training rows on.
     cache_dir : str or None, default=None
         Embedding cache folder.
+    redact : sequence of str, default=()
+        Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         C: float = 1.0,
         calibration: str = "auto",
         cache_dir: str | None = None,
+        redact: Sequence[str] = (),
     ) -> None:
         self.embedding_model = embedding_model
         self.numeric_cols = numeric_cols
@@ -95,10 +98,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.C = C
         self.calibration = calibration
         self.cache_dir = cache_dir
+        self.redact = redact
 
     def _columns(self) -> ColumnTransformer:
         blocks = [(TEXT, make_pipeline(
-            TextNormaliser(),
+            TextNormaliser(redact=tuple(self.redact)),
             SentenceTransformerEmbedder(model=self.embedding_model, cache_dir=self.cache_dir)), TEXT)]
         if self.numeric_cols:
             blocks.append(("numeric", make_pipeline(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -44,6 +44,8 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         Seed of the SVM's coordinate descent, so refits are reproducible.
     speakers : tuple of str or None, default=None
         For transcripts, keep only these speakers' turns (e.g. ``("customer",)``).
+    redact : sequence of str, default=()
+        Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         cache_dir: str | None = None,
         random_state: int = 0,
         speakers: tuple[str, ...] | None = None,
+        redact: Sequence[str] = (),
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -67,6 +70,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.random_state = random_state
         self.speakers = speakers
+        self.redact = redact
 
     def _features(self) -> FeatureUnion:
         blocks, weights = [], {}
@@ -94,7 +98,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         method = calibration_method(self.calibration, len(texts))
         folds = calibration_folds(labels)
         self.pipeline_ = Pipeline([
-            ("normalise", TextNormaliser(speakers=self.speakers)),
+            ("normalise", TextNormaliser(speakers=self.speakers, redact=tuple(self.redact))),
             ("features", self._features()),
             ("classifier", CalibratedClassifierCV(
                 LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state), method=method, cv=folds)),
