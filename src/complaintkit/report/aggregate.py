@@ -266,8 +266,8 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
     elif text_col:
         notes.append("Emerging issues omitted: the scored table has no root_cause_proba.")
 
-    texts = scored[text_col].astype("string") if text_col else None
-    data["drift"] = drift_section(scored, texts, training_profile, previous, CAUSE, CONFIDENCE)
+    data["drift"] = drift_section(scored, scored[text_col] if text_col else None, training_profile, previous,
+                                  CAUSE, CONFIDENCE)
     if data["drift"] is None:
         notes.append("Drift omitted: pass --model (a bundle with a training profile) or --previous.")
     data["summary"] = _summary(data)

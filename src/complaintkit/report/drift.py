@@ -84,7 +84,7 @@ def drift_section(scored: pd.DataFrame, texts: pd.Series | None, profile: dict[s
     checks = []
     if profile and texts is not None and "text_chars" in profile:
         deciles = np.asarray(profile["text_chars"]["deciles"])
-        lengths = texts.fillna("").str.len()
+        lengths = texts.str.len().fillna(0)
         uniform = {str(i): 0.1 for i in range(len(deciles) + 1)}
         checks.append(_check("text length", "training data", psi(uniform, _binned_shares(lengths, deciles)),
                              f"median {lengths.median():.0f} characters vs {deciles[4]:.0f} in training"))

@@ -60,10 +60,13 @@ def cause_examples(scored: pd.DataFrame, text_col: str, cause: str, confidence: 
     sample = sample_groups(present, cause)
     ranked = representative(sample[text_col], sample[cause].astype(str), n * 3)
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for name, group in present.groupby(cause, sort=False, observed=True):
-        confident = group.nlargest(n * 3, confidence).index if confidence else group.index[: n * 3]
-        out[str(name)] = {"representative": _rows(scored, ranked.get(str(name), []), text_col, confidence, n, limit),
-                          "confident": _rows(scored, list(confident), text_col, confidence, n, limit)}
+    keys = present[cause].astype(str)
+    ranking = present[confidence] if confidence else pd.Series(0.0, index=present.index)
+    top = ranking.groupby(keys).nlargest(n * 3)  # ties keep table order
+    for name in keys.unique():
+        out[name] = {"representative": _rows(scored, ranked.get(name, []), text_col, confidence, n, limit),
+                     "confident": _rows(scored, top.xs(name, level=0).index.tolist(), text_col, confidence, n,
+                                        limit)}
     return out
 
 

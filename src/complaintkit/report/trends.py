@@ -20,8 +20,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
     """Timestamps (time-zone naive, UTC) from strings or datetimes; unparseable values become NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         dates = values
-    else:
-        dates = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    else:  # parse each distinct value once: tables repeat dates a lot
+        codes, uniques = pd.factorize(values)
+        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", utc=True, format="mixed")
+        taken = parsed.to_numpy()[codes.clip(0)]
+        dates = pd.Series(taken, index=values.index).where(codes >= 0)
+        dates = pd.to_datetime(dates, utc=True)
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     return dates
