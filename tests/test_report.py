@@ -14,6 +14,7 @@ from complaintkit.cli import main
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.report import build_report, load_state, render_html, training_profile, write_report
 from complaintkit.report.drift import psi
+from complaintkit.report.examples import excerpt
 from complaintkit.report.stats import adjusted_residuals, holm, two_proportion_z
 from report_data import real_scored, synthetic_scored
 
@@ -79,7 +80,7 @@ def test_segments_flag_the_planted_agent(full_report: dict) -> None:
 
 def test_trends_churn_money_and_drift(full_report: dict, scored: pd.DataFrame) -> None:
     trends = full_report["trends"]
-    assert trends["frequency"] == "day" and trends["date_column"] == "date"
+    assert trends["frequency"] == "day" and trends["date_column"] == "date" and not trends["last_partial"]
     assert sum(sum(v) for v in trends["series"].values()) == len(scored)
     churn = full_report["churn"]
     assert churn["by_cause"][0]["cause"] == "service_failure"
@@ -89,6 +90,10 @@ def test_trends_churn_money_and_drift(full_report: dict, scored: pd.DataFrame) -
     lengths = next(c for c in full_report["drift"]["checks"] if c["measure"] == "text length")
     assert lengths["shifted"]  # the profile was built from texts cut to 20 characters
     assert full_report["drift"]["warning"]
+
+
+def test_excerpt_decodes_entities_masks_and_cuts_at_a_word() -> None:
+    assert excerpt("Fees &amp; charges, mail jo@example.com now please", 35) == "Fees & charges, mail [email] now …"
 
 
 def test_examples_are_redacted_cut_and_belong_to_their_cause(scored: pd.DataFrame) -> None:
@@ -192,7 +197,7 @@ def test_report_on_real_airline_tweets() -> None:
     tweets = pd.read_csv(AIRLINE, dtype=str)
     scored = real_scored(tweets[tweets["sentiment"] == "negative"], "text", "negativereason")
     report = build_report(scored, by=["airline"], date_col="created_at")
-    assert report["trends"]["frequency"] == "day"
+    assert report["trends"]["frequency"] == "day" and report["trends"]["last_partial"]  # ends 24 Feb 11:53
     airlines = report["segments"][0]
     assert len(airlines["segments"]) == 6 and airlines["highlights"]
     assert report["emerging"]["clusters"]

@@ -47,6 +47,8 @@ def line_chart(periods: Sequence[str], series: dict[str, Sequence[int]], ylabel:
         ax.plot(x, values, label=name, color=colour, linewidth=1.6, marker="o" if len(x) <= 40 else None,
                 markersize=3)
     ax.set_ylabel(ylabel)
+    if len(x) <= 16:  # one tick per period, never hours between days
+        ax.set_xticks(x, [str(p) for p in periods])
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.autofmt_xdate()

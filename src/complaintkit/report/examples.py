@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import numpy as np
@@ -12,17 +14,23 @@ from ..redaction import redact
 
 SAMPLE_PER_GROUP = 400
 SEED = 0
+NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|\bx{2,}\b")
+
+
+def _clean(text: str) -> str:
+    """Lower case without URLs, @handles and CFPB ``XXXX`` masks (they name no issue)."""
+    return NOISE.sub(" ", text.lower())
 
 
 def vectorizer(max_features: int = 20_000) -> TfidfVectorizer:
-    """TF-IDF over words, English stop words and CFPB ``XXXX`` masks dropped."""
-    return TfidfVectorizer(stop_words="english", token_pattern=r"(?u)\b(?!x{2,}\b)[a-z][a-z']+\b",
+    """TF-IDF over words, English stop words, URLs, handles and CFPB masks dropped."""
+    return TfidfVectorizer(preprocessor=_clean, stop_words="english", token_pattern=r"(?u)\b[a-z][a-z']+\b",
                            sublinear_tf=True, min_df=2, max_df=0.6, max_features=max_features, dtype=np.float32)
 
 
 def excerpt(text: object, limit: int) -> str:
-    """``text`` with personal data masked, whitespace collapsed and cut at a word near ``limit``."""
-    text = redact(" ".join(str(text).split()))
+    """``text`` with entities decoded, personal data masked, whitespace collapsed, cut at a word near ``limit``."""
+    text = redact(" ".join(html.unescape(str(text)).split()))
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 

@@ -58,4 +58,11 @@ def trends_section(dates: pd.Series, causes: pd.Series) -> dict[str, Any] | None
     return {"frequency": name, "unparsed": int((~valid).sum()),
             "periods": [str(p.start_time.date()) for p in table.index],
             "series": {c: table[c].astype(int).tolist() for c in order},
-            "first": str(dates[valid].min().date()), "last": str(dates[valid].max().date())}
+            "first": str(dates[valid].min().date()), "last": str(dates[valid].max().date()),
+            "last_partial": _last_partial(dates[valid].max(), table.index[-1], name)}
+
+
+def _last_partial(last: pd.Timestamp, period: pd.Period, name: str) -> bool:
+    """Whether the data stop before the end of the last period (a day with times counts as partial)."""
+    day = last.normalize()
+    return bool(day < period.end_time.normalize() or (name == "day" and last != day))
