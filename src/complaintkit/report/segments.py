@@ -44,7 +44,7 @@ def segment_section(scored: pd.DataFrame, by: str, cause: str) -> dict[str, Any]
     threshold = bonferroni_z(table.size)
     shares = table.div(table.sum(axis=1), axis=0)
     overall = table.sum(axis=0) / table.to_numpy().sum()
-    flagged = residuals.stack()
+    flagged = residuals.drop(index=[OTHER, MISSING], errors="ignore").stack()  # catch-alls are not actionable
     flagged = flagged[flagged > threshold].sort_values(ascending=False)
     highlights = [{"segment": str(seg), "cause": str(c), "count": int(table.at[seg, c]),
                    "share": float(shares.at[seg, c]), "overall_share": float(overall[c]),
