@@ -201,3 +201,16 @@ def test_report_on_real_airline_tweets() -> None:
     airlines = report["segments"][0]
     assert len(airlines["segments"]) == 6 and airlines["highlights"]
     assert report["emerging"]["clusters"]
+
+
+def test_training_records_a_profile_that_the_report_reads_without_the_model(trained_bundle, scored: pd.DataFrame,
+                                                                             tmp_path: Path) -> None:
+    profile = trained_bundle.metadata["training_profile"]
+    assert sum(profile["label_shares"].values()) == pytest.approx(1.0)
+    assert profile["rows"] == 18 and len(profile["text_chars"]["deciles"]) == 9
+    scored.to_parquet(tmp_path / "scored.parquet")
+    result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", "json",
+                                       "--model", str(trained_bundle.path), "--out", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    checks = json.loads((tmp_path / "r.json").read_text())["drift"]["checks"]
+    assert {c["measure"]: c["reference"] for c in checks}["predicted-cause mix"] == "training labels"
