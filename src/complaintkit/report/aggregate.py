@@ -140,8 +140,8 @@ def _summary(data: dict[str, Any]) -> list[str]:
                      f"({len(new)} new); the largest is {biggest['id']} “{biggest['label']}” (~{biggest['size']:,}).")
     drift = data.get("drift")
     if drift and drift["warning"]:
-        moved = ", ".join(c["measure"] for c in drift["checks"] if c["shifted"])
-        lines.append(f"Warning: the data has drifted from the {drift['checks'][0]['reference']} ({moved}).")
+        moved = ", ".join(f"{c['measure']} vs the {c['reference']}" for c in drift["checks"] if c["shifted"])
+        lines.append(f"Warning: the data has drifted ({moved}); predictions may be less reliable.")
     return lines
 
 
