@@ -214,3 +214,12 @@ def test_training_records_a_profile_that_the_report_reads_without_the_model(trai
     assert result.exit_code == 0, result.output
     checks = json.loads((tmp_path / "r.json").read_text())["drift"]["checks"]
     assert {c["measure"]: c["reference"] for c in checks}["predicted-cause mix"] == "training labels"
+
+
+def test_language_and_confidence_drift_against_the_previous_period(scored: pd.DataFrame) -> None:
+    now = scored.assign(language=np.where(np.arange(len(scored)) % 2, "en", "pt"))
+    before = synthetic_scored(seed=3).assign(language="en", root_cause_proba=0.95)
+    checks = {c["measure"]: c for c in build_report(now, previous=before)["drift"]["checks"]}
+    assert checks["language mix"]["shifted"] and checks["language mix"]["reference"] == "previous period"
+    assert checks["confidence"]["shifted"]
+    assert not checks["predicted-cause mix"]["shifted"]
