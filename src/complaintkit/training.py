@@ -19,6 +19,7 @@ from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
 from .heads import ChurnClassifier, RootCauseClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
+from .report.drift import training_profile
 
 
 def _data_fingerprint(data: str | Path | pd.DataFrame) -> tuple[str, str]:
@@ -153,6 +154,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     metadata["training_data"] = {"path": source, "sha256": sha, "rows": int(len(frame)),
                                  "rows_used": int(usable.sum()), "dropped": dropped,
                                  "seconds": round(time.perf_counter() - start, 1)}
+    metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
     bundle = Bundle(metadata=metadata, **heads)
     if test_rows.any():
         _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
