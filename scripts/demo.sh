@@ -12,5 +12,7 @@ complaintkit evaluate --model models/cfpb-product --data data/cfpb/complaints.cs
   --split-col split --split test --output out/metrics.json --plots-dir out/plots
 complaintkit score --model models/cfpb-product --input data/cfpb/complaints.csv \
   --output out/scored.parquet --id-col complaint_id --overwrite
-complaintkit report --scored out/scored.parquet --text-col narrative --out out/report.html --overwrite
+complaintkit report --scored out/scored.parquet --text-col narrative --date-col date_received \
+  --by company --by state --model models/cfpb-product --state out/emerging-state.json \
+  --out out/report.html --overwrite
 echo "demo done: models/cfpb-product, out/metrics.json, out/scored.parquet, out/report.html"
