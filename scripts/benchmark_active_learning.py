@@ -8,7 +8,7 @@ the head inside the loop is a logistic regression on all-MiniLM-L6-v2 embeddings
 stand-in for the full root-cause head). Embeddings are computed once (or read from
 /tmp/ck_shared_emb/airline_raw.npy when a previous run left them there).
 
-Usage: python scripts/benchmark_active_learning.py [--seeds 5]
+Usage: python scripts/benchmark_active_learning.py [--seeds 5] [--pool-factor 5] [--strategies ...]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def embeddings(tweets: pd.DataFrame) -> np.ndarray:
 
 
 def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
-          seed: int) -> dict[int, float]:
+          seed: int, pool_factor: int) -> dict[int, float]:
     rng = np.random.default_rng(seed)
     labelled = list(rng.choice(pool, START, replace=False))
     scores = {}
@@ -59,13 +59,16 @@ def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test:
             if strategy == "margin":
                 picked = rest[np.argsort(margins(proba), kind="stable")[:STEP]]
             else:
-                picked = rest[select_for_labelling(proba, X[rest], STEP, labelled=X[labelled], seed=seed)]
+                picked = rest[select_for_labelling(proba, X[rest], STEP, pool_factor=pool_factor,
+                                                   labelled=X[labelled], seed=seed)]
         labelled.extend(int(i) for i in picked)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--pool-factor", type=int, default=5, help="as `suggest --pool-factor`")
+    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "suggest"])
     args = parser.parse_args()
     tweets = pd.read_csv(DATA)
     tweets = tweets[tweets["negativereason"].notna()]
@@ -74,8 +77,9 @@ def main() -> None:
     test = np.flatnonzero(tweets["split"].to_numpy() == "test")
     print(f"pool {len(train)} train tweets, test {len(test)} tweets, {len(set(y))} reasons; seeds {args.seeds}")
     rows = []
-    for strategy in ("random", "margin", "suggest"):
-        runs = pd.DataFrame([curve(strategy, X, y, train, X[test], y[test], seed) for seed in range(args.seeds)])
+    for strategy in args.strategies:
+        runs = pd.DataFrame([curve(strategy, X, y, train, X[test], y[test], seed, args.pool_factor)
+                             for seed in range(args.seeds)])
         rows.append({"strategy": strategy, **{f"macro-F1 @{n}": f"{runs[n].mean():.3f} ± {runs[n].std():.3f}"
                                              for n in CHECKPOINTS}})
         print(rows[-1], flush=True)

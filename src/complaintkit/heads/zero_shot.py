@@ -30,7 +30,7 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> X = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
-    >>> PrototypeClassifier().fit(X, ["a", "a", "b"]).predict(np.array([[0.6, 0.8], [1.0, 0.1]])).tolist()
+    >>> PrototypeClassifier().fit(X, ["a", "a", "b"]).predict(np.array([[0.3, 0.95], [1.0, 0.1]])).tolist()
     ['b', 'a']
     """
 
