@@ -1,14 +1,16 @@
 """Learning curve: labels picked by `suggest` (uncertainty + diversity) vs random labels.
 
-Task: airline `negativereason` (10 real complaint reasons, ../shared/data/airline/tweets.csv).
-The unlabelled pool is the train split, the score is macro-F1 on the fixed test split. Every run
+Tasks: airline `negativereason` (10 real complaint reasons, ../shared/data/airline/tweets.csv;
+pool = train split, scored on the test split) or banking77 (77 intents; pool = 4,000 sampled train
+queries, scored on 1,500 sampled test queries). Every run
 starts from the same 50 random labels per seed, then adds 50 labels per round chosen by
 (a) random sampling, (b) smallest margin only, (c) `select_for_labelling` as `suggest` uses it;
 the head inside the loop is a logistic regression on all-MiniLM-L6-v2 embeddings (cheap
 stand-in for the full root-cause head). Embeddings are computed once (or read from
 /tmp/ck_shared_emb/airline_raw.npy when a previous run left them there).
 
-Usage: python scripts/benchmark_active_learning.py [--seeds 5] [--pool-factor 5] [--strategies ...]
+Usage: python scripts/benchmark_active_learning.py [--task airline|banking77] [--seeds 5] [--pool-factor 5]
+       [--strategies random margin suggest]
 """
 
 from __future__ import annotations
@@ -25,19 +27,33 @@ from sklearn.metrics import f1_score
 from complaintkit.active_learning import margins, select_for_labelling
 from complaintkit.embedding import SentenceTransformerEmbedder
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "airline" / "tweets.csv"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED = Path("/tmp/ck_shared_emb")
 CHECKPOINTS = (100, 200, 500)
 START, STEP = 50, 50
 
 
-def embeddings(tweets: pd.DataFrame) -> np.ndarray:
+def airline() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Embeddings, labels, pool and test positions (embeddings reused from a previous run if there)."""
+    tweets = pd.read_csv(SHARED_DATA / "airline" / "tweets.csv")
+    tweets = tweets[tweets["negativereason"].notna()]
     meta = SHARED / "airline_raw.json"
-    if meta.exists():
-        keys = json.loads(meta.read_text())["keys"]
-        if keys == tweets.index.tolist():
-            return np.load(SHARED / "airline_raw.npy")
-    return SentenceTransformerEmbedder().fit().transform(tweets["text"].astype(str).tolist())
+    if meta.exists() and json.loads(meta.read_text())["keys"] == tweets.index.tolist():
+        X = np.load(SHARED / "airline_raw.npy")
+    else:
+        X = SentenceTransformerEmbedder().fit().transform(tweets["text"].astype(str).tolist())
+    split = tweets["split"].to_numpy()
+    return X, tweets["negativereason"].to_numpy(dtype=object), np.flatnonzero(split == "train"), \
+        np.flatnonzero(split == "test")
+
+
+def banking77() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """4,000 train and 1,500 test queries of banking77, sampled with seed 0."""
+    train = pd.read_csv(SHARED_DATA / "banking77" / "train.csv").sample(4000, random_state=0)
+    test = pd.read_csv(SHARED_DATA / "banking77" / "test.csv").sample(1500, random_state=0)
+    both = pd.concat([train, test], ignore_index=True)
+    X = SentenceTransformerEmbedder().fit().transform(both["text"].astype(str).tolist())
+    return X, both["category"].to_numpy(dtype=object), np.arange(4000), np.arange(4000, 5500)
 
 
 def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
@@ -66,16 +82,13 @@ def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=["airline", "banking77"], default="airline")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--pool-factor", type=int, default=5, help="as `suggest --pool-factor`")
     parser.add_argument("--strategies", nargs="+", default=["random", "margin", "suggest"])
     args = parser.parse_args()
-    tweets = pd.read_csv(DATA)
-    tweets = tweets[tweets["negativereason"].notna()]
-    X, y = embeddings(tweets), tweets["negativereason"].to_numpy(dtype=object)
-    train = np.flatnonzero(tweets["split"].to_numpy() == "train")
-    test = np.flatnonzero(tweets["split"].to_numpy() == "test")
-    print(f"pool {len(train)} train tweets, test {len(test)} tweets, {len(set(y))} reasons; seeds {args.seeds}")
+    X, y, train, test = {"airline": airline, "banking77": banking77}[args.task]()
+    print(f"{args.task}: pool {len(train)}, test {len(test)}, {len(set(y))} classes; seeds {args.seeds}")
     rows = []
     for strategy in args.strategies:
         runs = pd.DataFrame([curve(strategy, X, y, train, X[test], y[test], seed, args.pool_factor)
