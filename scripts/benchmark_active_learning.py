@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--pool-factor", type=int, default=5, help="as `suggest --pool-factor`")
     parser.add_argument("--strategies", nargs="+", default=["random", "margin", "suggest"])
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="The number of unique classes")  # 77 classes, 50 first labels
     X, y, train, test = {"airline": airline, "banking77": banking77}[args.task]()
     print(f"{args.task}: pool {len(train)}, test {len(test)}, {len(set(y))} classes; seeds {args.seeds}")
     rows = []
