@@ -41,6 +41,9 @@ MODELS_DIR_ENV = "COMPLAINTKIT_MODELS_DIR"
 TRUSTED_TYPES = [
     "complaintkit.embedding.SentenceTransformerEmbedder",
     "complaintkit.heads.root_cause.RootCauseClassifier",
+    "complaintkit.heads.zero_shot.ZeroShotClassifier",
+    "complaintkit.heads.zero_shot.PrototypeClassifier",
+    "complaintkit.explain.ExampleIndex",
     "complaintkit.heads.churn.ChurnClassifier",
     "complaintkit.heads.churn._to_numeric",
     "complaintkit.heads.churn._to_string",

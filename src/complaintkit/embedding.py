@@ -36,12 +36,20 @@ def _minilm_path() -> Path:
     return Path(get_model_path())
 
 
+def _multilingual_path() -> Path:
+    from .multilingual import multilingual_model_path
+
+    return multilingual_model_path()
+
+
 # Names that resolve to a folder shipped by an installed package, never to a download.
 MODEL_ALIASES: dict[str, callable] = {
     "all-MiniLM-L6-v2": _minilm_path,
     "sentence-transformers/all-MiniLM-L6-v2": _minilm_path,
     "minilm": _minilm_path,
     "default": _minilm_path,
+    "multilingual": _multilingual_path,
+    "multilingual-e5-small": _multilingual_path,
 }
 
 

@@ -116,6 +116,28 @@ def parent_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[s
             "macro_f1": float(f1_score(true_parent, predicted_parent, average="macro", zero_division=0))}
 
 
+def metrics_by_group(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
+                     groups: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Rows, accuracy and macro-F1 of the root-cause predictions within each group (e.g. language).
+
+    Examples
+    --------
+    >>> metrics_by_group(["a", "b", "a"], np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]]), ["a", "b"],
+    ...                  ["en", "en", "it"])["it"]
+    {'rows': 1, 'accuracy': 0.0, 'macro_f1': 0.0}
+    """
+    y_true = np.asarray(y_true, dtype=object)
+    y_pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    groups = np.asarray(pd.Series(groups).fillna("unknown").astype(str))
+    result = {}
+    for group in sorted(set(groups)):
+        rows = groups == group
+        result[group] = {"rows": int(rows.sum()), "accuracy": float(accuracy_score(y_true[rows], y_pred[rows])),
+                         "macro_f1": float(f1_score(y_true[rows], y_pred[rows], labels=sorted(set(y_true[rows])),
+                                                    average="macro", zero_division=0))}
+    return result
+
+
 def churn_metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
     """ROC-AUC, PR-AUC, Brier score and calibration error of churn probabilities."""
     outcome = np.asarray(outcome, dtype=int)
@@ -165,6 +187,10 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
         if bundle.hierarchy:
             result["root_cause_parent"] = parent_metrics(
                 frame.loc[labelled, label_col].astype(str), proba, bundle.root_cause.classes_, bundle.hierarchy)
+        if "language" in frame.columns:
+            result["root_cause_by_language"] = metrics_by_group(
+                frame.loc[labelled, label_col].astype(str), proba, bundle.root_cause.classes_,
+                frame.loc[labelled, "language"])
         if result["root_cause"]["unseen_labels"]:
             _logging.logger.warning("labels the model never saw (always counted wrong): %s",
                                     result["root_cause"]["unseen_labels"])

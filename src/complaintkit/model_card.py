@@ -63,6 +63,8 @@ def render_model_card(metadata: dict[str, Any]) -> str:
                   f"- predictions with confidence below {review.get('threshold', 0):.3f} are flagged "
                   f"`needs_review` ({review.get('rule', '')})"]
     lines += ["", "## Held-out metrics", *_metric_lines(metadata.get("metrics", {}))]
+    if metadata.get("notes"):
+        lines += ["", "## Notes", *(f"- {note}" for note in metadata["notes"])]
     lines += [
         "",
         "## Limitations",

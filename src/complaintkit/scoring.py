@@ -32,8 +32,13 @@ REASON = "reject_reason"
 TOP_K = 3
 
 
-def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series) -> pd.DataFrame:
-    """Prediction columns for ``frame`` (whose complaint texts are ``texts``), same index."""
+def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series, *, explain: bool = False,
+                  language: bool = False) -> pd.DataFrame:
+    """Prediction columns for ``frame`` (whose complaint texts are ``texts``), same index.
+
+    ``explain`` adds the nearest training examples and top terms of the predicted cause
+    (:func:`complaintkit.explain.explain_frame`); ``language`` adds the detected ``language``.
+    """
     out = pd.DataFrame(index=frame.index)
     if frame.empty:
         return out
@@ -48,12 +53,21 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series) -> pd.D
         out["needs_review"] = out["root_cause_proba"] < bundle.review_threshold
         if bundle.hierarchy:
             out["root_cause_parent"] = out["root_cause"].map(bundle.hierarchy)
+        if explain:
+            from .explain import explain_frame
+
+            out = out.join(explain_frame(bundle.root_cause, texts, out["root_cause"]))
     if bundle.churn is not None:
         out["churn_proba"] = bundle.churn.predict_proba(frame.assign(text=texts))[:, 1]
+    if language:
+        from .language import detect_languages
+
+        out["language"] = detect_languages(texts)
     return out
 
 
-def score_frame(bundle: Bundle, frame: pd.DataFrame, text_cols: Sequence[str] | None = None) -> pd.DataFrame:
+def score_frame(bundle: Bundle, frame: pd.DataFrame, text_cols: Sequence[str] | None = None, *,
+                explain: bool = False, language: bool = False) -> pd.DataFrame:
     """Return ``frame`` with the prediction columns of :func:`predict_frame` appended.
 
     Rows with an empty text get no prediction (NaN) and ``reject_reason`` "empty_text";
@@ -61,7 +75,7 @@ def score_frame(bundle: Bundle, frame: pd.DataFrame, text_cols: Sequence[str] | 
     """
     texts = join_text_columns(frame, list(text_cols or bundle.text_cols))
     empty = texts.fillna("").str.strip() == ""
-    scored = predict_frame(bundle, frame[~empty], texts[~empty])
+    scored = predict_frame(bundle, frame[~empty], texts[~empty], explain=explain, language=language)
     result = pd.concat([frame, scored.reindex(frame.index)], axis=1)
     if empty.any():
         result[REASON] = np.where(empty, "empty_text", None)
@@ -103,14 +117,14 @@ def _validate_chunk(chunk: pd.DataFrame, texts: pd.Series, id_cols: Sequence[str
 
 def _score_chunk(bundle: Bundle, chunk: pd.DataFrame, start: int, text_cols: Sequence[str],
                  id_cols: Sequence[str], keep_cols: Sequence[str] | None,
-                 max_chars: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 max_chars: int, extras: dict[str, bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
     chunk = chunk.reset_index(drop=True)
     chunk.index = pd.RangeIndex(start, start + len(chunk))
     texts = join_text_columns(chunk, text_cols)
     reasons = _validate_chunk(chunk, texts, id_cols, max_chars)
     good = reasons.isna()
     kept = chunk if keep_cols is None else chunk[list(keep_cols)]
-    scored = predict_frame(bundle, chunk[good], texts[good])
+    scored = predict_frame(bundle, chunk[good], texts[good], **extras)
     output = pd.concat([kept[good].rename_axis(ROW).reset_index(), scored.reset_index(drop=True)], axis=1)
     rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
     return output, rejected
@@ -177,7 +191,8 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, rejects: str | Path | None = None,
                chunk_size: int = 5_000, max_chars: int = 50_000, overwrite: bool = False,
-               resume: bool = False, encoding: str = "utf-8-sig") -> ScoreSummary:
+               resume: bool = False, encoding: str = "utf-8-sig", explain: bool = False,
+               language: bool = False) -> ScoreSummary:
     """Score ``input_path`` into ``output`` chunk by chunk; return what happened.
 
     Every input row ends in ``output`` (in input order, with ``row_number``) or in the
@@ -190,7 +205,7 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     check_output_path(rejects_path, overwrite=True)
     text_cols = list(text_cols or bundle.text_cols)
     options = {"text_cols": text_cols, "id_cols": list(id_cols), "keep_cols": keep_cols,
-               "chunk_size": chunk_size, "max_chars": max_chars}
+               "chunk_size": chunk_size, "max_chars": max_chars, "explain": explain, "language": language}
     workdir = output.with_name(f".{output.name}.parts")
     _prepare_workdir(workdir, _manifest(input_path, bundle, options), resume)
     summary = ScoreSummary(output=str(output), rejects=None)
@@ -209,7 +224,8 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                 summary.chunks_resumed += 1
                 rejected = pq.read_table(rejected_part, columns=[REASON]).to_pandas()
             else:
-                out, rejected = _score_chunk(bundle, chunk, offset, text_cols, id_cols, keep_cols, max_chars)
+                out, rejected = _score_chunk(bundle, chunk, offset, text_cols, id_cols, keep_cols, max_chars,
+                                              {"explain": explain, "language": language})
                 _write_part(rejected, rejected_part)
                 _write_part(out, part)
             reasons.update(rejected[REASON].tolist())

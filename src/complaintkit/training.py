@@ -15,11 +15,14 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from . import _logging
 from .bundle import Bundle
 from .config import TrainConfig
+from .embedding import DEFAULT_MODEL
 from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
-from .heads import ChurnClassifier, RootCauseClassifier, normalise_outcome
+from .explain import build_example_index, embed_for_head
+from .heads import ChurnClassifier, RootCauseClassifier, ZeroShotClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
 from .report.drift import training_profile
+from .taxonomy import Taxonomy
 
 
 def _data_fingerprint(data: str | Path | pd.DataFrame) -> tuple[str, str]:
@@ -129,6 +132,10 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                    redact=config.redact)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
         heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
+        vectors = embed_for_head(head, texts[rows].tolist())
+        if vectors is not None:  # row numbers of the training table identify the examples
+            head.example_index_ = build_example_index(np.flatnonzero(rows.to_numpy()), texts[rows].tolist(),
+                                                      labels.tolist(), vectors, seed=config.seed)
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
@@ -161,3 +168,37 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         metadata["metrics"] = evaluate(bundle, frame[test_rows])
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
     return bundle
+
+
+def train_zero_shot(taxonomy: Taxonomy, embedding_model: str = DEFAULT_MODEL, name: str | None = None,
+                    text_cols: tuple[str, ...] = ("text",)) -> Bundle:
+    """A bundle whose root-cause head scores complaints by similarity to ``taxonomy``'s causes.
+
+    No labelled complaint is used: the probabilities are a softmax of similarities,
+    calibrated on nothing, so no ``needs_review`` threshold is set.
+    """
+    texts, labels = taxonomy.prototype_table()
+    head = ZeroShotClassifier(embedding_model=embedding_model)
+    _logging.logger.info("embedding %d descriptions and examples of %d causes", len(texts), len(taxonomy.causes))
+    head.fit(texts, labels)
+    example_ids = [f"{label}:{i}" for i, label in enumerate(labels)]
+    head.example_index_ = build_example_index(example_ids, texts, labels, embed_for_head(head, texts))
+    metadata: dict[str, Any] = {
+        "name": name,
+        "kind": "zero-shot",
+        "columns": {"text": list(text_cols), "label": None, "churn": None, "numeric": [], "categorical": []},
+        "heads": {"root_cause": {"labels": [str(c) for c in head.classes_], "params": head.get_params()}},
+        "taxonomy": {"path": taxonomy.source, "languages": taxonomy.languages,
+                     "causes": {c.id: {"name": c.name, "dimension": c.dimension} for c in taxonomy.causes}},
+        "review": {"threshold": 0.0, "rule": "off: a zero-shot model is calibrated on nothing"},
+        "training_data": {"path": taxonomy.source, "sha256": _data_fingerprint(Path(taxonomy.source))[1]
+                          if Path(taxonomy.source).is_file() else None,
+                          "rows": len(texts), "rows_used": len(texts), "dropped": {}},
+        "notes": ["Zero-shot: trained on no labelled complaint. Each cause is the mean embedding of its "
+                  "description and example phrases; a complaint's scores are a softmax (temperature "
+                  f"{head.temperature}) of its cosine similarity to each cause. The probabilities are "
+                  "calibrated on nothing: read them as a ranking, not as frequencies.",
+                  "Label a few hundred complaints (`complaintkit suggest` picks which) and train a "
+                  "supervised model as soon as you can."],
+    }
+    return Bundle(metadata=metadata, root_cause=head)

@@ -21,6 +21,8 @@ def _print_summary(result: dict) -> None:
         click.echo(f"{'class':32} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
         for label, s in rc["per_class"].items():
             click.echo(f"{label[:32]:32} {s['precision']:9.3f} {s['recall']:7.3f} {s['f1']:6.3f} {s['support']:8d}")
+    for language, s in result.get("root_cause_by_language", {}).items():
+        click.echo(f"language {language}: {s['rows']} rows, accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}")
     if "churn" in result:
         ch = result["churn"]
         click.echo(f"churn: {ch['rows']} rows, ROC-AUC {ch['roc_auc']:.3f}, PR-AUC {ch['pr_auc']:.3f}, "

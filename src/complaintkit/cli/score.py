@@ -23,6 +23,9 @@ from ._options import encoding_option, load_bundle, model_option, overwrite_opti
 @click.option("--chunk-size", type=click.IntRange(min=1), default=5000, show_default=True, help="Rows per chunk.")
 @click.option("--max-chars", type=click.IntRange(min=1), default=50_000, show_default=True,
               help="Longer texts are rejected as text_too_long.")
+@click.option("--explain", is_flag=True,
+              help="Add the 3 nearest training complaints and the top terms behind each root cause.")
+@click.option("--language", is_flag=True, help="Add the detected language of each complaint (ISO 639-1).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk.")
 @click.option("--fail-on-reject", is_flag=True, help="Exit with code 3 when any row was rejected.")
 @encoding_option

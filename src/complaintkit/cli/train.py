@@ -9,12 +9,15 @@ import click
 from ..config import TrainConfig
 from ..embedding import DEFAULT_MODEL
 from ..redaction import KINDS
-from ..training import train
+from ..taxonomy import load_taxonomy
+from ..training import train, train_zero_shot
 from ._options import encoding_option, overwrite_option
 
 
 @click.command("train")
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
+@click.option("--data", type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
+@click.option("--taxonomy", type=click.Path(path_type=Path),
+              help="Without --data: build a zero-shot root-cause model from this taxonomy (e.g. data/taxonomy.yaml).")
 @click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
               help="Complaint text column (repeat to join several).")
 @click.option("--label-col", help="Root-cause label column.")
@@ -39,13 +42,22 @@ from ._options import encoding_option, overwrite_option
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
 @encoding_option
 @overwrite_option
-def train_command(data: Path, out: Path, overwrite: bool, encoding: str, redact_all: bool,
-                  redact_kinds: tuple[str, ...], **options: object) -> None:
+def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite: bool, encoding: str,
+                  redact_all: bool, redact_kinds: tuple[str, ...], **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
     if out.exists() and not overwrite:
         raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
-    config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
-    bundle = train(data, config, name=out.name, encoding=encoding)
+    if taxonomy is not None:
+        if data is not None:
+            raise click.UsageError("--taxonomy builds a zero-shot model from no labels; drop --data, or drop "
+                                   "--taxonomy to train on labelled data.")
+        bundle = train_zero_shot(load_taxonomy(taxonomy), str(options["embedding_model"]), name=out.name,
+                                 text_cols=tuple(options["text_cols"]))
+    elif data is None:
+        raise click.UsageError("nothing to train from: pass --data (labelled table) or --taxonomy (zero-shot).")
+    else:
+        config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
+        bundle = train(data, config, name=out.name, encoding=encoding)
     bundle.save(out, overwrite=overwrite)
     metrics = bundle.metadata.get("metrics", {})
     click.echo(f"saved {out}")

@@ -2,5 +2,6 @@
 
 from .churn import ChurnClassifier, normalise_outcome
 from .root_cause import RootCauseClassifier
+from .zero_shot import ZeroShotClassifier
 
-__all__ = ["ChurnClassifier", "RootCauseClassifier", "normalise_outcome"]
+__all__ = ["ChurnClassifier", "RootCauseClassifier", "normalise_outcome", "ZeroShotClassifier"]

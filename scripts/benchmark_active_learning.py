@@ -1,0 +1,107 @@
+"""Learning curve: labels picked by `suggest` (uncertainty + diversity) vs random labels.
+
+Tasks: airline `negativereason` (10 real complaint reasons, ../shared/data/airline/tweets.csv;
+pool = train split, scored on the test split) or banking77 (77 intents; pool = 4,000 sampled train
+queries, scored on 1,500 sampled test queries). Every run
+starts from the same 50 random labels per seed, then adds 50 labels per round chosen by
+(a) random sampling, (b) smallest margin only, (c) `select_for_labelling` as `suggest` uses it;
+the head inside the loop is a logistic regression on all-MiniLM-L6-v2 embeddings (cheap
+stand-in for the full root-cause head). Embeddings are computed once (or read from
+/tmp/ck_shared_emb/airline_raw.npy when a previous run left them there).
+
+Usage: python scripts/benchmark_active_learning.py [--task airline|banking77] [--seeds 5] [--pool-factor 5]
+       [--strategies random margin suggest]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+from complaintkit.active_learning import margins, select_for_labelling
+from complaintkit.embedding import SentenceTransformerEmbedder
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path("/tmp/ck_shared_emb")
+CHECKPOINTS = (100, 200, 500)
+START, STEP = 50, 50
+
+
+def airline() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Embeddings, labels, pool and test positions (embeddings reused from a previous run if there)."""
+    tweets = pd.read_csv(SHARED_DATA / "airline" / "tweets.csv")
+    tweets = tweets[tweets["negativereason"].notna()]
+    meta = SHARED / "airline_raw.json"
+    if meta.exists() and json.loads(meta.read_text())["keys"] == tweets.index.tolist():
+        X = np.load(SHARED / "airline_raw.npy")
+    else:
+        X = SentenceTransformerEmbedder().fit().transform(tweets["text"].astype(str).tolist())
+    split = tweets["split"].to_numpy()
+    return X, tweets["negativereason"].to_numpy(dtype=object), np.flatnonzero(split == "train"), \
+        np.flatnonzero(split == "test")
+
+
+def banking77() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """4,000 train and 1,500 test queries of banking77, sampled with seed 0."""
+    train = pd.read_csv(SHARED_DATA / "banking77" / "train.csv").sample(4000, random_state=0)
+    test = pd.read_csv(SHARED_DATA / "banking77" / "test.csv").sample(1500, random_state=0)
+    both = pd.concat([train, test], ignore_index=True)
+    X = SentenceTransformerEmbedder().fit().transform(both["text"].astype(str).tolist())
+    return X, both["category"].to_numpy(dtype=object), np.arange(4000), np.arange(4000, 5500)
+
+
+def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
+          seed: int, pool_factor: int) -> dict[int, float]:
+    rng = np.random.default_rng(seed)
+    labelled = list(rng.choice(pool, START, replace=False))
+    scores = {}
+    while True:
+        model = LogisticRegression(max_iter=2000, C=10.0).fit(X[labelled], y[labelled])
+        if len(labelled) in CHECKPOINTS:
+            scores[len(labelled)] = f1_score(y_test, model.predict(X_test), average="macro")
+        if len(labelled) >= max(CHECKPOINTS):
+            return scores
+        rest = np.setdiff1d(pool, labelled)
+        if strategy == "random":
+            picked = rng.choice(rest, STEP, replace=False)
+        else:
+            proba = model.predict_proba(X[rest])
+            if strategy == "margin":
+                picked = rest[np.argsort(margins(proba), kind="stable")[:STEP]]
+            else:
+                picked = rest[select_for_labelling(proba, X[rest], STEP, pool_factor=pool_factor,
+                                                   labelled=X[labelled], seed=seed)]
+        labelled.extend(int(i) for i in picked)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=["airline", "banking77"], default="airline")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--pool-factor", type=int, default=5, help="as `suggest --pool-factor`")
+    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "suggest"])
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="The number of unique classes")  # 77 classes, 50 first labels
+    X, y, train, test = {"airline": airline, "banking77": banking77}[args.task]()
+    print(f"{args.task}: pool {len(train)}, test {len(test)}, {len(set(y))} classes; seeds {args.seeds}")
+    rows = []
+    for strategy in args.strategies:
+        runs = pd.DataFrame([curve(strategy, X, y, train, X[test], y[test], seed, args.pool_factor)
+                             for seed in range(args.seeds)])
+        rows.append({"strategy": strategy, **{f"macro-F1 @{n}": f"{runs[n].mean():.3f} ± {runs[n].std():.3f}"
+                                             for n in CHECKPOINTS}})
+        print(rows[-1], flush=True)
+    full = LogisticRegression(max_iter=2000, C=10.0).fit(X[train], y[train])
+    print(f"\nall {len(train)} train labels: macro-F1 {f1_score(y[test], full.predict(X[test]), average='macro'):.3f}")
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Zero-shot root causes: similarity of a complaint to each cause's description and examples."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from ..exceptions import InputError
+from ..text import TextNormaliser, as_text_list
+
+
+class PrototypeClassifier(ClassifierMixin, BaseEstimator):
+    """Softmax over the cosine similarity of unit vectors to each class's prototypes.
+
+    Fitting only stores the prototypes: nothing is learnt from labelled complaints, so
+    the probabilities are not calibrated; ``temperature`` only sets how peaked they are.
+
+    Parameters
+    ----------
+    temperature : float, default=0.02
+        Softmax temperature applied to cosine similarities.
+    aggregate : {"centroid", "max"}, default="centroid"
+        Similarity to a class: to the normalised mean of its prototypes, or to its closest prototype.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+    >>> PrototypeClassifier().fit(X, ["a", "a", "b"]).predict(np.array([[0.3, 0.95], [1.0, 0.1]])).tolist()
+    ['b', 'a']
+    """
+
+    def __init__(self, temperature: float = 0.02, aggregate: str = "centroid") -> None:
+        self.temperature = temperature
+        self.aggregate = aggregate
+
+    def fit(self, X: np.ndarray, y: Iterable[str]) -> PrototypeClassifier:
+        """Store the unit-normalised prototypes ``X`` of classes ``y``."""
+        if self.temperature <= 0:
+            raise ValueError(f"The 'temperature' parameter must be > 0. Got {self.temperature!r} instead.")
+        if self.aggregate not in {"centroid", "max"}:
+            raise ValueError(f"The 'aggregate' parameter must be 'centroid' or 'max'. Got {self.aggregate!r} instead.")
+        X = np.asarray(X, dtype=np.float32)
+        labels = np.asarray(list(y), dtype=object)
+        self.classes_, self.prototype_class_ = np.unique(labels, return_inverse=True)
+        self.prototypes_ = X / np.linalg.norm(X, axis=1, keepdims=True).clip(min=1e-12)
+        centroids = np.vstack([self.prototypes_[self.prototype_class_ == k].mean(axis=0)
+                               for k in range(len(self.classes_))])
+        self.centroids_ = centroids / np.linalg.norm(centroids, axis=1, keepdims=True).clip(min=1e-12)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each row of ``X`` to each class, ``(n, n_classes)``."""
+        check_is_fitted(self, "centroids_")
+        X = np.asarray(X, dtype=np.float32)
+        if self.aggregate == "centroid":
+            return X @ self.centroids_.T
+        similarity = X @ self.prototypes_.T
+        return np.column_stack([similarity[:, self.prototype_class_ == k].max(axis=1)
+                                for k in range(len(self.classes_))])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Softmax of the similarities divided by ``temperature``."""
+        scores = self.decision_function(X) / self.temperature
+        scores -= scores.max(axis=1, keepdims=True)
+        weights = np.exp(scores)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The most similar class of each row."""
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+
+class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
+    """Predict root causes from their descriptions and example phrases, with no labelled complaints.
+
+    ``fit`` takes the prototype texts of each cause (see
+    :meth:`complaintkit.taxonomy.Taxonomy.prototype_table`), not labelled complaints.
+
+    Parameters
+    ----------
+    embedding_model : str, default="all-MiniLM-L6-v2"
+        Model alias or folder; use ``"multilingual"`` for complaints in several languages.
+    temperature, aggregate
+        See :class:`PrototypeClassifier`.
+    max_words_per_chunk, cache_dir, speakers
+        As for :class:`complaintkit.heads.RootCauseClassifier`.
+    """
+
+    def __init__(self, embedding_model: str = DEFAULT_MODEL, temperature: float = 0.02,
+                 aggregate: str = "centroid", max_words_per_chunk: int | None = 180,
+                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None) -> None:
+        self.embedding_model = embedding_model
+        self.temperature = temperature
+        self.aggregate = aggregate
+        self.max_words_per_chunk = max_words_per_chunk
+        self.cache_dir = cache_dir
+        self.speakers = speakers
+
+    def fit(self, X: Iterable[str], y: Iterable[str]) -> ZeroShotClassifier:
+        """Embed the prototype texts ``X`` of causes ``y``."""
+        texts, labels = as_text_list(X), list(y)
+        if len(texts) != len(labels):
+            raise InputError(f"got {len(texts)} prototype texts but {len(labels)} cause ids; they must match.")
+        self.pipeline_ = Pipeline([
+            ("normalise", TextNormaliser(speakers=self.speakers)),
+            ("embedding", SentenceTransformerEmbedder(model=self.embedding_model,
+                                                      max_words_per_chunk=self.max_words_per_chunk,
+                                                      cache_dir=self.cache_dir)),
+            ("classifier", PrototypeClassifier(temperature=self.temperature, aggregate=self.aggregate)),
+        ]).fit(texts, labels)
+        self.classes_ = self.pipeline_.classes_
+        self.n_features_in_ = 1
+        return self
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Softmax-of-similarity scores of every cause in ``classes_`` (not calibrated)."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(as_text_list(X))
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """The most similar cause of each text."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def embedder_(self) -> SentenceTransformerEmbedder:
+        """The fitted embedder inside the pipeline."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.named_steps["embedding"]
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
