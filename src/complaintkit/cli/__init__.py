@@ -33,12 +33,13 @@ def main(verbose: bool) -> None:
 
 
 def _register() -> None:
+    from .embed import embed_command
     from .evaluate import evaluate_command
     from .report import report_command
     from .score import score_command
     from .train import train_command
 
-    for command in (train_command, evaluate_command, score_command, report_command):
+    for command in (train_command, evaluate_command, score_command, report_command, embed_command):
         main.add_command(command)
 
 
