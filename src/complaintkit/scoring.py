@@ -225,8 +225,9 @@ def _write_part(frame: pd.DataFrame, path: Path) -> None:
 
 def _manifest(input_path: Path, job: ChunkJob, fingerprint: Any, chunk_size: int) -> dict[str, Any]:
     stat = input_path.stat()
-    return {"input": str(input_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "model": fingerprint, "job": {**asdict(job), "source": None}, "chunk_size": chunk_size}
+    manifest = {"input": str(input_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                "model": fingerprint, "job": {**asdict(job), "source": None}, "chunk_size": chunk_size}
+    return json.loads(json.dumps(manifest))  # as it reads back from manifest.json (tuples become lists)
 
 
 def _prepare_workdir(workdir: Path, manifest: dict[str, Any], resume: bool) -> None:
