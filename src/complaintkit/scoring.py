@@ -169,10 +169,14 @@ class ChunkJob:
     def run(self, chunk: pd.DataFrame, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return ``(output, rejected)`` for ``chunk``, whose first row is input row ``start``.
 
-        Both carry ``row_number``; ``rejected`` holds the input columns and ``reject_reason``.
+        Both carry ``row_number`` (taken from ``chunk`` when it has that column); ``rejected``
+        holds the input columns and ``reject_reason``.
         """
-        chunk = chunk.reset_index(drop=True)
-        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        if ROW in chunk.columns:  # numbered upstream (the Spark engine)
+            chunk = chunk.set_index(ROW)
+        else:
+            chunk = chunk.reset_index(drop=True)
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
         texts = join_text_columns(chunk, self.text_cols)
         reasons = _reject_reasons(chunk, texts, self.id_cols, self.max_chars if self.too_long == "reject" else None)
         good = reasons.isna()
@@ -300,7 +304,8 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
     if engine == "spark":
         from .engines.spark import run_spark
 
-        return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding)
+        return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding,
+                         chunk_size=chunk_size)
     from .engines.local import map_chunks
 
     workdir = output.with_name(f".{output.name}.parts")
