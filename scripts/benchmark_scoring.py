@@ -109,7 +109,6 @@ def main() -> None:
             set_torch_threads(torch_default)
             with tempfile.TemporaryDirectory() as folder:
                 os.environ["COMPLAINTKIT_CACHE_DIR"] = folder  # fresh caches: no variant reuses another's vectors
-                embedding._RECENT.put([])
                 embedding._RECENT._items.clear()
                 began = time.perf_counter()
                 predicted[name].append(variants[name](block, Path(folder)))

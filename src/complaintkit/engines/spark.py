@@ -15,6 +15,8 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +68,18 @@ def read_numbered(spark: SparkSession, path: Path, encoding: str = "utf-8") -> D
     return spark.createDataFrame(numbered, schema)
 
 
+@contextmanager
+def _as_input_error(input_path: Path) -> Iterator[None]:
+    """Turn a failed Spark job (a malformed record, a worker error) into one :class:`InputError` line."""
+    try:
+        yield
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise
+        lines = [line.strip() for line in str(exc).splitlines() if "Error" in line or "Exception" in line]
+        raise InputError(f"Spark could not score {str(input_path)!r}: {(lines or [str(exc)])[-1][:300]}") from None
+
+
 def _spark_type(values: pd.Series) -> Any:
     from pyspark.sql import types as T
 
@@ -98,9 +112,10 @@ def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
     start = time.perf_counter()
     spark = spark_session(master)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
-    numbered = read_numbered(spark, input_path, encoding)
+    with _as_input_error(input_path):
+        numbered = read_numbered(spark, input_path, encoding)
+        sample = numbered.limit(1).toPandas()
     input_fields = [f for f in numbered.schema.fields if f.name != ROW]
-    sample = numbered.limit(1).toPandas()
     if sample.empty:
         raise InputError(f"input {str(input_path)!r} has a header but no rows; nothing to score.")
     job.check_columns(sample)
@@ -117,31 +132,27 @@ def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
             strings = [c for c in merged.columns if pd.api.types.is_string_dtype(merged[c].dtype)]
             yield merged.astype(dict.fromkeys(strings, object))  # pyspark cannot take Arrow-backed strings
 
-    partitions = max(spark.sparkContext.defaultParallelism, -(-numbered.count() // chunk_size))
     staging = output.with_name(f".{output.name}.spark")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        numbered.repartition(partitions).mapInPandas(score_batches, schema).write.parquet(str(staging / "all"))
-        merged = spark.read.parquet(str(staging / "all"))
-        kept = [c for c in scored.columns if c not in predicted and c != ROW]
-        ok = merged.filter(F.col(REASON).isNull()).select(ROW, *kept, *predicted)
-        bad = merged.filter(F.col(REASON).isNotNull()).select(ROW, *[f.name for f in input_fields], REASON)
-        ok.orderBy(ROW).write.parquet(str(staging / "scored"))
-        bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
-        reasons = Counter({row[REASON]: row["count"] for row in bad.groupBy(REASON).count().collect()})
-        summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions)
-        summary.rows_rejected = sum(reasons.values())
-        summary.rows_scored = summary.rows_read - summary.rows_rejected
-        summary.reject_reasons = dict(reasons)
-        if summary.rows_rejected:
-            _assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
-            summary.rejects = str(rejects_path)
-        _assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
-    except Exception as exc:
-        if type(exc).__module__.startswith(("pyspark", "py4j")):
-            lines = [line.strip() for line in str(exc).splitlines() if "Error" in line or "Exception" in line]
-            raise InputError(f"Spark could not score {str(input_path)!r}: {(lines or [str(exc)])[-1][:300]}") from None
-        raise
+        with _as_input_error(input_path):
+            partitions = max(spark.sparkContext.defaultParallelism, -(-numbered.count() // chunk_size))
+            numbered.repartition(partitions).mapInPandas(score_batches, schema).write.parquet(str(staging / "all"))
+            merged = spark.read.parquet(str(staging / "all"))
+            kept = [c for c in scored.columns if c not in predicted and c != ROW]
+            ok = merged.filter(F.col(REASON).isNull()).select(ROW, *kept, *predicted)
+            bad = merged.filter(F.col(REASON).isNotNull()).select(ROW, *[f.name for f in input_fields], REASON)
+            ok.orderBy(ROW).write.parquet(str(staging / "scored"))
+            bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
+            reasons = Counter({row[REASON]: row["count"] for row in bad.groupBy(REASON).count().collect()})
+            summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions)
+            summary.rows_rejected = sum(reasons.values())
+            summary.rows_scored = summary.rows_read - summary.rows_rejected
+            summary.reject_reasons = dict(reasons)
+            if summary.rows_rejected:
+                _assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
+                summary.rejects = str(rejects_path)
+            _assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - start, 2)
