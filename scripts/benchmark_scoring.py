@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="texts to score")
     parser.add_argument("--block", type=int, default=2_000, help="texts per interleaved block")
     parser.add_argument("--variants", default="naive,default,threads1",
-                        help="comma-separated: naive, default, threads1, threads2, workers2")
+                        help="comma-separated: naive, default, threads1, threads2, workers2, bf16, bf16threads1")
     args = parser.parse_args()
     bundle = Bundle.load(args.model)
     texts, distinct = load_texts(args.n)
@@ -98,6 +98,8 @@ def main() -> None:
         "threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=1),
         "threads2": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=2),
         "workers2": lambda block, folder: complaintkit_predict(bundle, block, folder, workers=2),
+        "bf16": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="bf16"),
+        "bf16threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="bf16", threads=1),
     }
     chosen = args.variants.split(",")
     seconds = dict.fromkeys(chosen, 0.0)

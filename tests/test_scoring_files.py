@@ -193,3 +193,12 @@ def test_worker_pool_gives_the_same_output_as_one_process(tmp_path, trained_bund
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one.parquet"), pd.read_parquet(tmp_path / "two.parquet"))
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one.rejects.parquet"),
                                   pd.read_parquet(tmp_path / "two.rejects.parquet"))
+
+
+def test_bf16_precision_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bundle, synthetic_frame):
+    synthetic_frame.to_csv(tmp_path / "in.csv", index=False)
+    score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "fp32.parquet")
+    score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "bf16.parquet", precision="bf16")
+    fp32, bf16 = pd.read_parquet(tmp_path / "fp32.parquet"), pd.read_parquet(tmp_path / "bf16.parquet")
+    assert (fp32["root_cause"] == bf16["root_cause"]).mean() >= 0.95
+    assert not np.array_equal(fp32["root_cause_proba"], bf16["root_cause_proba"])  # not served from the fp32 cache

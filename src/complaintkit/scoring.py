@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from . import _logging
 from .bundle import Bundle
-from .embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from .embedding import DEFAULT_MODEL, PRECISIONS, SentenceTransformerEmbedder, inference_precision
 from .exceptions import InputError
 from .io import check_output_path, iter_table, join_text_columns, require_columns, table_format
 from .text import normalise_text
@@ -142,6 +142,8 @@ class ChunkJob:
     too_long : {"reject", "truncate"}, default="reject"
         Reject longer texts as ``text_too_long``, or score their first ``max_chars``
         characters and set ``text_truncated``.
+    precision : {"fp32", "bf16"}, default="fp32"
+        Encoder precision (see :func:`~complaintkit.embedding.inference_precision`).
     """
 
     source: str
@@ -151,10 +153,13 @@ class ChunkJob:
     keep_cols: tuple[str, ...] | None = None
     max_chars: int = 50_000
     too_long: str = "reject"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.task not in ("score", "embed"):
             raise ValueError(f"The 'task' parameter must be 'score' or 'embed'. Got {self.task!r} instead.")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {list(PRECISIONS)}, found {self.precision!r}.")
         if self.too_long not in TOO_LONG_POLICIES:
             raise InputError(f"--too-long must be one of {list(TOO_LONG_POLICIES)}, found {self.too_long!r}.")
 
@@ -189,7 +194,8 @@ class ChunkJob:
             columns.append(pd.DataFrame({TRUNCATED: truncated.to_numpy(dtype=bool)}))
         predictor = _predictor(self.task, self.source)
         predict = predict_frame if self.task == "score" else embed_frame
-        columns.append(predict(predictor, chunk[good], texts).reset_index(drop=True))
+        with inference_precision(self.precision):
+            columns.append(predict(predictor, chunk[good], texts).reset_index(drop=True))
         output = pd.concat(columns, axis=1)
         rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
         return output, rejected
@@ -360,7 +366,7 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               **run_options: Any) -> ScoreSummary:
+               precision: str = "fp32", **run_options: Any) -> ScoreSummary:
     """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
 
     Rejected rows (``reject_reason`` empty_text, missing_id:<col>, undecodable_bytes,
@@ -373,14 +379,14 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     _LOADED[("score", source)] = bundle
     job = ChunkJob(source=source, task="score", text_cols=tuple(text_cols or bundle.text_cols),
                    id_cols=tuple(id_cols), keep_cols=tuple(keep_cols) if keep_cols else None,
-                   max_chars=max_chars, too_long=too_long)
+                   max_chars=max_chars, too_long=too_long, precision=precision)
     return run_file(job, input_path, output, fingerprint=bundle.metadata.get("artifacts"), **run_options)
 
 
 def embed_file(input_path: str | Path, output: str | Path, *, model: str = DEFAULT_MODEL,
                text_cols: Sequence[str] = ("text",), id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               **run_options: Any) -> ScoreSummary:
+               precision: str = "fp32", **run_options: Any) -> ScoreSummary:
     """Write the sentence embedding of every valid row of ``input_path`` to ``output``.
 
     The output has ``row_number``, the kept columns and ``embedding`` (a list of floats);
@@ -389,5 +395,6 @@ def embed_file(input_path: str | Path, output: str | Path, *, model: str = DEFAU
     embedder = SentenceTransformerEmbedder(model=model).fit()
     _LOADED[("embed", model)] = embedder
     job = ChunkJob(source=model, task="embed", text_cols=tuple(text_cols), id_cols=tuple(id_cols),
-                   keep_cols=tuple(keep_cols) if keep_cols else None, max_chars=max_chars, too_long=too_long)
+                   keep_cols=tuple(keep_cols) if keep_cols else None, max_chars=max_chars, too_long=too_long,
+                   precision=precision)
     return run_file(job, input_path, output, fingerprint=embedder.model_sha256_, **run_options)
