@@ -53,13 +53,14 @@ def read_numbered(spark: SparkSession, path: Path, encoding: str = "utf-8") -> D
     from pyspark.sql.types import LongType, StructField, StructType
 
     fmt = table_format(path)
+    charset = encoding.removesuffix("-sig")  # Spark's UTF-8 reader skips a byte-order mark itself
     if fmt == "parquet":
         frame = spark.read.parquet(str(path))
     elif fmt == "jsonl":
-        frame = spark.read.option("mode", "FAILFAST").option("encoding", encoding).json(str(path))
+        frame = spark.read.option("mode", "FAILFAST").option("encoding", charset).json(str(path))
     else:
         frame = (spark.read.option("header", True).option("mode", "FAILFAST").option("multiLine", True)
-                 .option("escape", '"').option("encoding", encoding.removesuffix("-sig"))
+                 .option("escape", '"').option("encoding", charset)
                  .option("sep", "\t" if fmt == "tsv" else ",").csv(str(path)))
     if ROW in frame.columns:
         raise InputError(f"input {str(path)!r} already has a {ROW!r} column; rename it before scoring.")
