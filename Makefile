@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: any other spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,multilingual]'
+	# spark: the Spark-equals-local test runs in CI (Java 17 is on the image); multilingual: e5 tests.
+	$(BIN)/pip install --quiet -e '.[dev,multilingual,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -6,13 +6,15 @@ name or path and the SHA-256 of its files, and loads the weights lazily, once pe
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +177,25 @@ class _RecentVectors:
 _RECENT = _RecentVectors()
 
 
+PRECISIONS = ("fp32", "bf16")
+_PRECISION: contextvars.ContextVar[str] = contextvars.ContextVar("complaintkit_precision", default="fp32")
+
+
+@contextlib.contextmanager
+def inference_precision(precision: str) -> Iterator[None]:
+    """Within the block, embedders run the encoder in ``precision`` ("fp32" or "bf16" autocast).
+
+    bf16 is fast only on CPUs with AMX (``amx_bf16``); its vectors are cached apart from fp32 ones.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"The 'precision' parameter must be one of {list(PRECISIONS)}. Got {precision!r} instead.")
+    token = _PRECISION.set(precision)
+    try:
+        yield
+    finally:
+        _PRECISION.reset(token)
+
+
 class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
     """Turn texts into L2-normalised sentence embeddings.
 
@@ -238,7 +259,8 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         return load_sentence_transformer(str(path))
 
     def _keys(self, texts: Sequence[str]) -> list[bytes]:
-        settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|".encode()
+        precision = "" if _PRECISION.get() == "fp32" else _PRECISION.get()  # fp32 keys stay as they were
+        settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|{precision}".encode()
         return [hashlib.sha256(settings + t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
@@ -271,13 +293,16 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
             chunks = [c for p in pieces for c in p]
             owners = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
         _logging.logger.debug("embedding %d texts as %d chunks", len(texts), len(chunks))
-        vectors = self._encoder().encode(
-            chunks,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=_logging.show_bars() and len(chunks) > 4 * self.batch_size,
-        ).astype(np.float32)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_PRECISION.get() == "bf16"):
+            vectors = self._encoder().encode(
+                chunks,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=_logging.show_bars() and len(chunks) > 4 * self.batch_size,
+            ).astype(np.float32)
         if len(chunks) == len(texts):
             return vectors
         pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)

@@ -69,20 +69,21 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
 
 
 def iter_table(
-    path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig"
+    path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig", encoding_errors: str = "strict"
 ) -> Iterator[pd.DataFrame]:
     """Yield ``path`` as non-empty DataFrames of at most ``chunk_size`` rows, in file order.
 
     CSV/TSV and JSONL columns are read as strings (so every chunk has the same schema);
     Parquet keeps its own types. The delimiter of a ``.csv`` file is detected from its header.
-    A table without rows yields nothing.
+    A table without rows yields nothing. ``encoding_errors="replace"`` turns undecodable bytes
+    into U+FFFD instead of failing.
     """
-    for chunk in _iter_chunks(Path(path), chunk_size, encoding):
+    for chunk in _iter_chunks(Path(path), chunk_size, encoding, encoding_errors):
         if len(chunk):
             yield chunk
 
 
-def _iter_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.DataFrame]:
+def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: str) -> Iterator[pd.DataFrame]:
     _check_readable(path)
     fmt = table_format(path)
     try:
@@ -92,14 +93,15 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str) -> Iterator[pd.Data
                     yield batch.to_pandas()
         elif fmt == "jsonl":
             with pd.read_json(
-                path, lines=True, chunksize=chunk_size, dtype=False, encoding=encoding
+                path, lines=True, chunksize=chunk_size, dtype=False, encoding=encoding,
+                encoding_errors=encoding_errors,
             ) as reader:
                 yield from reader
         else:
             sep = _csv_dialect(path, fmt, encoding)
             with pd.read_csv(
                 path, sep=sep, dtype=str, chunksize=chunk_size, encoding=encoding,
-                keep_default_na=False, na_values=[""],
+                keep_default_na=False, na_values=[""], encoding_errors=encoding_errors,
             ) as reader:
                 yield from reader
     except InputError:

@@ -2,7 +2,8 @@
 
 Input is streamed in chunks. Each finished chunk is written as a Parquet part in a work
 folder next to the output, so a killed run can ``resume``; the output file appears under
-its final name only when every chunk is done.
+its final name only when every chunk is done. One chunk function (:meth:`ChunkJob.run`)
+serves every engine: the in-process loop, the worker pool and Spark's ``mapInPandas``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import pyarrow.parquet as pq
 
 from . import _logging
 from .bundle import Bundle
+from .embedding import DEFAULT_MODEL, PRECISIONS, SentenceTransformerEmbedder, inference_precision
 from .exceptions import InputError
 from .io import check_output_path, iter_table, join_text_columns, require_columns, table_format
+from .text import normalise_text
 
 ROW = "row_number"
 REASON = "reject_reason"
@@ -104,30 +107,147 @@ class ScoreSummary:
         return {**asdict(self), "rows_per_second": round(self.rows_per_second, 1)}
 
 
-def _validate_chunk(chunk: pd.DataFrame, texts: pd.Series, id_cols: Sequence[str],
-                    max_chars: int) -> pd.Series:
+UNDECODABLE = "\ufffd"  # what undecodable input bytes become when read with errors="replace"
+TOO_LONG_POLICIES = ("reject", "truncate")
+TRUNCATED = "text_truncated"
+EMBEDDING = "embedding"
+
+
+def embed_frame(embedder: SentenceTransformerEmbedder, frame: pd.DataFrame, texts: pd.Series) -> pd.DataFrame:
+    """An ``embedding`` column (float32 unit vectors of normalised texts) for ``frame``, same index."""
+    normalised = [normalise_text(t) for t in texts.tolist()]
+    vectors = embedder.transform(normalised) if normalised else np.zeros((0, 0), dtype=np.float32)
+    return pd.DataFrame({EMBEDDING: list(vectors)}, index=frame.index)
+
+
+_LOADED: dict[tuple[str, str], Any] = {}
+
+
+def _predictor(task: str, source: str) -> Any:
+    """The bundle (task "score") or embedder (task "embed") at ``source``, loaded once per process."""
+    key = (task, source)
+    if key not in _LOADED:
+        if task == "score":
+            _LOADED[key] = Bundle.load(source)
+        else:
+            _LOADED[key] = SentenceTransformerEmbedder(model=source).fit()
+    return _LOADED[key]
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """How to turn one input chunk into output rows and rejected rows.
+
+    It holds a path and options, never a model, so it pickles cheaply to worker processes
+    and Spark executors; each process loads the bundle (or embedder) once, on first use.
+
+    Parameters
+    ----------
+    source : str
+        Bundle folder (``task="score"``) or embedding model alias/folder (``task="embed"``).
+    task : {"score", "embed"}
+        Predictions of :func:`predict_frame`, or the embeddings of :func:`embed_frame`.
+    text_cols : tuple of str
+        Columns joined into the text.
+    id_cols : tuple of str, default=()
+        Columns that must be present in every row (else ``missing_id:<col>``).
+    keep_cols : tuple of str or None, default=None
+        Input columns copied to the output; ``None`` copies all.
+    max_chars : int, default=50_000
+        Longest text accepted as is.
+    too_long : {"reject", "truncate"}, default="reject"
+        Reject longer texts as ``text_too_long``, or score their first ``max_chars``
+        characters and set ``text_truncated``.
+    precision : {"fp32", "bf16"}, default="fp32"
+        Encoder precision (see :func:`~complaintkit.embedding.inference_precision`).
+    explain, language : bool, default=False
+        Extra columns of :func:`predict_frame` (task "score" only).
+    """
+
+    source: str
+    task: str = "score"
+    text_cols: tuple[str, ...] = ("text",)
+    id_cols: tuple[str, ...] = ()
+    keep_cols: tuple[str, ...] | None = None
+    max_chars: int = 50_000
+    too_long: str = "reject"
+    precision: str = "fp32"
+    explain: bool = False
+    language: bool = False
+
+    def __post_init__(self) -> None:
+        if self.task not in ("score", "embed"):
+            raise ValueError(f"The 'task' parameter must be 'score' or 'embed'. Got {self.task!r} instead.")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"--precision must be one of {list(PRECISIONS)}, found {self.precision!r}.")
+        if self.too_long not in TOO_LONG_POLICIES:
+            raise InputError(f"--too-long must be one of {list(TOO_LONG_POLICIES)}, found {self.too_long!r}.")
+
+    def check_columns(self, frame: pd.DataFrame) -> None:
+        """Raise :class:`MissingColumnError` unless ``frame`` has every column this job names."""
+        for column in self.id_cols:
+            require_columns(frame, {"id": (column, "--id-col")})
+        for column in self.keep_cols or ():
+            require_columns(frame, {"kept": (column, "--keep-col")})
+        join_text_columns(frame.head(0), self.text_cols)
+
+    def run(self, chunk: pd.DataFrame, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return ``(output, rejected)`` for ``chunk``, whose first row is input row ``start``.
+
+        Both carry ``row_number`` (taken from ``chunk`` when it has that column); ``rejected``
+        holds the input columns and ``reject_reason``.
+        """
+        if ROW in chunk.columns:  # numbered upstream (the Spark engine)
+            chunk = chunk.set_index(ROW)
+        else:
+            chunk = chunk.reset_index(drop=True)
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+        texts = join_text_columns(chunk, self.text_cols)
+        reasons = _reject_reasons(chunk, texts, self.id_cols, self.max_chars if self.too_long == "reject" else None)
+        good = reasons.isna()
+        kept = chunk if self.keep_cols is None else chunk[list(dict.fromkeys([*self.id_cols, *self.keep_cols]))]
+        texts = texts[good]
+        columns = [kept[good].rename_axis(ROW).reset_index()]
+        if self.too_long == "truncate":
+            truncated = texts.str.len() > self.max_chars
+            texts = texts.str.slice(0, self.max_chars)
+            columns.append(pd.DataFrame({TRUNCATED: truncated.to_numpy(dtype=bool)}))
+        predictor = _predictor(self.task, self.source)
+        with inference_precision(self.precision):
+            if self.task == "score":
+                predicted = predict_frame(predictor, chunk[good], texts, explain=self.explain, language=self.language)
+            else:
+                predicted = embed_frame(predictor, chunk[good], texts)
+        columns.append(predicted.reset_index(drop=True))
+        output = pd.concat(columns, axis=1)
+        rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
+        return output, rejected
+
+    def process(self, chunk: pd.DataFrame, start: int, part: Path, rejected_part: Path) -> list[str]:
+        """Run :meth:`run` and write both results as Parquet parts; return the reject reasons."""
+        output, rejected = self.run(chunk, start)
+        _write_part(rejected, rejected_part)
+        _write_part(output, part)
+        return rejected[REASON].tolist()
+
+
+def _reject_reasons(chunk: pd.DataFrame, texts: pd.Series, id_cols: Sequence[str],
+                    max_chars: int | None) -> pd.Series:
+    """One machine-readable reason per rejected row (the first that applies), ``None`` otherwise."""
     reasons = pd.Series(None, index=chunk.index, dtype=object)
     for column in id_cols:
-        reasons[chunk[column].isna() & reasons.isna()] = f"missing_id:{column}"
+        missing = chunk[column].isna() | (chunk[column].astype("string").str.strip() == "")
+        reasons[missing.fillna(True).to_numpy(dtype=bool) & reasons.isna()] = f"missing_id:{column}"
+    undecodable = pd.Series(False, index=chunk.index)
+    for column in chunk.columns:
+        if chunk[column].dtype == object or pd.api.types.is_string_dtype(chunk[column].dtype):
+            undecodable |= chunk[column].astype("string").str.contains(UNDECODABLE, regex=False).fillna(False)
+    reasons[undecodable.to_numpy(dtype=bool) & reasons.isna()] = "undecodable_bytes"
     stripped = texts.fillna("").str.strip()
-    reasons[(stripped == "") & reasons.isna()] = "empty_text"
-    reasons[(stripped.str.len() > max_chars) & reasons.isna()] = "text_too_long"
+    reasons[(stripped == "").to_numpy(dtype=bool) & reasons.isna()] = "empty_text"
+    if max_chars is not None:
+        reasons[(stripped.str.len() > max_chars).to_numpy(dtype=bool) & reasons.isna()] = "text_too_long"
     return reasons
-
-
-def _score_chunk(bundle: Bundle, chunk: pd.DataFrame, start: int, text_cols: Sequence[str],
-                 id_cols: Sequence[str], keep_cols: Sequence[str] | None,
-                 max_chars: int, extras: dict[str, bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    chunk = chunk.reset_index(drop=True)
-    chunk.index = pd.RangeIndex(start, start + len(chunk))
-    texts = join_text_columns(chunk, text_cols)
-    reasons = _validate_chunk(chunk, texts, id_cols, max_chars)
-    good = reasons.isna()
-    kept = chunk if keep_cols is None else chunk[list(keep_cols)]
-    scored = predict_frame(bundle, chunk[good], texts[good], **extras)
-    output = pd.concat([kept[good].rename_axis(ROW).reset_index(), scored.reset_index(drop=True)], axis=1)
-    rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
-    return output, rejected
 
 
 def _write_part(frame: pd.DataFrame, path: Path) -> None:
@@ -136,10 +256,11 @@ def _write_part(frame: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _manifest(input_path: Path, bundle: Bundle, options: dict[str, Any]) -> dict[str, Any]:
+def _manifest(input_path: Path, job: ChunkJob, fingerprint: Any, chunk_size: int) -> dict[str, Any]:
     stat = input_path.stat()
-    return {"input": str(input_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "bundle": bundle.metadata.get("artifacts"), "options": options}
+    manifest = {"input": str(input_path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                "model": fingerprint, "job": {**asdict(job), "source": None}, "chunk_size": chunk_size}
+    return json.loads(json.dumps(manifest))  # as it reads back from manifest.json (tuples become lists)
 
 
 def _prepare_workdir(workdir: Path, manifest: dict[str, Any], resume: bool) -> None:
@@ -187,65 +308,118 @@ def default_rejects_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.rejects{output.suffix}")
 
 
-def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
-               text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
-               keep_cols: Sequence[str] | None = None, rejects: str | Path | None = None,
-               chunk_size: int = 5_000, max_chars: int = 50_000, overwrite: bool = False,
-               resume: bool = False, encoding: str = "utf-8-sig", explain: bool = False,
-               language: bool = False) -> ScoreSummary:
-    """Score ``input_path`` into ``output`` chunk by chunk; return what happened.
+ENGINES = ("local", "spark")
+
+
+def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, fingerprint: Any,
+             rejects: str | Path | None = None, chunk_size: int = 5_000, overwrite: bool = False,
+             resume: bool = False, encoding: str = "utf-8-sig", engine: str = "local", workers: int = 1,
+             threads: int | None = None, spark_master: str | None = None) -> ScoreSummary:
+    """Stream ``input_path`` through ``job`` into ``output`` and its rejects file; return what happened.
 
     Every input row ends in ``output`` (in input order, with ``row_number``) or in the
-    rejects file with a ``reject_reason`` (empty text, missing id, text over ``max_chars``).
+    rejects file with a ``reject_reason``. Finished chunks are kept as Parquet parts in a
+    work folder next to the output, so ``resume`` continues a killed run; ``output`` appears
+    under its final name only when every chunk is done. ``fingerprint`` identifies the model
+    (a resumed run must use the same one).
     """
     input_path, output = Path(input_path), Path(output)
     table_format(output)
     check_output_path(output, overwrite)
     rejects_path = Path(rejects) if rejects else default_rejects_path(output)
     check_output_path(rejects_path, overwrite=True)
-    text_cols = list(text_cols or bundle.text_cols)
-    options = {"text_cols": text_cols, "id_cols": list(id_cols), "keep_cols": keep_cols,
-               "chunk_size": chunk_size, "max_chars": max_chars, "explain": explain, "language": language}
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {list(ENGINES)}, found {engine!r}.")
+    if engine == "spark":
+        from .engines.spark import run_spark
+
+        return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding,
+                         chunk_size=chunk_size)
+    from .engines.local import map_chunks
+
     workdir = output.with_name(f".{output.name}.parts")
-    _prepare_workdir(workdir, _manifest(input_path, bundle, options), resume)
+    _prepare_workdir(workdir, _manifest(input_path, job, fingerprint, chunk_size), resume)
     summary = ScoreSummary(output=str(output), rejects=None)
     reasons: Counter[str] = Counter()
     start = time.perf_counter()
     scored_parts, reject_parts = [], []
-    offset = 0
-    with _logging.progress(None, "scoring") as bar:
-        for index, chunk in enumerate(iter_table(input_path, chunk_size=chunk_size, encoding=encoding)):
+    rows = iter_table(input_path, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace")
+
+    def tasks():
+        offset = 0
+        for index, chunk in enumerate(rows):
             if index == 0:
-                for column in id_cols:
-                    require_columns(chunk, {"id": (column, "--id-col")})
-                join_text_columns(chunk.head(0), text_cols)
+                job.check_columns(chunk)
             part, rejected_part = workdir / f"part-{index:06d}.parquet", workdir / f"rejects-{index:06d}.parquet"
-            if part.exists():
-                summary.chunks_resumed += 1
-                rejected = pq.read_table(rejected_part, columns=[REASON]).to_pandas()
-            else:
-                out, rejected = _score_chunk(bundle, chunk, offset, text_cols, id_cols, keep_cols, max_chars,
-                                              {"explain": explain, "language": language})
-                _write_part(rejected, rejected_part)
-                _write_part(out, part)
-            reasons.update(rejected[REASON].tolist())
             scored_parts.append(part)
             reject_parts.append(rejected_part)
-            offset += len(chunk)
             summary.chunks += 1
-            bar.update(len(chunk))
+            if part.exists():
+                summary.chunks_resumed += 1
+                done = pq.read_table(rejected_part, columns=[REASON]).column(REASON).to_pylist()
+                yield len(chunk), done, None
+            else:
+                yield len(chunk), None, (chunk, offset, part, rejected_part)
+            offset += len(chunk)
+
+    with _logging.progress(None, "scoring" if job.task == "score" else "embedding") as bar:
+        for n_rows, chunk_reasons in map_chunks(job, tasks(), workers=workers, threads=threads):
+            reasons.update(chunk_reasons)
+            summary.rows_read += n_rows
+            bar.update(n_rows)
     if not scored_parts:
         raise InputError(f"input {str(input_path)!r} has a header but no rows; nothing to score.")
-    summary.rows_read = offset
     summary.rows_rejected = sum(reasons.values())
-    summary.rows_scored = offset - summary.rows_rejected
+    summary.rows_scored = summary.rows_read - summary.rows_rejected
     summary.reject_reasons = dict(reasons)
     if summary.rows_rejected:
         _assemble(reject_parts, rejects_path)
         summary.rejects = str(rejects_path)
+    else:
+        rejects_path.unlink(missing_ok=True)
     _assemble(scored_parts, output)
     shutil.rmtree(workdir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - start, 2)
-    _logging.logger.info("scored %d rows, rejected %d, in %.1fs (%.0f rows/s)", summary.rows_scored,
+    _logging.logger.info("%s %d rows, rejected %d, in %.1fs (%.0f rows/s)",
+                         "scored" if job.task == "score" else "embedded", summary.rows_scored,
                          summary.rows_rejected, summary.seconds, summary.rows_per_second)
     return summary
+
+
+def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
+               text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
+               keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
+               precision: str = "fp32", explain: bool = False, language: bool = False,
+               **run_options: Any) -> ScoreSummary:
+    """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
+
+    Rejected rows (``reject_reason`` empty_text, missing_id:<col>, undecodable_bytes,
+    text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
+    :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
+    """
+    if bundle.path is None:
+        raise InputError("score_file needs a saved bundle (Bundle.load or Bundle.save); this one has no path.")
+    source = str(Path(bundle.path).resolve())
+    _LOADED[("score", source)] = bundle
+    job = ChunkJob(source=source, task="score", text_cols=tuple(text_cols or bundle.text_cols),
+                   id_cols=tuple(id_cols), keep_cols=tuple(keep_cols) if keep_cols else None,
+                   max_chars=max_chars, too_long=too_long, precision=precision, explain=explain,
+                   language=language)
+    return run_file(job, input_path, output, fingerprint=bundle.metadata.get("artifacts"), **run_options)
+
+
+def embed_file(input_path: str | Path, output: str | Path, *, model: str = DEFAULT_MODEL,
+               text_cols: Sequence[str] = ("text",), id_cols: Sequence[str] = (),
+               keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
+               precision: str = "fp32", **run_options: Any) -> ScoreSummary:
+    """Write the sentence embedding of every valid row of ``input_path`` to ``output``.
+
+    The output has ``row_number``, the kept columns and ``embedding`` (a list of floats);
+    rows are validated and rejected exactly as by :func:`score_file`.
+    """
+    embedder = SentenceTransformerEmbedder(model=model).fit()
+    _LOADED[("embed", model)] = embedder
+    job = ChunkJob(source=model, task="embed", text_cols=tuple(text_cols), id_cols=tuple(id_cols),
+                   keep_cols=tuple(keep_cols) if keep_cols else None, max_chars=max_chars, too_long=too_long,
+                   precision=precision)
+    return run_file(job, input_path, output, fingerprint=embedder.model_sha256_, **run_options)

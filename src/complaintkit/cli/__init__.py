@@ -63,14 +63,15 @@ def main(verbose: bool) -> None:
 
 def _register() -> None:
     from .build_multilingual import build_multilingual_command
+    from .embed import embed_command
     from .evaluate import evaluate_command
     from .report import report_command
     from .score import score_command
     from .suggest import suggest_command
     from .train import train_command
 
-    for command in (train_command, evaluate_command, score_command, report_command, suggest_command,
-                    build_multilingual_command):
+    for command in (train_command, evaluate_command, score_command, report_command, embed_command,
+                    suggest_command, build_multilingual_command):
         main.add_command(command)
 
 

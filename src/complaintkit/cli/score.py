@@ -7,36 +7,24 @@ from pathlib import Path
 import click
 
 from ..scoring import score_file
-from ._options import encoding_option, load_bundle, model_option, overwrite_option, text_col_option
+from ._options import load_bundle, model_option, text_col_option
+from ._run_options import report_run, run_options
 
 
 @click.command("score")
 @model_option
-@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
-              help="Table to score (CSV, TSV, JSONL, Parquet file or folder).")
-@click.option("--output", required=True, type=click.Path(path_type=Path),
-              help="Scored table; format from the extension (.parquet, .csv, .jsonl).")
 @text_col_option
-@click.option("--id-col", "id_cols", multiple=True, help="Id column that must be present in every row.")
-@click.option("--keep-col", "keep_cols", multiple=True, help="Input column to copy to the output (default: all).")
-@click.option("--rejects", type=click.Path(path_type=Path), help="Rejected rows. Default: OUTPUT.rejects.EXT.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=5000, show_default=True, help="Rows per chunk.")
-@click.option("--max-chars", type=click.IntRange(min=1), default=50_000, show_default=True,
-              help="Longer texts are rejected as text_too_long.")
+@run_options
 @click.option("--explain", is_flag=True,
               help="Add the 3 nearest training complaints and the top terms behind each root cause.")
 @click.option("--language", is_flag=True, help="Add the detected language of each complaint (ISO 639-1).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk.")
-@click.option("--fail-on-reject", is_flag=True, help="Exit with code 3 when any row was rejected.")
-@encoding_option
-@overwrite_option
-def score_command(model_path: Path, fail_on_reject: bool, text_cols: tuple[str, ...],
-                  keep_cols: tuple[str, ...], **options: object) -> None:
-    """Score complaints: root cause, top-3 causes, needs_review and churn probability."""
+def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple[str, ...],
+                  reject_exit_code: int, summary_json: Path | None, **options: object) -> None:
+    """Score complaints: root cause, top-3 causes, needs_review and churn probability.
+
+    Every input row ends in the output (input order, row_number) or in the rejects file
+    with a reject_reason; the exit code is --reject-exit-code when anything was rejected.
+    """
     bundle = load_bundle(model_path)
     summary = score_file(bundle, text_cols=text_cols or None, keep_cols=keep_cols or None, **options)
-    click.echo(f"read {summary.rows_read} rows: scored {summary.rows_scored}, rejected {summary.rows_rejected}"
-               f" {summary.reject_reasons or ''} in {summary.seconds:.1f}s ({summary.rows_per_second:.0f} rows/s)")
-    click.echo(f"wrote {summary.output}" + (f" and {summary.rejects}" if summary.rejects else ""))
-    if fail_on_reject and summary.rows_rejected:
-        raise SystemExit(3)
+    report_run(summary, reject_exit_code, summary_json)

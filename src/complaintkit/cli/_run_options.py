@@ -1,0 +1,64 @@
+"""Options shared by the streaming commands (`score`, `embed`) and how they report a run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from ..embedding import PRECISIONS
+from ..scoring import ENGINES, TOO_LONG_POLICIES, ScoreSummary
+
+_OPTIONS = [
+    click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+                 help="Table to read (CSV, TSV, JSONL, Parquet file or folder of Parquet files)."),
+    click.option("--output", required=True, type=click.Path(path_type=Path),
+                 help="Output table; format from the extension (.parquet, .csv, .jsonl)."),
+    click.option("--id-col", "id_cols", multiple=True,
+                 help="Id column that must be filled in every row; always copied to the output."),
+    click.option("--keep-col", "keep_cols", multiple=True, help="Input column to copy to the output (default: all)."),
+    click.option("--rejects", type=click.Path(path_type=Path), help="Rejected rows. Default: OUTPUT.rejects.EXT."),
+    click.option("--chunk-size", type=click.IntRange(min=1), default=5000, show_default=True,
+                 help="Rows per chunk (the unit of streaming and of --resume)."),
+    click.option("--max-chars", type=click.IntRange(min=1), default=50_000, show_default=True,
+                 help="Texts longer than this are handled by --too-long."),
+    click.option("--too-long", type=click.Choice(TOO_LONG_POLICIES), default="reject", show_default=True,
+                 help="Reject over-long texts (text_too_long) or truncate them and set text_truncated."),
+    click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
+                 help="Encoder precision; bf16 is several times faster on CPUs with AMX (see notes)."),
+    click.option("--encoding", default="utf-8-sig", show_default=True,
+                 help="Text encoding of CSV/JSONL input; undecodable rows are rejected."),
+    click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk."),
+    click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                 help="local (this machine) or spark (PySpark; pip install 'complaintkit[spark]')."),
+    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Local engine: processes, each loading the model once."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="Torch threads per process. Default: torch's own (1 process) or cores/workers."),
+    click.option("--spark-master", default=None,
+                 help="Spark master URL. Default: the active session, else local[*]."),
+    click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
+                 help="Exit code when any row was rejected (0: rejects are not an error)."),
+    click.option("--summary-json", type=click.Path(path_type=Path), help="Also write the run summary as JSON."),
+    click.option("--overwrite", is_flag=True, help="Replace the output if it exists."),
+]
+
+
+def run_options(command: Callable) -> Callable:
+    """Decorate ``command`` with the options of a streaming run."""
+    for option in reversed(_OPTIONS):
+        command = option(command)
+    return command
+
+
+def report_run(summary: ScoreSummary, reject_exit_code: int, summary_json: Path | None) -> None:
+    """Print ``summary``, write it as JSON if asked, and exit with ``reject_exit_code`` on rejects."""
+    click.echo(f"read {summary.rows_read} rows: ok {summary.rows_scored}, rejected {summary.rows_rejected}"
+               f" {summary.reject_reasons or ''} in {summary.seconds:.1f}s ({summary.rows_per_second:.0f} rows/s)")
+    click.echo(f"wrote {summary.output}" + (f" and {summary.rejects}" if summary.rejects else ""))
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary.to_dict(), indent=2))
+    if summary.rows_rejected and reject_exit_code:
+        raise SystemExit(reject_exit_code)

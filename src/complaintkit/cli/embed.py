@@ -1,0 +1,27 @@
+"""`complaintkit embed`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..embedding import DEFAULT_MODEL
+from ..scoring import embed_file
+from ._run_options import report_run, run_options
+
+
+@click.command("embed")
+@click.option("--embedding-model", "model", default=DEFAULT_MODEL, show_default=True,
+              help="Embedding model alias or local sentence-transformers folder.")
+@click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
+              help="Column holding the text (repeat to join several).")
+@run_options
+def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_json: Path | None,
+                  **options: object) -> None:
+    """Write the sentence embedding of every row (an `embedding` list column) with its ids.
+
+    Rows are streamed, validated and rejected exactly as by `complaintkit score`.
+    """
+    summary = embed_file(keep_cols=keep_cols or None, **options)
+    report_run(summary, reject_exit_code, summary_json)

@@ -1,0 +1,2 @@
+"""Engines that run :class:`complaintkit.scoring.ChunkJob` over a table: local (in-process or a
+process pool) and Spark."""
