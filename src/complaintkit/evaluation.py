@@ -234,7 +234,7 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
     """Evaluate every head of ``bundle`` whose target column is in ``frame``.
 
     Columns default to the ones the bundle was trained with. Returns a JSON-ready dict
-    with one entry per head; with both heads, ``churn_by_cause`` gives the churn rate and
+    with one entry per head; with both heads, ``result["churn"]["by_cause"]`` gives the churn rate and
     mean churn probability per predicted cause (and the money at risk with ``value_col``).
     With ``plots_dir``, also writes PNG plots there (confusion, coverage, reliability).
     """
@@ -262,7 +262,7 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
         probability = bundle.churn.predict_proba(inputs)[:, 1]
         result["churn"] = churn_metrics(outcome, probability)
         if bundle.root_cause is not None:
-            result["churn_by_cause"] = churn_by_cause(
+            result["churn"]["by_cause"] = churn_by_cause(
                 bundle.root_cause.predict(texts[known].tolist()), probability, outcome,
                 frame.loc[known, value_col].to_numpy() if value_col else None)
     if not result:

@@ -28,8 +28,8 @@ def _print_summary(result: dict) -> None:
                           ("lift_top_decile", "top-decile lift"), ("capture_top_decile", "top-decile capture")):
             low, high = ch["ci"].get(key, (float("nan"), float("nan")))
             click.echo(f"  {name:20} {ch[key]:.3f}  (95% CI {low:.3f} to {high:.3f})")
-    if "churn_by_cause" in result:
-        rows = result["churn_by_cause"]
+    if "by_cause" in result.get("churn", {}):
+        rows = result["churn"]["by_cause"]
         money = "value_at_risk" in rows[0] if rows else False
         click.echo(f"{'predicted cause':32} {'complaints':>10} {'churn rate':>10} {'mean proba':>10}"
                    + (f" {'value at risk':>14}" if money else ""))
