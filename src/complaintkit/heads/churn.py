@@ -146,7 +146,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_ = Pipeline([
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
-                LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced"),
+                LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced"),
                 method=method, cv=calibration_folds(target))),
         ])
         self.pipeline_.fit(frame, target)
