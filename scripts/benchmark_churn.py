@@ -78,7 +78,7 @@ def complaintkit_head(model: str, tune: bool) -> ChurnClassifier | GridSearchCV:
     head = ChurnClassifier(embedding_model=model)
     if not tune:
         return head
-    grid = [{"use_tfidf": [False], "C": [1.0]}, {"use_tfidf": [True], "C": [1.0, 3.0]}]
+    grid = [{"use_tfidf": [False], "C": [1.0]}, {"use_tfidf": [True], "C": [1.0, 3.0, 10.0]}]
     return GridSearchCV(head, grid, cv=3, scoring="roc_auc")
 
 

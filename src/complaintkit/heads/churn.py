@@ -82,7 +82,10 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     use_tfidf : bool, default=True
         Add word uni- and bigram TF-IDF features of the text.
     calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
-        Probability calibration; "auto" picks isotonic from 1,000 training rows on.
+        Probability calibration, fitted on out-of-fold scores of the training rows and
+        applied to one model fitted on all of them (averaging per-fold calibrated models
+        squeezes weak signals towards the base rate); "auto" picks isotonic from 1,000
+        training rows on.
     cache_dir : str or None, default=None
         Embedding cache folder.
     """
@@ -147,7 +150,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
                 LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced"),
-                method=method, cv=calibration_folds(target))),
+                method=method, cv=calibration_folds(target), ensemble=False)),
         ])
         self.pipeline_.fit(frame, target)
         self.classes_ = np.array([0, 1])
