@@ -82,10 +82,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     use_tfidf : bool, default=True
         Add word uni- and bigram TF-IDF features of the text.
     calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
-        Probability calibration, fitted on out-of-fold scores of the training rows and
-        applied to one model fitted on all of them (averaging per-fold calibrated models
-        squeezes weak signals towards the base rate); "auto" picks isotonic from 1,000
-        training rows on.
+        Probability calibration (cross-validated, per-fold calibrated models averaged);
+        "auto" picks isotonic from 1,000 training rows on.
     cache_dir : str or None, default=None
         Embedding cache folder.
     """
@@ -150,7 +148,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
                 LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced"),
-                method=method, cv=calibration_folds(target), ensemble=False)),
+                method=method, cv=calibration_folds(target))),
         ])
         self.pipeline_.fit(frame, target)
         self.classes_ = np.array([0, 1])
