@@ -12,6 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -82,8 +83,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     use_tfidf : bool, default=True
         Add word uni- and bigram TF-IDF features of the text.
     calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
-        Probability calibration (cross-validated, per-fold calibrated models averaged);
-        "auto" picks isotonic from 1,000 training rows on.
+        Probability calibration by shuffled stratified cross-validation (unshuffled folds of
+        a table sorted by company or date calibrate on rows unlike the test rows); "auto"
+        picks isotonic from 1,000 training rows on.
     cache_dir : str or None, default=None
         Embedding cache folder.
     """
@@ -148,7 +150,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
                 LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced"),
-                method=method, cv=calibration_folds(target))),
+                method=method, cv=StratifiedKFold(calibration_folds(target), shuffle=True, random_state=0))),
         ])
         self.pipeline_.fit(frame, target)
         self.classes_ = np.array([0, 1])
