@@ -9,6 +9,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 from .bundle import Bundle  # noqa: E402
 from .config import TrainConfig  # noqa: E402
+from .customers import aggregate_customers  # noqa: E402
 from .embedding import SentenceTransformerEmbedder  # noqa: E402
 from .evaluation import evaluate  # noqa: E402
 from .heads import ChurnClassifier, RootCauseClassifier  # noqa: E402
@@ -24,6 +25,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "TrainConfig",
     "__version__",
+    "aggregate_customers",
     "build_report",
     "evaluate",
     "read_table",

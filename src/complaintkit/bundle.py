@@ -52,6 +52,7 @@ TRUSTED_TYPES = [
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.isotonic.IsotonicRegression",
+    "sklearn.model_selection._split.StratifiedKFold",
 ]
 
 

@@ -138,18 +138,114 @@ def metrics_by_group(y_true: Sequence[str], proba: np.ndarray, classes: Sequence
     return result
 
 
-def churn_metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
-    """ROC-AUC, PR-AUC, Brier score and calibration error of churn probabilities."""
-    outcome = np.asarray(outcome, dtype=int)
+def top_decile(outcome: np.ndarray, probability: np.ndarray, share: float = 0.1) -> tuple[float, float]:
+    """Lift and capture rate of the ``share`` of rows with the highest churn probability.
+
+    Lift is the churn rate among those rows divided by the overall churn rate; capture is
+    the share of all churners found among them.
+
+    Examples
+    --------
+    >>> top_decile(np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), np.linspace(1, 0, 10))
+    (10.0, 1.0)
+    """
+    outcome = np.asarray(outcome, dtype=float)
+    if outcome.sum() == 0:
+        return float("nan"), float("nan")
+    top = np.argsort(-np.asarray(probability, dtype=float), kind="stable")[: max(1, int(round(share * len(outcome))))]
+    return float(outcome[top].mean() / outcome.mean()), float(outcome[top].sum() / outcome.sum())
+
+
+def reliability_table(outcome: np.ndarray, probability: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
+    """Mean predicted probability against observed rate in equal-width probability bins."""
+    outcome = np.asarray(outcome, dtype=float)
+    probability = np.asarray(probability, dtype=float)
+    bins = np.minimum((probability * n_bins).astype(int), n_bins - 1)
+    return [{"bin_low": b / n_bins, "bin_high": (b + 1) / n_bins, "rows": int((bins == b).sum()),
+             "mean_probability": float(probability[bins == b].mean()),
+             "observed_rate": float(outcome[bins == b].mean())} for b in np.unique(bins)]
+
+
+def _churn_point_metrics(outcome: np.ndarray, probability: np.ndarray) -> dict[str, float]:
     both = len(np.unique(outcome)) == 2
+    lift, capture = top_decile(outcome, probability)
+    return {
+        "roc_auc": float(roc_auc_score(outcome, probability)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(outcome, probability)) if both else float("nan"),
+        "brier": float(brier_score_loss(outcome, probability, labels=[0, 1])),
+        "lift_top_decile": lift,
+        "capture_top_decile": capture,
+    }
+
+
+def churn_metrics(outcome: np.ndarray, probability: np.ndarray, n_bootstrap: int = 200,
+                  seed: int = 0) -> dict[str, Any]:
+    """ROC-AUC, PR-AUC, Brier score, top-decile lift and capture, calibration error.
+
+    ``ci`` holds percentile bootstrap 95% intervals of the first five from ``n_bootstrap``
+    resamples of the rows (0 turns them off); ``reliability`` is the table behind the
+    reliability diagram.
+    """
+    outcome = np.asarray(outcome, dtype=int)
+    probability = np.asarray(probability, dtype=float)
+    point = _churn_point_metrics(outcome, probability)
+    ci: dict[str, list[float]] = {}
+    if n_bootstrap and len(outcome) > 1:
+        rng = np.random.default_rng(seed)
+        draws = [rng.integers(0, len(outcome), len(outcome)) for _ in range(n_bootstrap)]
+        samples = pd.DataFrame([_churn_point_metrics(outcome[i], probability[i]) for i in draws])
+        ci = {k: [float(np.nanpercentile(samples[k], 2.5)), float(np.nanpercentile(samples[k], 97.5))]
+              for k in point if samples[k].notna().any()}
     return {
         "rows": int(len(outcome)),
         "base_rate": float(outcome.mean()),
-        "roc_auc": float(roc_auc_score(outcome, probability)) if both else float("nan"),
-        "pr_auc": float(average_precision_score(outcome, probability)) if both else float("nan"),
-        "brier": float(brier_score_loss(outcome, probability)),
+        **point,
         "ece": expected_calibration_error(probability, outcome),
+        "ci": ci,
+        "reliability": reliability_table(outcome, probability),
     }
+
+
+def within_group_auc(outcome: np.ndarray, probability: np.ndarray, groups: Sequence[object]) -> dict[str, Any]:
+    """ROC-AUC inside each group (e.g. company) holding both outcomes, and their median.
+
+    Pooled ROC-AUC also rewards telling groups with different base rates apart; the
+    within-group figure measures ranking of customers of the same company only.
+    """
+    frame = pd.DataFrame({"y": np.asarray(outcome, dtype=int), "p": probability, "g": np.asarray(groups)})
+    per_group = {str(g): float(roc_auc_score(part["y"], part["p"]))
+                 for g, part in frame.groupby("g") if part["y"].nunique() == 2}
+    values = list(per_group.values())
+    return {"median": float(np.median(values)) if values else float("nan"), "groups": len(values),
+            "per_group": per_group}
+
+
+def churn_by_cause(cause: Sequence[str], probability: np.ndarray, outcome: np.ndarray | None = None,
+                   value: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Per predicted root cause: complaints, mean churn probability, churn rate, money at risk.
+
+    ``churn_rate`` needs the observed ``outcome``; ``value_at_risk`` (the sum of value x
+    churn probability, the expected value lost) needs a ``value`` per complaint. Rows are
+    sorted by expected churners (complaints x mean probability), highest first.
+    """
+    frame = pd.DataFrame({"cause": np.asarray(cause, dtype=object), "p": np.asarray(probability, dtype=float)})
+    if outcome is not None:
+        frame["y"] = np.asarray(outcome, dtype=float)
+    if value is not None:
+        frame["value"] = pd.to_numeric(pd.Series(np.asarray(value)), errors="coerce").fillna(0.0).to_numpy()
+        frame["risk"] = frame["value"] * frame["p"]
+    rows = []
+    for name, part in frame.groupby("cause", sort=False):
+        row: dict[str, Any] = {"cause": str(name), "complaints": int(len(part)),
+                               "mean_churn_proba": float(part["p"].mean()),
+                               "expected_churners": float(part["p"].sum())}
+        if outcome is not None:
+            row["churn_rate"] = float(part["y"].mean())
+        if value is not None:
+            row["value"] = float(part["value"].sum())
+            row["value_at_risk"] = float(part["risk"].sum())
+        rows.append(row)
+    return sorted(rows, key=lambda r: -r["expected_churners"])
 
 
 def _select_split(frame: pd.DataFrame, split_col: str | None, split: str | None) -> pd.DataFrame:
@@ -166,16 +262,20 @@ def _select_split(frame: pd.DataFrame, split_col: str | None, split: str | None)
 def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = None,
              churn_col: str | None = None, text_cols: Sequence[str] | None = None,
              split_col: str | None = None, split: str | None = "test",
-             plots_dir: str | Path | None = None) -> dict[str, Any]:
+             plots_dir: str | Path | None = None, value_col: str | None = None) -> dict[str, Any]:
     """Evaluate every head of ``bundle`` whose target column is in ``frame``.
 
     Columns default to the ones the bundle was trained with. Returns a JSON-ready dict
-    with one entry per head; with ``plots_dir``, also writes PNG plots there.
+    with one entry per head; with both heads, ``result["churn"]["by_cause"]`` gives the churn rate and
+    mean churn probability per predicted cause (and the money at risk with ``value_col``).
+    With ``plots_dir``, also writes PNG plots there (confusion, coverage, reliability).
     """
     columns = bundle.metadata.get("columns", {})
     label_col = label_col or columns.get("label")
     churn_col = churn_col or columns.get("churn")
     frame = _select_split(frame, split_col, split)
+    if value_col is not None:
+        require_columns(frame, {"value": (value_col, "--value-col")})
     texts = join_text_columns(frame, list(text_cols or bundle.text_cols))
     result: dict[str, Any] = {}
     if bundle.root_cause is not None and label_col in frame.columns:
@@ -198,7 +298,12 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
         known = frame[churn_col].notna()
         outcome = normalise_outcome(frame.loc[known, churn_col], churn_col)
         inputs = frame.loc[known].assign(text=texts[known])
-        result["churn"] = churn_metrics(outcome, bundle.churn.predict_proba(inputs)[:, 1])
+        probability = bundle.churn.predict_proba(inputs)[:, 1]
+        result["churn"] = churn_metrics(outcome, probability)
+        if bundle.root_cause is not None:
+            result["churn"]["by_cause"] = churn_by_cause(
+                bundle.root_cause.predict(texts[known].tolist()), probability, outcome,
+                frame.loc[known, value_col].to_numpy() if value_col else None)
     if not result:
         raise InputError(
             f"nothing to evaluate: the data has neither the label column {label_col!r} nor the "

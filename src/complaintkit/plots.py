@@ -53,6 +53,24 @@ def coverage_plot(curve: list[dict[str, float]], path: Path) -> str:
     return _save(fig, path)
 
 
+def reliability_plot(table: list[dict[str, float]], path: Path) -> str:
+    """Reliability diagram: observed churn rate against mean predicted probability per bin."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), height_ratios=[3, 1], sharex=True)
+    mean = [r["mean_probability"] for r in table]
+    top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    top.plot(mean, [r["observed_rate"] for r in table], marker="o", label="model")
+    top.set_ylabel("observed churn rate")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left", fontsize=8)
+    top.grid(alpha=0.3)
+    bottom.bar([(r["bin_low"] + r["bin_high"]) / 2 for r in table], [r["rows"] for r in table],
+               width=0.9 * (table[0]["bin_high"] - table[0]["bin_low"]) if table else 0.1, color="tab:blue")
+    bottom.set_xlabel("predicted churn probability")
+    bottom.set_ylabel("rows")
+    return _save(fig, path)
+
+
 def write_evaluation_plots(result: dict[str, Any], folder: Path) -> dict[str, str]:
     """Write the plots that ``result`` allows into ``folder``; return their paths by name."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,4 +78,6 @@ def write_evaluation_plots(result: dict[str, Any], folder: Path) -> dict[str, st
     if "root_cause" in result:
         written["confusion"] = confusion_plot(result["root_cause"]["confusion"], folder / "confusion.png")
         written["coverage"] = coverage_plot(result["root_cause"]["coverage_curve"], folder / "coverage.png")
+    if "churn" in result:
+        written["reliability"] = reliability_plot(result["churn"]["reliability"], folder / "reliability.png")
     return written

@@ -25,8 +25,19 @@ def _print_summary(result: dict) -> None:
         click.echo(f"language {language}: {s['rows']} rows, accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}")
     if "churn" in result:
         ch = result["churn"]
-        click.echo(f"churn: {ch['rows']} rows, ROC-AUC {ch['roc_auc']:.3f}, PR-AUC {ch['pr_auc']:.3f}, "
-                   f"Brier {ch['brier']:.3f}, ECE {ch['ece']:.3f}")
+        click.echo(f"churn: {ch['rows']} rows, base rate {ch['base_rate']:.3f}, ECE {ch['ece']:.3f}")
+        for key, name in (("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("brier", "Brier"),
+                          ("lift_top_decile", "top-decile lift"), ("capture_top_decile", "top-decile capture")):
+            low, high = ch["ci"].get(key, (float("nan"), float("nan")))
+            click.echo(f"  {name:20} {ch[key]:.3f}  (95% CI {low:.3f} to {high:.3f})")
+    if "by_cause" in result.get("churn", {}):
+        rows = result["churn"]["by_cause"]
+        money = "value_at_risk" in rows[0] if rows else False
+        click.echo(f"{'predicted cause':32} {'complaints':>10} {'churn rate':>10} {'mean proba':>10}"
+                   + (f" {'value at risk':>14}" if money else ""))
+        for r in rows:
+            click.echo(f"{r['cause'][:32]:32} {r['complaints']:10d} {r['churn_rate']:10.3f} "
+                       f"{r['mean_churn_proba']:10.3f}" + (f" {r['value_at_risk']:14.2f}" if money else ""))
 
 
 @click.command("evaluate")
@@ -38,7 +49,9 @@ def _print_summary(result: dict) -> None:
 @click.option("--split-col", help="Evaluate only rows whose --split-col equals --split.")
 @click.option("--split", default="test", show_default=True, help="Value of --split-col to evaluate.")
 @click.option("--output", type=click.Path(path_type=Path), help="Write all metrics as JSON here.")
-@click.option("--plots-dir", type=click.Path(path_type=Path), help="Write PNG plots (confusion, coverage) here.")
+@click.option("--value-col", help="Money per complaint (e.g. monthly charges): adds value at risk per cause.")
+@click.option("--plots-dir", type=click.Path(path_type=Path),
+              help="Write PNG plots (confusion, coverage, churn reliability diagram) here.")
 @encoding_option
 def evaluate_command(model_path: Path, data: Path, text_cols: tuple[str, ...], output: Path | None,
                      encoding: str, **options: object) -> None:
