@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _logging
 from .exceptions import ModelNotFoundError
-from .text import as_text_list, split_into_chunks
+from .text import as_text_list, split_into_chunks, string_input_tags
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -315,8 +315,6 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         return np.asarray([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
 
     def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
+        tags = string_input_tags(super().__sklearn_tags__())
         tags.non_deterministic = False
         return tags

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import Tags
 
 from .redaction import check_kinds, redact
 
@@ -125,6 +126,13 @@ def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
     return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in array]
 
 
+def string_input_tags(tags: Tags) -> Tags:
+    """Mark scikit-learn estimator tags as taking a 1-D sequence of strings."""
+    tags.input_tags.string = True
+    tags.input_tags.two_d_array = False
+    return tags
+
+
 class TextNormaliser(TransformerMixin, BaseEstimator):
     """Stateless transformer: transcripts to their turns' text, masking, then :func:`normalise_text`.
 
@@ -153,8 +161,6 @@ class TextNormaliser(TransformerMixin, BaseEstimator):
         return np.asarray([normalise_text(t) for t in texts], dtype=object)
 
     def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
+        tags = string_input_tags(super().__sklearn_tags__())
         tags.requires_fit = False
         return tags

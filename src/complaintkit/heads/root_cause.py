@@ -17,10 +17,11 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..exceptions import InputError
 from ..text import TextNormaliser, as_text_list
+from ._base import TextPipelineMixin
 from ._calibration import calibration_folds, calibration_method
 
 
-class RootCauseClassifier(ClassifierMixin, BaseEstimator):
+class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict a complaint's root cause from its text, with calibrated probabilities.
 
     Features are the sentence embedding (weighted by ``embedding_weight``) joined with word
@@ -135,14 +136,7 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
                 for train, test in splits]))
         return scores
 
-    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        """Calibrated probability of every class in ``classes_``, one row per text."""
-        check_is_fitted(self, "pipeline_")
-        return self.pipeline_.predict_proba(as_text_list(X))
 
-    def predict(self, X: Iterable[str]) -> np.ndarray:
-        """The most probable root cause of each text."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
     def embedder_(self) -> SentenceTransformerEmbedder | None:
@@ -150,8 +144,3 @@ class RootCauseClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         return dict(self.pipeline_.named_steps["features"].transformer_list).get("embedding")
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..exceptions import InputError
 from ..text import TextNormaliser, as_text_list
+from ._base import TextPipelineMixin
 
 
 class PrototypeClassifier(ClassifierMixin, BaseEstimator):
@@ -76,7 +77,7 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
 
 
-class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
+class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict root causes from their descriptions and example phrases, with no labelled complaints.
 
     ``fit`` takes the prototype texts of each cause (see
@@ -118,14 +119,7 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
-    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        """Softmax-of-similarity scores of every cause in ``classes_`` (not calibrated)."""
-        check_is_fitted(self, "pipeline_")
-        return self.pipeline_.predict_proba(as_text_list(X))
 
-    def predict(self, X: Iterable[str]) -> np.ndarray:
-        """The most similar cause of each text."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
     def embedder_(self) -> SentenceTransformerEmbedder:
@@ -133,8 +127,3 @@ class ZeroShotClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         return self.pipeline_.named_steps["embedding"]
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = False
-        return tags
