@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -46,8 +44,3 @@ def load_bundle(path: Path) -> Bundle:
     """Load a bundle for a command, trusting it if the command got ``--trust``."""
     ctx = click.get_current_context(silent=True)
     return Bundle.load(path, trust=bool(ctx and ctx.meta.get(_TRUST)))
-
-
-def echo_json(data: Any) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    click.echo(json.dumps(data, indent=2, default=str))
