@@ -114,7 +114,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         matrix = features.fit_transform(normaliser.transform(texts))
         self.cv_macro_f1_ = self._cross_validate(matrix, labels, folds) if self.C == "auto" else {}
         self.C_ = max(self.cv_macro_f1_, key=self.cv_macro_f1_.get) if self.cv_macro_f1_ else float(self.C)
-        classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=folds, ensemble=False)
+        # Shuffled folds: tables sorted by date or source would otherwise calibrate on unlike rows.
+        calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False)
         classifier.fit(matrix, labels)
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
