@@ -46,7 +46,6 @@ from complaintkit.heads import ChurnClassifier  # noqa: E402
 from complaintkit.io import join_text_columns  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-MULTILINGUAL = Path("/tmp/research8/me5")
 
 
 def load(dataset: str, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -104,9 +103,9 @@ def main() -> None:
     parser.add_argument("--dataset", choices=["reclameaqui", "skytrax"], default="reclameaqui")
     parser.add_argument("--max-rows", type=int, default=None, help="Stratified sample of this many rows.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", nargs="+", default=["all-MiniLM-L6-v2"],
-                        help="Embedding models for the complaintkit head; add 'multilingual' for the "
-                             f"multilingual-e5-small folder at {MULTILINGUAL} when it exists.")
+    parser.add_argument("--models", nargs="+", default=["all-MiniLM-L6-v2", "multilingual"],
+                        help="Embedding models for the complaintkit head (aliases or folders); 'multilingual' "
+                             "needs `complaintkit build-multilingual` first.")
     parser.add_argument("--tune", action="store_true",
                         help="Choose the head's settings by inner CV (slow) instead of using its defaults.")
     parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
@@ -118,11 +117,6 @@ def main() -> None:
           "stratified 5-fold CV by group x outcome")
     candidates = {"TF-IDF + LogReg (baseline)": baseline}
     for model in args.models:
-        if model == "multilingual":
-            if not (MULTILINGUAL / "modules.json").exists():
-                print(f"multilingual model folder {MULTILINGUAL} not found: skipped")
-                continue
-            model = str(MULTILINGUAL)
         name = "complaintkit churn head [" + Path(model).name + "]"
         candidates[name] = lambda model=model: complaintkit_head(model, args.tune)
     results = {}

@@ -53,6 +53,7 @@ MODEL_ALIASES: dict[str, callable] = {
     "multilingual": _multilingual_path,
     "multilingual-e5-small": _multilingual_path,
 }
+ENGLISH_ONLY_MODELS = frozenset(name for name, path in MODEL_ALIASES.items() if path is _minilm_path)
 
 
 def resolve_model_path(model: str | os.PathLike) -> Path:

@@ -51,6 +51,9 @@ def render_model_card(metadata: dict[str, Any]) -> str:
         f"- file: `{redact(str(data.get('path')))}` (SHA-256 `{str(data.get('sha256', ''))[:16]}…`)",
         f"- rows used: {data.get('rows_used')} of {data.get('rows')}; dropped: {data.get('dropped', {})}",
     ]
+    if data.get("languages"):
+        lines.append("- languages (sample of 500): " + ", ".join(
+            f"{language} {share:.0%}" for language, share in list(data["languages"].items())[:5]))
     if labels:
         lines += ["", "## Root causes", "", ", ".join(f"`{redact(label)}`" for label in labels)]
     kinds = metadata.get("redaction", {}).get("kinds")

@@ -21,6 +21,7 @@ from .exceptions import InputError
 from .explain import build_example_index, embed_for_head
 from .heads import ChurnClassifier, RootCauseClassifier, ZeroShotClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
+from .language import check_encoder_language
 from .report.drift import training_profile
 from .taxonomy import Taxonomy
 
@@ -122,6 +123,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         "heads": {},
     }
     heads: dict[str, Any] = {}
+    languages = check_encoder_language(texts[usable], config.embedding_model)
     start = time.perf_counter()
     if config.label_col:
         rows = usable & _nonempty(frame[config.label_col])
@@ -160,6 +162,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                 {k: v for k, v in dropped.items() if v})
     metadata["training_data"] = {"path": source, "sha256": sha, "rows": int(len(frame)),
                                  "rows_used": int(usable.sum()), "dropped": dropped,
+                                 "languages": languages,
                                  "seconds": round(time.perf_counter() - start, 1)}
     metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
     bundle = Bundle(metadata=metadata, **heads)

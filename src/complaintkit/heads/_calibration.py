@@ -18,10 +18,10 @@ def calibration_folds(y: np.ndarray, wanted: int = 5) -> int:
     return int(max(2, min(wanted, counts.min())))
 
 
-def calibration_method(method: str, n_samples: int) -> str:
-    """Resolve ``"auto"``: isotonic from 1,000 rows on, sigmoid below (isotonic overfits small sets)."""
+def calibration_method(method: str, n_samples: int, isotonic_from: int = 1000) -> str:
+    """Resolve ``"auto"``: isotonic from ``isotonic_from`` rows on, sigmoid below (isotonic overfits small sets)."""
     if method == "auto":
-        return "isotonic" if n_samples >= 1000 else "sigmoid"
+        return "isotonic" if n_samples >= isotonic_from else "sigmoid"
     if method not in {"sigmoid", "isotonic"}:
         raise ValueError(
             f"The 'calibration' parameter must be 'auto', 'sigmoid' or 'isotonic'. Got {method!r} instead."

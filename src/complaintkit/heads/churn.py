@@ -24,6 +24,9 @@ from ._calibration import calibration_folds, calibration_method
 
 TEXT = "text"
 _TRUE = {"1", "1.0", "yes", "y", "true", "t", "churn", "churned"}
+# Isotonic steps tie many customers on smaller tables and blunt the ranking within a company
+# (Reclame Aqui, 4.4k rows: within-company ROC-AUC 0.636 isotonic vs 0.659 sigmoid).
+ISOTONIC_FROM = 10_000
 _FALSE = {"0", "0.0", "no", "n", "false", "f", "stay", "stayed", "retained"}
 
 
@@ -85,7 +88,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
         Probability calibration by shuffled stratified cross-validation (unshuffled folds of
         a table sorted by company or date calibrate on rows unlike the test rows); "auto"
-        picks isotonic from 1,000 training rows on.
+        picks isotonic from 10,000 training rows on, sigmoid below (it keeps the ranking).
     cache_dir : str or None, default=None
         Embedding cache folder.
     redact : sequence of str, default=()
@@ -149,7 +152,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(frame)} rows but {len(target)} outcomes; they must match one to one.")
         if self.C <= 0:
             raise ValueError(f"The 'C' parameter of ChurnClassifier must be > 0. Got {self.C!r} instead.")
-        method = calibration_method(self.calibration, len(frame))
+        method = calibration_method(self.calibration, len(frame), isotonic_from=ISOTONIC_FROM)
         self.pipeline_ = Pipeline([
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
