@@ -43,3 +43,26 @@ def test_a_single_class_is_refused() -> None:
 def test_mismatched_lengths_are_refused() -> None:
     with pytest.raises(InputError, match="3 texts but 2 labels"):
         RootCauseClassifier().fit(["a", "b", "c"], ["x", "y"])
+
+
+def test_auto_settings_are_chosen_by_cv_and_applied_at_prediction(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    auto = RootCauseClassifier(embedding_weight_grid=(1.0, 4.0), C_grid=(0.1, 1.0)).fit(texts, labels)
+    assert [(row["embedding_weight"], row["C"]) for row in auto.cv_macro_f1_] == [
+        (1.0, 0.1), (1.0, 1.0), (4.0, 0.1), (4.0, 1.0)]
+    best = max(auto.cv_macro_f1_, key=lambda row: row["macro_f1"])
+    assert (auto.embedding_weight_, auto.C_) == (best["embedding_weight"], best["C"])
+    fixed = RootCauseClassifier(embedding_weight=auto.embedding_weight_, C=auto.C_).fit(texts, labels)
+    assert fixed.cv_macro_f1_ == []
+    np.testing.assert_allclose(auto.predict_proba(texts), fixed.predict_proba(texts))
+    heavy = RootCauseClassifier(embedding_weight_grid=(4.0,), C=1.0).fit(texts, labels)
+    assert heavy.pipeline_.named_steps["features"].transformer_weights["embedding"] == 4.0
+    light = RootCauseClassifier(embedding_weight=1.0, C=1.0).fit(texts, labels)
+    assert not np.allclose(heavy.predict_proba(texts), light.predict_proba(texts))
+
+
+@pytest.mark.parametrize(("params", "message"), [({"C": 0}, "'C' parameter .* must be > 0"),
+                                                  ({"embedding_weight": -1}, "'embedding_weight' .* >= 0")])
+def test_bad_settings_are_refused(synthetic_frame: pd.DataFrame, params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RootCauseClassifier(**params).fit(synthetic_frame["text"], synthetic_frame["cause"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -21,26 +22,41 @@ from ._base import TextPipelineMixin
 from ._calibration import calibration_folds, calibration_method
 
 
+def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
+    if value == "auto" or (isinstance(value, int | float) and (value > 0 or (zero_allowed and value == 0))):
+        return
+    bound = ">= 0" if zero_allowed else "> 0"
+    raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be {bound} or 'auto'. Got {value!r} instead.")
+
+
+def _scale_columns(matrix: sparse.spmatrix, columns: np.ndarray, weight: float) -> sparse.csr_matrix:
+    """``matrix`` with the masked columns multiplied by ``weight``."""
+    return sparse.csr_matrix(matrix) @ sparse.diags(np.where(columns, weight, 1.0)).tocsr()
+
+
 class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict a complaint's root cause from its text, with calibrated probabilities.
 
     Features are the sentence embedding (weighted by ``embedding_weight``) joined with word
-    and character TF-IDF; the head is a class-balanced linear SVM whose ``C`` is chosen by
-    cross-validated macro-F1, calibrated on out-of-fold decisions (the final SVM is fitted on
-    every training row).
+    and character TF-IDF; the head is a class-balanced linear SVM. The embedding weight and
+    ``C`` are chosen together by cross-validated macro-F1, and the SVM is calibrated on
+    out-of-fold decisions (the final SVM is fitted on every training row).
 
     Parameters
     ----------
     embedding_model : str, default="all-MiniLM-L6-v2"
         Model alias or folder for :class:`SentenceTransformerEmbedder`.
-    embedding_weight : float, default=1.0
-        Scale of the embedding block relative to the TF-IDF blocks; 0 drops the embedding.
+    embedding_weight : float or "auto", default="auto"
+        Scale of the embedding block relative to the TF-IDF blocks; 0 drops the embedding;
+        "auto" picks from ``embedding_weight_grid`` by 3-fold cross-validated macro-F1.
+    embedding_weight_grid : tuple of float, default=(1.0, 2.0)
+        Candidates for ``embedding_weight="auto"``.
     use_tfidf : bool, default=True
         Add word uni-/bigram and character 2-5-gram TF-IDF features.
     C : float or "auto", default="auto"
         Inverse regularisation strength of the linear SVM; "auto" picks from ``C_grid`` by
         3-fold cross-validated macro-F1 on the training rows.
-    C_grid : tuple of float, default=(0.3, 1.0, 3.0)
+    C_grid : tuple of float, default=(0.1, 0.3, 1.0)
         Candidates for ``C="auto"``.
     calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
         Probability calibration; "auto" picks isotonic from 1,000 training rows on.
@@ -59,10 +75,11 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         embedding_model: str = DEFAULT_MODEL,
-        embedding_weight: float = 1.0,
+        embedding_weight: float | str = "auto",
+        embedding_weight_grid: tuple[float, ...] = (1.0, 2.0),
         use_tfidf: bool = True,
         C: float | str = "auto",
-        C_grid: tuple[float, ...] = (0.3, 1.0, 3.0),
+        C_grid: tuple[float, ...] = (0.1, 0.3, 1.0),
         calibration: str = "auto",
         max_words_per_chunk: int | None = 180,
         cache_dir: str | None = None,
@@ -72,6 +89,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
+        self.embedding_weight_grid = embedding_weight_grid
         self.use_tfidf = use_tfidf
         self.C = C
         self.C_grid = C_grid
@@ -83,12 +101,13 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.redact = redact
 
     def _features(self) -> FeatureUnion:
+        """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
         blocks, weights = [], {}
-        if self.embedding_weight > 0:
+        if self.embedding_weight == "auto" or self.embedding_weight > 0:
             blocks.append(("embedding", SentenceTransformerEmbedder(
                 model=self.embedding_model, max_words_per_chunk=self.max_words_per_chunk,
                 cache_dir=self.cache_dir)))
-            weights["embedding"] = float(self.embedding_weight)
+            weights["embedding"] = 1.0
         if self.use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000)))
@@ -105,15 +124,25 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         labels = np.asarray(y if hasattr(y, "__array__") else list(y))
         if len(texts) != len(labels):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
-        if self.C != "auto" and not (isinstance(self.C, int | float) and self.C > 0):
-            raise ValueError(f"The 'C' parameter of RootCauseClassifier must be > 0 or 'auto'. Got {self.C!r} instead.")
+        _check_auto_or_positive("C", self.C)
+        _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
         method = calibration_method(self.calibration, len(texts))
         folds = calibration_folds(labels)
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
         features = self._features()
-        matrix = features.fit_transform(normaliser.transform(texts))
-        self.cv_macro_f1_ = self._cross_validate(matrix, labels, folds) if self.C == "auto" else {}
-        self.C_ = max(self.cv_macro_f1_, key=self.cv_macro_f1_.get) if self.cv_macro_f1_ else float(self.C)
+        unweighted = features.fit_transform(normaliser.transform(texts))
+        embedding_columns = self._embedding_columns(features, unweighted.shape[1])
+        weights = self.embedding_weight_grid if self.embedding_weight == "auto" else (self.embedding_weight,)
+        Cs = self.C_grid if self.C == "auto" else (self.C,)
+        self.cv_macro_f1_ = (self._cross_validate(unweighted, embedding_columns, labels, folds, weights, Cs)
+                             if len(weights) * len(Cs) > 1 else [])
+        best = (max(self.cv_macro_f1_, key=lambda row: row["macro_f1"]) if self.cv_macro_f1_
+                else {"embedding_weight": weights[0], "C": Cs[0]})
+        self.C_, self.embedding_weight_ = float(best["C"]), float(best["embedding_weight"])
+        if embedding_columns.any():
+            features.set_params(transformer_weights={**features.transformer_weights,
+                                                     "embedding": self.embedding_weight_})
+        matrix = _scale_columns(unweighted, embedding_columns, self.embedding_weight_)
         # Shuffled folds: tables sorted by date or source would otherwise calibrate on unlike rows.
         calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False)
@@ -126,16 +155,29 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     def _svm(self, C: float) -> LinearSVC:
         return LinearSVC(C=C, class_weight="balanced", random_state=self.random_state, max_iter=5000)
 
-    def _cross_validate(self, matrix: object, labels: np.ndarray, folds: int) -> dict[float, float]:
-        """Mean macro-F1 of each candidate C over stratified folds of the (already featurised) rows."""
+    @staticmethod
+    def _embedding_columns(features: FeatureUnion, n_columns: int) -> np.ndarray:
+        """Boolean mask of the embedding block's columns (the union's first block)."""
+        mask = np.zeros(n_columns, dtype=bool)
+        embedder = dict(features.transformer_list).get("embedding")
+        if embedder is not None:
+            mask[:embedder.n_features_out_] = True
+        return mask
+
+    def _cross_validate(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, labels: np.ndarray,
+                        folds: int, weights: Sequence[float], Cs: Sequence[float]) -> list[dict[str, float]]:
+        """Mean macro-F1 over stratified folds of every (embedding weight, C) candidate."""
         splits = list(StratifiedKFold(min(3, folds), shuffle=True, random_state=self.random_state).split(
             np.zeros(len(labels)), labels))
-        scores = {}
-        for C in self.C_grid:
-            scores[float(C)] = float(np.mean([
-                f1_score(labels[test], self._svm(C).fit(matrix[train], labels[train]).predict(matrix[test]),
-                         average="macro", zero_division=0)
-                for train, test in splits]))
+        scores = []
+        for weight in weights:
+            matrix = _scale_columns(unweighted, embedding_columns, weight)
+            for C in Cs:
+                f1 = np.mean([
+                    f1_score(labels[test], self._svm(C).fit(matrix[train], labels[train]).predict(matrix[test]),
+                             average="macro", zero_division=0)
+                    for train, test in splits])
+                scores.append({"embedding_weight": float(weight), "C": float(C), "macro_f1": float(f1)})
         return scores
 
 
