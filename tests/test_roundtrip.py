@@ -20,6 +20,7 @@ def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> N
     assert {"complaintkit", "scikit-learn", "sentence-transformers", "torch"} <= set(meta["versions"])
     assert len(meta["embedding_model"]["sha256"]) == 64
     assert meta["heads"]["root_cause"]["labels"] == ["billing_error", "service_failure", "staff_attitude"]
+    assert meta["heads"]["root_cause"]["chosen"]["embedding_weight"] in (1.0, 2.0)
     assert meta["training_data"]["rows"] == 24 and len(meta["training_data"]["sha256"]) == 64
     assert meta["config"]["label_col"] == "cause" and meta["columns"]["numeric"] == ["tenure"]
     assert set(meta["artifacts"]) == {"root_cause.skops", "churn.skops"}
