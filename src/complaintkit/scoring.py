@@ -25,7 +25,13 @@ import pyarrow.parquet as pq
 
 from . import _logging
 from .bundle import Bundle
-from .embedding import DEFAULT_MODEL, PRECISIONS, SentenceTransformerEmbedder, inference_precision
+from .embedding import (
+    DEFAULT_MODEL,
+    PRECISIONS,
+    SentenceTransformerEmbedder,
+    inference_precision,
+    resolve_precision,
+)
 from .exceptions import InputError
 from .io import check_output_path, iter_table, join_text_columns, require_columns, table_format
 from .text import normalise_text
@@ -98,6 +104,7 @@ class ScoreSummary:
     chunks: int = 0
     chunks_resumed: int = 0
     seconds: float = 0.0
+    precision: str = "fp32"
 
     @property
     def rows_per_second(self) -> float:
@@ -159,7 +166,8 @@ class ChunkJob:
         Reject longer texts as ``text_too_long``, or score their first ``max_chars``
         characters and set ``text_truncated``.
     precision : {"fp32", "bf16"}, default="fp32"
-        Encoder precision (see :func:`~complaintkit.embedding.inference_precision`).
+        Encoder precision as run (see :func:`~complaintkit.embedding.inference_precision`);
+        "auto" is resolved before the job is made, once per run.
     explain, language : bool, default=False
         Extra columns of :func:`predict_frame` (task "score" only).
     """
@@ -339,7 +347,7 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
     workdir = output.with_name(f".{output.name}.parts")
     _prepare_workdir(workdir, _manifest(input_path, job, fingerprint, chunk_size), resume)
-    summary = ScoreSummary(output=str(output), rejects=None)
+    summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision)
     reasons: Counter[str] = Counter()
     start = time.perf_counter()
     scored_parts, reject_parts = [], []
@@ -389,13 +397,15 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               precision: str = "fp32", explain: bool = False, language: bool = False,
+               precision: str = "auto", explain: bool = False, language: bool = False,
                **run_options: Any) -> ScoreSummary:
     """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
 
     Rejected rows (``reject_reason`` empty_text, missing_id:<col>, undecodable_bytes,
     text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
+    ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else fp32
+    (:func:`~complaintkit.embedding.resolve_precision`); the summary records which.
     """
     if bundle.path is None:
         raise InputError("score_file needs a saved bundle (Bundle.load or Bundle.save); this one has no path.")
@@ -403,7 +413,7 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     _LOADED[("score", source)] = bundle
     job = ChunkJob(source=source, task="score", text_cols=tuple(text_cols or bundle.text_cols),
                    id_cols=tuple(id_cols), keep_cols=tuple(keep_cols) if keep_cols else None,
-                   max_chars=max_chars, too_long=too_long, precision=precision, explain=explain,
+                   max_chars=max_chars, too_long=too_long, precision=resolve_precision(precision), explain=explain,
                    language=language)
     return run_file(job, input_path, output, fingerprint=bundle.metadata.get("artifacts"), **run_options)
 
@@ -411,15 +421,15 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
 def embed_file(input_path: str | Path, output: str | Path, *, model: str = DEFAULT_MODEL,
                text_cols: Sequence[str] = ("text",), id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               precision: str = "fp32", **run_options: Any) -> ScoreSummary:
+               precision: str = "auto", **run_options: Any) -> ScoreSummary:
     """Write the sentence embedding of every valid row of ``input_path`` to ``output``.
 
     The output has ``row_number``, the kept columns and ``embedding`` (a list of floats);
-    rows are validated and rejected exactly as by :func:`score_file`.
+    rows are validated and rejected, and ``precision`` resolved, exactly as by :func:`score_file`.
     """
     embedder = SentenceTransformerEmbedder(model=model).fit()
     _LOADED[("embed", model)] = embedder
     job = ChunkJob(source=model, task="embed", text_cols=tuple(text_cols), id_cols=tuple(id_cols),
                    keep_cols=tuple(keep_cols) if keep_cols else None, max_chars=max_chars, too_long=too_long,
-                   precision=precision)
+                   precision=resolve_precision(precision))
     return run_file(job, input_path, output, fingerprint=embedder.model_sha256_, **run_options)

@@ -146,7 +146,8 @@ def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
             ok.orderBy(ROW).write.parquet(str(staging / "scored"))
             bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
             reasons = Counter({row[REASON]: row["count"] for row in bad.groupBy(REASON).count().collect()})
-            summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions)
+            summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions,
+                                   precision=job.precision)
             summary.rows_rejected = sum(reasons.values())
             summary.rows_scored = summary.rows_read - summary.rows_rejected
             summary.reject_reasons = dict(reasons)
