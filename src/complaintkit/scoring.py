@@ -52,7 +52,8 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series, *, expl
     if frame.empty:
         return out
     if bundle.root_cause is not None:
-        proba = bundle.root_cause.predict_proba(texts.tolist())
+        codes, distinct = pd.factorize(texts, use_na_sentinel=False)  # the head reads text alone: once each
+        proba = bundle.root_cause.predict_proba(distinct.tolist())[codes]
         classes = np.asarray(bundle.root_cause.classes_, dtype=object)
         order = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
         for k in range(order.shape[1]):
