@@ -33,7 +33,16 @@ from .embedding import (
     resolve_precision,
 )
 from .exceptions import InputError
-from .io import check_output_path, iter_table, join_text_columns, require_columns, table_format
+from .io import (
+    LINE_NUMBER,
+    MALFORMED,
+    RAW_LINE,
+    check_output_path,
+    iter_table,
+    join_text_columns,
+    require_columns,
+    table_format,
+)
 from .text import normalise_text
 
 ROW = "row_number"
@@ -204,15 +213,22 @@ class ChunkJob:
         """Return ``(output, rejected)`` for ``chunk``, whose first row is input row ``start``.
 
         Both carry ``row_number`` (taken from ``chunk`` when it has that column); ``rejected``
-        holds the input columns and ``reject_reason``.
+        holds the input columns and ``reject_reason``, plus ``raw_line`` and ``line_number``
+        when ``chunk`` marks malformed CSV records (:func:`~complaintkit.io.iter_table`).
         """
         if ROW in chunk.columns:  # numbered upstream (the Spark engine)
             chunk = chunk.set_index(ROW)
         else:
             chunk = chunk.reset_index(drop=True)
             chunk.index = pd.RangeIndex(start, start + len(chunk))
+        malformed = chunk[[MALFORMED, RAW_LINE, LINE_NUMBER]] if MALFORMED in chunk.columns else None
+        if malformed is not None:
+            chunk = chunk.drop(columns=list(malformed.columns))
         texts = join_text_columns(chunk, self.text_cols)
         reasons = _reject_reasons(chunk, texts, self.id_cols, self.max_chars if self.too_long == "reject" else None)
+        if malformed is not None:
+            kind = malformed[MALFORMED]
+            reasons = ("malformed_row:" + kind.astype("string")).where(kind.notna(), reasons).astype(object)
         good = reasons.isna()
         kept = chunk if self.keep_cols is None else chunk[list(dict.fromkeys([*self.id_cols, *self.keep_cols]))]
         texts = texts[good]
@@ -229,8 +245,10 @@ class ChunkJob:
                 predicted = embed_frame(predictor, chunk[good], texts)
         columns.append(predicted.reset_index(drop=True))
         output = pd.concat(columns, axis=1)
-        rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
-        return output, rejected
+        rejected = chunk[~good].assign(**{REASON: reasons[~good]})
+        if malformed is not None:
+            rejected = rejected.join(malformed.loc[~good, [RAW_LINE, LINE_NUMBER]])
+        return output, rejected.rename_axis(ROW).reset_index()
 
     def process(self, chunk: pd.DataFrame, start: int, part: Path, rejected_part: Path) -> list[str]:
         """Run :meth:`run` and write both results as Parquet parts; return the reject reasons."""
@@ -287,6 +305,13 @@ def _prepare_workdir(workdir: Path, manifest: dict[str, Any], resume: bool) -> N
     manifest_file.write_text(json.dumps(manifest))
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns in its order, null where ``table`` lacks one (e.g. ``raw_line``)."""
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+               for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def _assemble(parts: list[Path], target: Path) -> None:
     """Concatenate Parquet ``parts`` into ``target`` (format by extension), atomically."""
     fmt = table_format(target)
@@ -297,11 +322,11 @@ def _assemble(parts: list[Path], target: Path) -> None:
         if fmt == "parquet":
             with pq.ParquetWriter(tmp, schema) as writer:
                 for part in parts:
-                    writer.write_table(pq.read_table(part).cast(schema))
+                    writer.write_table(_conform(pq.read_table(part), schema))
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 for i, part in enumerate(parts):
-                    frame = pq.read_table(part).cast(schema).to_pandas()
+                    frame = _conform(pq.read_table(part), schema).to_pandas()
                     if fmt == "jsonl":
                         frame.to_json(handle, orient="records", lines=True, force_ascii=False)
                     else:
@@ -352,7 +377,8 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
     reasons: Counter[str] = Counter()
     start = time.perf_counter()
     scored_parts, reject_parts = [], []
-    rows = iter_table(input_path, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace")
+    rows = iter_table(input_path, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace",
+                      malformed="mark")
 
     def tasks():
         offset = 0
@@ -402,7 +428,8 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                **run_options: Any) -> ScoreSummary:
     """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
 
-    Rejected rows (``reject_reason`` empty_text, missing_id:<col>, undecodable_bytes,
+    Rejected rows (``reject_reason`` malformed_row:<kind> for CSV/TSV records with the wrong
+    field count or broken quotes, empty_text, missing_id:<col>, undecodable_bytes,
     text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
     ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else fp32
