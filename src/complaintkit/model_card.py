@@ -10,8 +10,6 @@ from .redaction import redact
 def _metric_lines(metrics: dict[str, Any]) -> list[str]:
     lines = []
     for head, values in metrics.items():
-        if not isinstance(values, dict):  # e.g. the encoder "precision" the metrics were measured at
-            continue
         scalars = {k: v for k, v in values.items() if isinstance(v, int | float)}
         if scalars:
             shown = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items())

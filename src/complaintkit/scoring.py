@@ -115,6 +115,7 @@ class ScoreSummary:
     chunks_resumed: int = 0
     seconds: float = 0.0
     precision: str = "fp32"
+    threads: int | None = None  # torch threads per process; None: torch's default (one per core)
 
     @property
     def rows_per_second(self) -> float:
@@ -369,11 +370,12 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
         return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding,
                          chunk_size=chunk_size)
-    from .engines.local import map_chunks
+    from .engines.local import default_threads, map_chunks
 
     workdir = output.with_name(f".{output.name}.parts")
     _prepare_workdir(workdir, _manifest(input_path, job, fingerprint, chunk_size), resume)
-    summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision)
+    threads = threads if threads is not None else default_threads(workers)
+    summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision, threads=threads)
     reasons: Counter[str] = Counter()
     start = time.perf_counter()
     scored_parts, reject_parts = [], []

@@ -35,7 +35,8 @@ _OPTIONS = [
     click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Local engine: processes, each loading the model once."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
-                 help="Torch threads per process. Default: torch's own (1 process) or cores/workers."),
+                 help="Torch threads per process. Default: cores/workers; with 1 process torch's own "
+                      "(one per core), or 1 when the load average is at least cores + 1."),
     click.option("--spark-master", default=None,
                  help="Spark master URL. Default: the active session, else local[*]."),
     click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
