@@ -197,9 +197,9 @@ CASES = [
          ("holds no .parquet files",)),
     Case("jsonl_with_a_broken_line",
          lambda c: c.score(c.raw("in.jsonl", b'{"text": "fine"}\n{"text": "broken\n')),
-         ("cannot read", "as jsonl")),
+         ("ok 1, rejected 1", "malformed_row:bad_json"), exit_code=3),
     Case("ragged_csv_row", lambda c: c.score(c.raw("in.csv", b"id,text\n1,fine\n2,too,many,fields\n")),
-         ("cannot read", "as csv", "Expected 2 fields")),
+         ("ok 1, rejected 1", "malformed_row:too_many_fields"), exit_code=3),
     Case("unknown_encoding", lambda c: c.score(c.csv(), "--encoding", "klingon"),
          ("unknown text encoding 'klingon'", "latin-1")),
     # --- tables that can be read but miss what the command needs

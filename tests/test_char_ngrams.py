@@ -34,3 +34,13 @@ def test_other_analyzers_are_scikit_learns():
     documents = ["charged twice", "agent was rude", "charged"]
     reference = TfidfVectorizer(ngram_range=(1, 2)).fit(TRAIN).transform(documents)
     assert (CharNgramTfidfVectorizer(ngram_range=(1, 2)).fit(TRAIN).transform(documents) != reference).nnz == 0
+
+
+def test_documents_counted_in_several_batches_give_the_same_matrix(monkeypatch):
+    from complaintkit.heads import char_ngrams
+
+    documents = [f"{text} number {i}" for i, text in enumerate(TRAIN * 5)]
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(TRAIN).transform(documents)
+    monkeypatch.setattr(char_ngrams, "_BATCH_CHARS", 50)
+    found = CharNgramTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(TRAIN).transform(documents)
+    assert (found != reference).nnz == 0

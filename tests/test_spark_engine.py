@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from complaintkit.scoring import score_file
-from test_malformed_csv import write_damaged_csv
+from test_malformed_rows import write_damaged_csv
 
 pyspark = pytest.importorskip("pyspark")
 

@@ -70,7 +70,7 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
 
 
 # Columns that iter_table(..., malformed="mark") adds to CSV/TSV chunks: set on malformed records only.
-MALFORMED = "__malformed_row__"  # "too_many_fields", "too_few_fields" or "bad_quotes"
+MALFORMED = "__malformed_row__"  # CSV: too_many_fields, too_few_fields, bad_quotes; JSONL: bad_json, not_an_object
 RAW_LINE = "raw_line"  # the record's text as it is in the file
 LINE_NUMBER = "line_number"  # its first physical line (1 is the header)
 
@@ -86,7 +86,8 @@ def iter_table(
     A table without rows yields nothing. ``encoding_errors="replace"`` turns undecodable bytes
     into U+FFFD instead of failing.
 
-    A CSV/TSV record with more or fewer fields than the header is malformed: ``malformed="raise"``
+    A CSV/TSV record with more or fewer fields than the header, or a JSONL line that is not a
+    JSON object, is malformed: ``malformed="raise"``
     stops with an :class:`InputError` naming its line (a short record is padded with empty cells),
     ``"mark"`` keeps it as a row whose cells are empty and whose ``MALFORMED``, ``RAW_LINE`` and
     ``LINE_NUMBER`` columns say what and where it was (those columns are empty on every other
@@ -109,6 +110,9 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: st
         if fmt in ("csv", "tsv") and malformed == "mark":
             yield from _iter_checked_csv(path, _csv_dialect(path, fmt, encoding), chunk_size, encoding,
                                          encoding_errors)
+            return
+        if fmt == "jsonl" and malformed == "mark":
+            yield from _iter_checked_jsonl(path, chunk_size, encoding, encoding_errors)
             return
         if fmt == "parquet":
             for file in _parquet_files(path):
@@ -212,6 +216,43 @@ def _iter_checked_csv(path: Path, sep: str, chunk_size: int, encoding: str,
                 records = []
         if records:
             yield _checked_frame(records, columns)
+
+
+def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_errors: str) -> Iterator[pd.DataFrame]:
+    """JSONL chunks with every line checked; valid lines are read by pandas exactly as when unchecked."""
+    with open(path, encoding=encoding, errors=encoding_errors) as handle:
+        good: list[str] = []
+        bad: list[tuple[int, str, str, int]] = []  # (row in the chunk, kind, raw line, line number)
+        rows = 0
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                kind = None if isinstance(json.loads(line), dict) else "not_an_object"
+            except ValueError:
+                kind = "bad_json"
+            if kind is None:
+                good.append(line if line.endswith("\n") else line + "\n")
+            else:
+                bad.append((rows, kind, line.rstrip("\r\n"), number))
+            rows += 1
+            if rows == chunk_size:
+                yield _checked_jsonl_frame(good, bad, rows)
+                good, bad, rows = [], [], 0
+        if rows:
+            yield _checked_jsonl_frame(good, bad, rows)
+
+
+def _checked_jsonl_frame(good: list[str], bad: list[tuple[int, str, str, int]], rows: int) -> pd.DataFrame:
+    frame = pd.read_json(io.StringIO("".join(good)), lines=True, dtype=False) if good else pd.DataFrame()
+    if not bad:
+        return frame
+    bad_rows = {row for row, *_ in bad}
+    frame.index = [row for row in range(rows) if row not in bad_rows]
+    marks = pd.DataFrame([m for _, *m in bad], columns=[MALFORMED, RAW_LINE, LINE_NUMBER],
+                         index=[row for row, *_ in bad]).astype({MALFORMED: _STR, RAW_LINE: _STR,
+                                                                  LINE_NUMBER: "Int64"})
+    return pd.concat([frame.astype(object), marks]).sort_index().reset_index(drop=True)  # object: ints stay ints
 
 
 def _checked_frame(records: list[list], columns: list[str]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 _MAX_KEY = np.iinfo(np.int64).max
+_BATCH_CHARS = 1 << 20
 
 
 class _VocabularyCodes:
@@ -38,7 +39,7 @@ class _VocabularyCodes:
         for length, pairs in by_length.items():
             pairs.sort()
             self.keys[length] = (np.array([k for k, _ in pairs], dtype=np.int64),
-                                 np.array([c for _, c in pairs], dtype=np.int64))
+                                 np.array([c for _, c in pairs], dtype=np.int32))
 
     def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The code point and the code (0 outside the alphabet) of every character of ``text``."""
@@ -80,15 +81,30 @@ class CharNgramTfidfVectorizer(TfidfVectorizer):
 
         Each word (split on whitespace) is padded with one space on each side; its n-grams
         are all its substrings of length ``min_n`` to ``min(max_n, len(padded word))``.
+        Documents are counted in batches of about ``_BATCH_CHARS`` characters, which bounds
+        the temporary arrays (about 100 bytes per character).
         """
         preprocess = self.build_preprocessor()
         padded = [" " + "  ".join(preprocess(self.decode(doc)).split()) + " " for doc in documents]
         padded = [text if text.strip() else "" for text in padded]  # a document without words has no n-grams
+        blocks, batch, size = [], [], 0
+        for text in padded:
+            batch.append(text)
+            size += len(text)
+            if size >= _BATCH_CHARS:
+                blocks.append(self._batch_counts(batch, codes))
+                batch, size = [], 0
+        if batch or not blocks:
+            blocks.append(self._batch_counts(batch, codes))
+        return sp.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+
+    def _batch_counts(self, padded: list[str], codes: _VocabularyCodes) -> sp.csr_matrix:
         lengths = np.fromiter((len(text) for text in padded), dtype=np.int64, count=len(padded))
         points, chars = codes.encode("".join(padded))
-        document = np.repeat(np.arange(len(padded)), lengths)
+        document = np.repeat(np.arange(len(padded), dtype=np.int32), lengths)
         # The only spaces left are the pads, alternately a word's opening and closing one.
         closing = np.flatnonzero(points == ord(" "))[1::2]
+        del points
         word_end = closing[np.searchsorted(closing, np.arange(len(chars)))] + 1 if len(chars) else chars
         rows, columns = [], []
         min_n, max_n = self.ngram_range
@@ -103,9 +119,9 @@ class CharNgramTfidfVectorizer(TfidfVectorizer):
             hit = vocabulary_keys[found] == key[starts]
             rows.append(document[starts[hit]])
             columns.append(vocabulary_columns[found[hit]])
-        rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
+        columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
         counts = sp.coo_matrix((np.ones(len(rows_all), dtype=self.dtype), (rows_all, columns_all)),
-                               shape=(len(documents), len(self.vocabulary_))).tocsr()
+                               shape=(len(padded), len(self.vocabulary_))).tocsr()
         counts.sort_indices()
         return counts

@@ -1,4 +1,4 @@
-"""CSV records with the wrong field count or broken quotes become malformed_row rejects; the rest is scored."""
+"""Malformed CSV records and JSONL lines become malformed_row rejects with their raw line; the rest is scored."""
 
 from __future__ import annotations
 
@@ -64,3 +64,18 @@ def test_score_routes_5_percent_malformed_rows_to_rejects_and_scores_the_rest(tm
     assert rejects["reject_reason"].tolist() == [damaged[i][1] for i in sorted(damaged)]
     assert rejects["raw_line"].tolist() == [damaged[i][0] for i in sorted(damaged)]
     assert set(summary.reject_reasons) == {reason for _, reason in KINDS.values()}
+
+
+def test_broken_jsonl_lines_are_rejected_with_their_raw_line(tmp_path, trained_bundle):
+    lines = ['{"id": "a", "text": "I was charged twice for my plan", "tenure": 3}',
+             '{"id": "b", "text": "the agent was rude',
+             '[1, 2]',
+             '',
+             '{"id": "d", "text": "my internet is down again", "tenure": 12}']
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = score_file(trained_bundle, tmp_path / "in.jsonl", tmp_path / "out.parquet", id_cols=["id"])
+    out, rejects = pd.read_parquet(tmp_path / "out.parquet"), pd.read_parquet(tmp_path / "out.rejects.parquet")
+    assert out["id"].tolist() == ["a", "d"] and out["tenure"].tolist() == [3, 12]
+    assert rejects["reject_reason"].tolist() == ["malformed_row:bad_json", "malformed_row:not_an_object"]
+    assert rejects["raw_line"].tolist() == lines[1:3] and rejects["line_number"].tolist() == [2, 3]
+    assert summary.rows_read == 4
