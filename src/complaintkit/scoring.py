@@ -209,6 +209,11 @@ class ChunkJob:
         for column in self.keep_cols or ():
             require_columns(frame, {"kept": (column, "--keep-col")})
         join_text_columns(frame.head(0), self.text_cols)
+        churn = _predictor(self.task, self.source).churn if self.task == "score" else None
+        for column in (*churn.numeric_cols, *churn.categorical_cols) if churn is not None else ():
+            if column not in frame.columns:
+                raise InputError(f"the bundle's churn head needs the column {column!r}, which is not in the table "
+                                 f"(found {[str(c) for c in frame.columns]}); add it, or use a bundle without churn.")
 
     def run(self, chunk: pd.DataFrame, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return ``(output, rejected)`` for ``chunk``, whose first row is input row ``start``.
