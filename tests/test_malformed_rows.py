@@ -67,11 +67,11 @@ def test_score_routes_5_percent_malformed_rows_to_rejects_and_scores_the_rest(tm
 
 
 def test_broken_jsonl_lines_are_rejected_with_their_raw_line(tmp_path, trained_bundle):
-    lines = ['{"id": "a", "text": "I was charged twice for my plan", "tenure": 3}',
+    lines = ['{"id": "a", "text": "I was charged twice for my plan", "tenure": 3, "plan": "basic"}',
              '{"id": "b", "text": "the agent was rude',
              '[1, 2]',
              '',
-             '{"id": "d", "text": "my internet is down again", "tenure": 12}']
+             '{"id": "d", "text": "my internet is down again", "tenure": 12, "plan": "plus"}']
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = score_file(trained_bundle, tmp_path / "in.jsonl", tmp_path / "out.parquet", id_cols=["id"])
     out, rejects = pd.read_parquet(tmp_path / "out.parquet"), pd.read_parquet(tmp_path / "out.rejects.parquet")

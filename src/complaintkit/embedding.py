@@ -211,8 +211,8 @@ def resolve_precision(precision: str) -> str:
         return precision
     flag = native_bf16_flag()
     resolved = "bf16" if flag else "fp32"
-    _logging.logger.info("precision auto: %s (%s)", resolved,
-                         f"the CPU has {flag}" if flag else "no native bf16 matmul on this CPU")
+    _logging.logger.debug("precision auto: %s (%s)", resolved,
+                          f"the CPU has {flag}" if flag else "no native bf16 matmul on this CPU")
     return resolved
 
 

@@ -184,6 +184,7 @@ def _iter_checked_csv(path: Path, sep: str, chunk_size: int, encoding: str,
     header = pd.read_csv(path, sep=sep, dtype=str, nrows=0, encoding=encoding, encoding_errors=encoding_errors)
     columns = list(header.columns)
     width = len(columns)
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # pandas has no limit: a 1 MB text is a field
     with open(path, encoding=encoding, errors=encoding_errors, newline="") as handle:
         lines = _Lines(handle)
         reader = csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)

@@ -392,6 +392,10 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
         for index, chunk in enumerate(rows):
             if index == 0:
                 job.check_columns(chunk)
+                _logging.logger.info("encoder precision %s, torch threads per process: %s (load average %.1f, "
+                                     "%d cores)", job.precision, threads or "torch's default",
+                                     os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+                                     os.cpu_count() or 1)
             part, rejected_part = workdir / f"part-{index:06d}.parquet", workdir / f"rejects-{index:06d}.parquet"
             scored_parts.append(part)
             reject_parts.append(rejected_part)

@@ -47,10 +47,7 @@ def default_threads(workers: int) -> int | None:
         load = os.getloadavg()[0]
     except OSError:  # not available on this platform
         return None
-    if load >= cores + 1:
-        _logging.logger.info("load average %.1f on %d cores: 1 torch thread (set --threads to choose)", load, cores)
-        return 1
-    return None
+    return 1 if load >= cores + 1 else None
 
 
 def map_chunks(job: Any, tasks: Iterable[Task], workers: int = 1,
