@@ -116,7 +116,8 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: st
             return
         if fmt == "parquet":
             for file in _parquet_files(path):
-                for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_size):
+                # pre_buffer would keep every row group read so far in memory until the file is closed
+                for batch in pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=chunk_size):
                     yield batch.to_pandas()
         elif fmt == "jsonl":
             with pd.read_json(
