@@ -4,9 +4,12 @@ Texts: CFPB narratives (data/cfpb/complaints.csv) mixed with airline tweets
 (../shared/data/airline/tweets.csv; override the folder with COMPLAINTKIT_SHARED_DATA),
 shuffled; when --n exceeds the distinct texts available the rest are repeats (reported).
 
-Naive path: ``SentenceTransformer.encode`` with its default settings on the same chunks,
-then the bundle's own classifier (``predict_proba``), no cache, no de-duplication.
-complaintkit: ``score_file`` (the local engine) with a fresh, empty embedding cache.
+Naive path: ``SentenceTransformer.encode`` with its default settings (fp32) on the same
+chunks, scikit-learn's own ``TfidfVectorizer.transform`` for the head's TF-IDF blocks, then
+the bundle's classifier (``predict_proba``); no cache, no de-duplication.
+complaintkit: ``score_file`` (the local engine) with a fresh, empty embedding cache; "default"
+is what ``complaintkit score`` does without options (``--precision auto``: bf16 on CPUs with
+native bf16 matmul, else fp32; the resolved precision is printed).
 
 The machine is shared, so the variants are interleaved block by block (each block of texts
 is scored by every variant in turn) and only ratios from the same run are meaningful.
@@ -17,6 +20,7 @@ is scored by every variant in turn) and only ratios from the same run are meanin
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import tempfile
 import time
@@ -25,9 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from complaintkit import Bundle, embedding
-from complaintkit.embedding import load_sentence_transformer
+from complaintkit.embedding import load_sentence_transformer, resolve_precision
 from complaintkit.engines.local import set_torch_threads
 from complaintkit.scoring import score_file
 from complaintkit.text import split_into_chunks
@@ -48,6 +53,15 @@ def load_texts(n: int, seed: int = 0) -> tuple[list[str], int]:
     return texts, len(set(texts))
 
 
+def plain_sklearn(step: object) -> object:
+    """``step`` as scikit-learn's own ``TfidfVectorizer`` when it is a complaintkit subclass of it."""
+    if not isinstance(step, TfidfVectorizer) or type(step) is TfidfVectorizer:
+        return step
+    plain = copy.copy(step)
+    plain.__class__ = TfidfVectorizer
+    return plain
+
+
 def naive_predict(bundle: Bundle, texts: list[str]) -> np.ndarray:
     """The bundle's classes for ``texts`` via plain ``encode`` defaults and the head's classifier."""
     pipeline = bundle.root_cause.pipeline_
@@ -65,7 +79,7 @@ def naive_predict(bundle: Bundle, texts: list[str]) -> np.ndarray:
             pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-12)
             blocks.append(sp.csr_matrix(pooled * weight))
         else:
-            blocks.append(step.transform(normalised) * weight)
+            blocks.append(plain_sklearn(step).transform(normalised) * weight)
     proba = pipeline.named_steps["classifier"].predict_proba(sp.hstack(blocks).tocsr())
     return np.asarray(bundle.root_cause.classes_)[proba.argmax(axis=1)]
 
@@ -84,18 +98,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="texts to score")
     parser.add_argument("--block", type=int, default=2_000, help="texts per interleaved block")
     parser.add_argument("--variants", default="naive,default,threads1",
-                        help="comma-separated: naive, default, threads1, threads2, workers2, bf16, bf16threads1")
+                        help="comma-separated: naive, default, fp32, threads1, fp32threads1, threads2, workers2, "
+                             "bf16, bf16threads1")
     args = parser.parse_args()
     bundle = Bundle.load(args.model)
     texts, distinct = load_texts(args.n)
     words = np.array([len(t.split()) for t in texts])
     print(f"{len(texts)} texts ({distinct} distinct), words per text median {np.median(words):.0f}, "
-          f"p95 {np.percentile(words, 95):.0f}; model {args.model}")
+          f"p95 {np.percentile(words, 95):.0f}; model {args.model}; --precision auto is "
+          f"{resolve_precision('auto')} here; load average at start {os.getloadavg()[0]:.2f}")
     torch_default = __import__("torch").get_num_threads()
     variants = {
         "naive": lambda block, folder: naive_predict(bundle, block),
         "default": lambda block, folder: complaintkit_predict(bundle, block, folder),
         "threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=1),
+        "fp32": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="fp32"),
+        "fp32threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="fp32", threads=1),
         "threads2": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=2),
         "workers2": lambda block, folder: complaintkit_predict(bundle, block, folder, workers=2),
         "bf16": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="bf16"),
@@ -117,6 +135,7 @@ def main() -> None:
                 seconds[name] += time.perf_counter() - began
         done = start + len(block)
         print(f"  {done} texts: " + ", ".join(f"{k} {done / v:.1f}/s" for k, v in seconds.items()), flush=True)
+    print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     reference = np.concatenate(predicted[chosen[0]])
     print(f"\n| variant | texts/s | × {chosen[0]} | agreement with {chosen[0]} |\n|---|---|---|---|")
     for name in chosen:

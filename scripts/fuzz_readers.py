@@ -2,6 +2,8 @@
 
 Inputs are valid CSV / TSV / JSONL / Parquet tables mutated by hypothesis (bytes cut,
 flipped, inserted: NULs, quotes, delimiters, BOMs, invalid UTF-8, CRs) plus raw bytes.
+CSV/TSV inputs are also read as `score` reads them (``malformed="mark"``): malformed
+records must come back marked with their raw line, never as an exception.
 Each crash is shrunk by hypothesis, printed once per distinct error and saved under
 ``--crashes`` for a regression test.
 
@@ -22,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintkit.exceptions import InputError
-from complaintkit.io import iter_table, read_table
+from complaintkit.io import LINE_NUMBER, MALFORMED, RAW_LINE, iter_table, read_table
 
 SEED = pd.DataFrame({"id": ["a-1", "b-2", "c-3"], "text": ["charged twice, again", 'the "agent" was rude', "ok\nline"],
                      "cause": ["billing", "staff", "service"], "tenure": [3, 10, 27]})
@@ -77,6 +79,22 @@ def read_or_input_error(suffix: str, data: bytes, folder: Path) -> None:
         assert sum(map(len, chunks)) == len(frame), "chunked and whole reads disagree on the row count"
     except InputError as exc:
         assert "\n" not in str(exc), f"multi-line error: {exc!r}"
+    if suffix in (".csv", ".tsv"):
+        read_marked_or_input_error(path)
+
+
+def read_marked_or_input_error(path: Path) -> None:
+    """Read CSV/TSV ``path`` as `score` does (malformed records marked): only InputError may escape."""
+    try:
+        chunks = list(iter_table(path, chunk_size=2, encoding_errors="replace", malformed="mark"))
+    except InputError as exc:
+        assert "\n" not in str(exc), f"multi-line error: {exc!r}"
+        return
+    for chunk in chunks:
+        if MALFORMED in chunk.columns:
+            marked = chunk[MALFORMED].notna()
+            assert chunk.loc[marked, RAW_LINE].notna().all(), "a malformed record without its raw line"
+            assert chunk.loc[marked, LINE_NUMBER].ge(2).all(), "a malformed record without its line number"
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit.cli import main
+from complaintkit.embedding import native_bf16_flag, resolve_precision
+from complaintkit.evaluation import evaluate
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.scoring import embed_file, score_file
 
@@ -195,8 +198,28 @@ def test_worker_pool_gives_the_same_output_as_one_process(tmp_path, trained_bund
 
 def test_bf16_precision_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bundle, synthetic_frame):
     synthetic_frame.to_csv(tmp_path / "in.csv", index=False)
-    score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "fp32.parquet")
+    fp32_run = score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "fp32.parquet", precision="fp32")
+    assert fp32_run.precision == "fp32"
     score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "bf16.parquet", precision="bf16")
     fp32, bf16 = pd.read_parquet(tmp_path / "fp32.parquet"), pd.read_parquet(tmp_path / "bf16.parquet")
     assert (fp32["root_cause"] == bf16["root_cause"]).mean() >= 0.95
     assert not np.array_equal(fp32["root_cause_proba"], bf16["root_cause_proba"])  # not served from the fp32 cache
+
+
+def test_precision_auto_is_bf16_only_on_cpus_with_native_bf16_and_is_recorded(tmp_path, trained_bundle,
+                                                                              synthetic_frame):
+    flag = native_bf16_flag()
+    if flag is not None:
+        assert flag in Path("/proc/cpuinfo").read_text().split()
+    expected = "bf16" if flag else "fp32"
+    assert resolve_precision("auto") == expected and resolve_precision("fp32") == "fp32"
+    with pytest.raises(InputError, match="--precision must be one of"):
+        resolve_precision("fp16")
+    synthetic_frame.to_csv(tmp_path / "in.csv", index=False)
+    result = CliRunner().invoke(main, ["score", "--model", str(trained_bundle.path),
+                                       "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.parquet"),
+                                       "--summary-json", str(tmp_path / "summary.json")])
+    assert result.exit_code == 0, result.output
+    assert f"encoder {expected}" in result.output
+    assert json.loads((tmp_path / "summary.json").read_text())["precision"] == expected
+    assert evaluate(trained_bundle, synthetic_frame)["precision"] == expected

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from complaintkit.exceptions import InputError
 from complaintkit.scoring import score_file
+from test_malformed_rows import write_damaged_csv
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -47,8 +47,19 @@ def test_spark_output_equals_local_output(tmp_path, spark, trained_bundle, synth
 
 
 @pytest.mark.slow
-def test_spark_fails_on_malformed_csv_instead_of_keeping_null_rows(tmp_path, spark, trained_bundle):
-    (tmp_path / "in.csv").write_text('id,text,tenure,plan\n1,my bill is wrong,3,basic\n2,"unclosed quote,4\n')
-    with pytest.raises(InputError, match="Spark could not score"):
-        score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "out.parquet", engine="spark")
-    assert not (tmp_path / "out.parquet").exists()
+def test_spark_routes_malformed_csv_rows_to_rejects_like_the_local_engine(tmp_path, spark, trained_bundle,
+                                                                          synthetic_frame):
+    texts = [synthetic_frame["text"].iloc[i % len(synthetic_frame)] for i in range(200)]
+    damaged = write_damaged_csv(tmp_path / "in.csv", texts)
+    local = score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "local.parquet", id_cols=["id"],
+                       chunk_size=64)
+    on_spark = score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "spark.parquet", id_cols=["id"],
+                          chunk_size=64, engine="spark")
+    assert (on_spark.rows_read, on_spark.reject_reasons) == (200, local.reject_reasons)
+    rejects = pd.read_parquet(tmp_path / "spark.rejects.parquet")
+    assert rejects["row_number"].tolist() == sorted(damaged)
+    assert rejects["raw_line"].tolist() == [damaged[i][0] for i in sorted(damaged)]
+    pd.testing.assert_frame_equal(rejects, pd.read_parquet(tmp_path / "local.rejects.parquet"), check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "spark.parquet"),
+                                  pd.read_parquet(tmp_path / "local.parquet"), check_dtype=False)
+    assert not list(tmp_path.glob(".*"))

@@ -47,6 +47,7 @@ TRUSTED_TYPES = [
     "complaintkit.heads.churn.ChurnClassifier",
     "complaintkit.heads.churn._to_numeric",
     "complaintkit.heads.churn._to_string",
+    "complaintkit.heads.char_ngrams.CharNgramTfidfVectorizer",
     "complaintkit.text.TextNormaliser",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",

@@ -20,6 +20,7 @@ from sklearn.metrics import (
 )
 
 from . import _logging
+from .embedding import inference_precision, resolve_precision
 from .exceptions import InputError
 from .heads.churn import normalise_outcome
 from .io import join_text_columns, require_columns
@@ -262,14 +263,31 @@ def _select_split(frame: pd.DataFrame, split_col: str | None, split: str | None)
 def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = None,
              churn_col: str | None = None, text_cols: Sequence[str] | None = None,
              split_col: str | None = None, split: str | None = "test",
-             plots_dir: str | Path | None = None, value_col: str | None = None) -> dict[str, Any]:
+             plots_dir: str | Path | None = None, value_col: str | None = None,
+             precision: str = "auto") -> dict[str, Any]:
     """Evaluate every head of ``bundle`` whose target column is in ``frame``.
 
     Columns default to the ones the bundle was trained with. Returns a JSON-ready dict
     with one entry per head; with both heads, ``result["churn"]["by_cause"]`` gives the churn rate and
     mean churn probability per predicted cause (and the money at risk with ``value_col``).
     With ``plots_dir``, also writes PNG plots there (confusion, coverage, reliability).
+    ``precision`` is the encoder's, resolved as by :func:`~complaintkit.scoring.score_file` (so
+    the default measures what ``score`` produces) and recorded as ``result["precision"]``.
     """
+    precision = resolve_precision(precision)
+    with inference_precision(precision):
+        result = _evaluate_heads(bundle, frame, label_col, churn_col, text_cols, split_col, split, value_col)
+    result["precision"] = precision
+    if plots_dir is not None:
+        from .plots import write_evaluation_plots
+
+        result["plots"] = write_evaluation_plots(result, Path(plots_dir))
+    return result
+
+
+def _evaluate_heads(bundle: Bundle, frame: pd.DataFrame, label_col: str | None, churn_col: str | None,
+                    text_cols: Sequence[str] | None, split_col: str | None, split: str | None,
+                    value_col: str | None) -> dict[str, Any]:
     columns = bundle.metadata.get("columns", {})
     label_col = label_col or columns.get("label")
     churn_col = churn_col or columns.get("churn")
@@ -309,8 +327,4 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
             f"nothing to evaluate: the data has neither the label column {label_col!r} nor the "
             f"outcome column {churn_col!r} of the model; name them with --label-col / --churn-col."
         )
-    if plots_dir is not None:
-        from .plots import write_evaluation_plots
-
-        result["plots"] = write_evaluation_plots(result, Path(plots_dir))
     return result

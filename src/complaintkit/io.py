@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -68,8 +69,15 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
         return ","
 
 
+# Columns that iter_table(..., malformed="mark") adds to CSV/TSV chunks: set on malformed records only.
+MALFORMED = "__malformed_row__"  # CSV: too_many_fields, too_few_fields, bad_quotes; JSONL: bad_json, not_an_object
+RAW_LINE = "raw_line"  # the record's text as it is in the file
+LINE_NUMBER = "line_number"  # its first physical line (1 is the header)
+
+
 def iter_table(
-    path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig", encoding_errors: str = "strict"
+    path: str | Path, chunk_size: int = 10_000, encoding: str = "utf-8-sig", encoding_errors: str = "strict",
+    malformed: str = "raise",
 ) -> Iterator[pd.DataFrame]:
     """Yield ``path`` as non-empty DataFrames of at most ``chunk_size`` rows, in file order.
 
@@ -77,19 +85,39 @@ def iter_table(
     Parquet keeps its own types. The delimiter of a ``.csv`` file is detected from its header.
     A table without rows yields nothing. ``encoding_errors="replace"`` turns undecodable bytes
     into U+FFFD instead of failing.
+
+    A CSV/TSV record with more or fewer fields than the header, or a JSONL line that is not a
+    JSON object, is malformed: ``malformed="raise"``
+    stops with an :class:`InputError` naming its line (a short record is padded with empty cells),
+    ``"mark"`` keeps it as a row whose cells are empty and whose ``MALFORMED``, ``RAW_LINE`` and
+    ``LINE_NUMBER`` columns say what and where it was (those columns are empty on every other
+    row). A record that spans lines (a quoted newline) and has the wrong field count is taken to
+    be an unclosed quote: only its first line is marked and reading resumes on the next line,
+    so one broken quote does not swallow the rows after it.
     """
-    for chunk in _iter_chunks(Path(path), chunk_size, encoding, encoding_errors):
+    if malformed not in ("raise", "mark"):
+        raise ValueError(f"The 'malformed' parameter must be 'raise' or 'mark'. Got {malformed!r} instead.")
+    for chunk in _iter_chunks(Path(path), chunk_size, encoding, encoding_errors, malformed):
         if len(chunk):
             yield chunk
 
 
-def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: str) -> Iterator[pd.DataFrame]:
+def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: str,
+                 malformed: str = "raise") -> Iterator[pd.DataFrame]:
     _check_readable(path)
     fmt = table_format(path)
     try:
+        if fmt in ("csv", "tsv") and malformed == "mark":
+            yield from _iter_checked_csv(path, _csv_dialect(path, fmt, encoding), chunk_size, encoding,
+                                         encoding_errors)
+            return
+        if fmt == "jsonl" and malformed == "mark":
+            yield from _iter_checked_jsonl(path, chunk_size, encoding, encoding_errors)
+            return
         if fmt == "parquet":
             for file in _parquet_files(path):
-                for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_size):
+                # pre_buffer would keep every row group read so far in memory until the file is closed
+                for batch in pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=chunk_size):
                     yield batch.to_pandas()
         elif fmt == "jsonl":
             with pd.read_json(
@@ -123,6 +151,118 @@ def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: st
         raise InputError(
             f"cannot read {str(path)!r} as {fmt}: {first_line}. Check the file is a valid {fmt} table."
         ) from None
+
+
+_STR = pd.read_csv(io.StringIO("a\nb"), dtype=str)["a"].dtype  # the dtype read_csv(dtype=str) gives
+
+
+class _Lines:
+    """The lines of a text file, with the ones the CSV reader took for its last record, and a way back."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.pending: list[str] = []  # lines to read again, in reverse order
+        self.taken: list[str] = []
+        self.number = 0  # physical lines read so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.pop() if self.pending else next(self.handle)
+        self.number += 1
+        self.taken.append(line)
+        return line
+
+    def give_back(self, lines: list[str]) -> None:
+        self.pending.extend(reversed(lines))
+        self.number -= len(lines)
+
+
+def _iter_checked_csv(path: Path, sep: str, chunk_size: int, encoding: str,
+                      encoding_errors: str) -> Iterator[pd.DataFrame]:
+    """CSV/TSV chunks with every record's field count checked (see :func:`iter_table`, ``malformed="mark"``)."""
+    header = pd.read_csv(path, sep=sep, dtype=str, nrows=0, encoding=encoding, encoding_errors=encoding_errors)
+    columns = list(header.columns)
+    width = len(columns)
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # pandas has no limit: a 1 MB text is a field
+    with open(path, encoding=encoding, errors=encoding_errors, newline="") as handle:
+        lines = _Lines(handle)
+        reader = csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+        while not next(reader):  # the header (parsed by pandas above), after any blank lines
+            pass
+        records: list[list[str | None]] = []
+        while True:
+            lines.taken = []
+            first_line = lines.number + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # a quote closed in mid-field, or still open at the end of the file
+                fields, problem = None, "bad_quotes"
+            else:
+                if not fields:
+                    continue  # a blank line is not a row
+                problem = None if len(fields) == width else ("too_many_fields" if len(fields) > width
+                                                              else "too_few_fields")
+            if problem is None:
+                records.append([value if value != "" else None for value in fields] + [None, None, None])
+            else:
+                if len(lines.taken) > 1:  # an unclosed quote took the lines after it: give them back
+                    lines.give_back(lines.taken[1:])
+                    lines.taken = lines.taken[:1]
+                records.append([None] * width + [problem, "".join(lines.taken).rstrip("\r\n"), first_line])
+            if len(records) == chunk_size:
+                yield _checked_frame(records, columns)
+                records = []
+        if records:
+            yield _checked_frame(records, columns)
+
+
+def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_errors: str) -> Iterator[pd.DataFrame]:
+    """JSONL chunks with every line checked; valid lines are read by pandas exactly as when unchecked."""
+    with open(path, encoding=encoding, errors=encoding_errors) as handle:
+        good: list[str] = []
+        bad: list[tuple[int, str, str, int]] = []  # (row in the chunk, kind, raw line, line number)
+        rows = 0
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                kind = None if isinstance(json.loads(line), dict) else "not_an_object"
+            except ValueError:
+                kind = "bad_json"
+            if kind is None:
+                good.append(line if line.endswith("\n") else line + "\n")
+            else:
+                bad.append((rows, kind, line.rstrip("\r\n"), number))
+            rows += 1
+            if rows == chunk_size:
+                yield _checked_jsonl_frame(good, bad, rows)
+                good, bad, rows = [], [], 0
+        if rows:
+            yield _checked_jsonl_frame(good, bad, rows)
+
+
+def _checked_jsonl_frame(good: list[str], bad: list[tuple[int, str, str, int]], rows: int) -> pd.DataFrame:
+    frame = pd.read_json(io.StringIO("".join(good)), lines=True, dtype=False) if good else pd.DataFrame()
+    if not bad:
+        return frame
+    bad_rows = {row for row, *_ in bad}
+    frame.index = [row for row in range(rows) if row not in bad_rows]
+    marks = pd.DataFrame([m for _, *m in bad], columns=[MALFORMED, RAW_LINE, LINE_NUMBER],
+                         index=[row for row, *_ in bad]).astype({MALFORMED: _STR, RAW_LINE: _STR,
+                                                                  LINE_NUMBER: "Int64"})
+    return pd.concat([frame.astype(object), marks]).sort_index().reset_index(drop=True)  # object: ints stay ints
+
+
+def _checked_frame(records: list[list], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=[*columns, MALFORMED, RAW_LINE, LINE_NUMBER], dtype=object)
+    frame = frame.astype({**dict.fromkeys([*columns, MALFORMED, RAW_LINE], _STR), LINE_NUMBER: "Int64"})
+    if frame[MALFORMED].isna().all():
+        frame = frame.drop(columns=[MALFORMED, RAW_LINE, LINE_NUMBER])
+    return frame
 
 
 def read_table(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame:

@@ -25,9 +25,24 @@ import pyarrow.parquet as pq
 
 from . import _logging
 from .bundle import Bundle
-from .embedding import DEFAULT_MODEL, PRECISIONS, SentenceTransformerEmbedder, inference_precision
+from .embedding import (
+    DEFAULT_MODEL,
+    PRECISIONS,
+    SentenceTransformerEmbedder,
+    inference_precision,
+    resolve_precision,
+)
 from .exceptions import InputError
-from .io import check_output_path, iter_table, join_text_columns, require_columns, table_format
+from .io import (
+    LINE_NUMBER,
+    MALFORMED,
+    RAW_LINE,
+    check_output_path,
+    iter_table,
+    join_text_columns,
+    require_columns,
+    table_format,
+)
 from .text import normalise_text
 
 ROW = "row_number"
@@ -46,7 +61,8 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series, *, expl
     if frame.empty:
         return out
     if bundle.root_cause is not None:
-        proba = bundle.root_cause.predict_proba(texts.tolist())
+        codes, distinct = pd.factorize(texts, use_na_sentinel=False)  # the head reads text alone: once each
+        proba = bundle.root_cause.predict_proba(distinct.tolist())[codes]
         classes = np.asarray(bundle.root_cause.classes_, dtype=object)
         order = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
         for k in range(order.shape[1]):
@@ -98,6 +114,8 @@ class ScoreSummary:
     chunks: int = 0
     chunks_resumed: int = 0
     seconds: float = 0.0
+    precision: str = "fp32"
+    threads: int | None = None  # torch threads per process; None: torch's default (one per core)
 
     @property
     def rows_per_second(self) -> float:
@@ -159,7 +177,8 @@ class ChunkJob:
         Reject longer texts as ``text_too_long``, or score their first ``max_chars``
         characters and set ``text_truncated``.
     precision : {"fp32", "bf16"}, default="fp32"
-        Encoder precision (see :func:`~complaintkit.embedding.inference_precision`).
+        Encoder precision as run (see :func:`~complaintkit.embedding.inference_precision`);
+        "auto" is resolved before the job is made, once per run.
     explain, language : bool, default=False
         Extra columns of :func:`predict_frame` (task "score" only).
     """
@@ -190,20 +209,32 @@ class ChunkJob:
         for column in self.keep_cols or ():
             require_columns(frame, {"kept": (column, "--keep-col")})
         join_text_columns(frame.head(0), self.text_cols)
+        churn = _predictor(self.task, self.source).churn if self.task == "score" else None
+        for column in (*churn.numeric_cols, *churn.categorical_cols) if churn is not None else ():
+            if column not in frame.columns:
+                raise InputError(f"the bundle's churn head needs the column {column!r}, which is not in the table "
+                                 f"(found {[str(c) for c in frame.columns]}); add it, or use a bundle without churn.")
 
     def run(self, chunk: pd.DataFrame, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return ``(output, rejected)`` for ``chunk``, whose first row is input row ``start``.
 
         Both carry ``row_number`` (taken from ``chunk`` when it has that column); ``rejected``
-        holds the input columns and ``reject_reason``.
+        holds the input columns and ``reject_reason``, plus ``raw_line`` and ``line_number``
+        when ``chunk`` marks malformed CSV records (:func:`~complaintkit.io.iter_table`).
         """
         if ROW in chunk.columns:  # numbered upstream (the Spark engine)
             chunk = chunk.set_index(ROW)
         else:
             chunk = chunk.reset_index(drop=True)
             chunk.index = pd.RangeIndex(start, start + len(chunk))
+        malformed = chunk[[MALFORMED, RAW_LINE, LINE_NUMBER]] if MALFORMED in chunk.columns else None
+        if malformed is not None:
+            chunk = chunk.drop(columns=list(malformed.columns))
         texts = join_text_columns(chunk, self.text_cols)
         reasons = _reject_reasons(chunk, texts, self.id_cols, self.max_chars if self.too_long == "reject" else None)
+        if malformed is not None:
+            kind = malformed[MALFORMED]
+            reasons = ("malformed_row:" + kind.astype("string")).where(kind.notna(), reasons).astype(object)
         good = reasons.isna()
         kept = chunk if self.keep_cols is None else chunk[list(dict.fromkeys([*self.id_cols, *self.keep_cols]))]
         texts = texts[good]
@@ -220,8 +251,10 @@ class ChunkJob:
                 predicted = embed_frame(predictor, chunk[good], texts)
         columns.append(predicted.reset_index(drop=True))
         output = pd.concat(columns, axis=1)
-        rejected = chunk[~good].assign(**{REASON: reasons[~good]}).rename_axis(ROW).reset_index()
-        return output, rejected
+        rejected = chunk[~good].assign(**{REASON: reasons[~good]})
+        if malformed is not None:
+            rejected = rejected.join(malformed.loc[~good, [RAW_LINE, LINE_NUMBER]])
+        return output, rejected.rename_axis(ROW).reset_index()
 
     def process(self, chunk: pd.DataFrame, start: int, part: Path, rejected_part: Path) -> list[str]:
         """Run :meth:`run` and write both results as Parquet parts; return the reject reasons."""
@@ -278,6 +311,13 @@ def _prepare_workdir(workdir: Path, manifest: dict[str, Any], resume: bool) -> N
     manifest_file.write_text(json.dumps(manifest))
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns in its order, null where ``table`` lacks one (e.g. ``raw_line``)."""
+    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+               for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def _assemble(parts: list[Path], target: Path) -> None:
     """Concatenate Parquet ``parts`` into ``target`` (format by extension), atomically."""
     fmt = table_format(target)
@@ -288,11 +328,11 @@ def _assemble(parts: list[Path], target: Path) -> None:
         if fmt == "parquet":
             with pq.ParquetWriter(tmp, schema) as writer:
                 for part in parts:
-                    writer.write_table(pq.read_table(part).cast(schema))
+                    writer.write_table(_conform(pq.read_table(part), schema))
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 for i, part in enumerate(parts):
-                    frame = pq.read_table(part).cast(schema).to_pandas()
+                    frame = _conform(pq.read_table(part), schema).to_pandas()
                     if fmt == "jsonl":
                         frame.to_json(handle, orient="records", lines=True, force_ascii=False)
                     else:
@@ -335,21 +375,27 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
         return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding,
                          chunk_size=chunk_size)
-    from .engines.local import map_chunks
+    from .engines.local import default_threads, map_chunks
 
     workdir = output.with_name(f".{output.name}.parts")
     _prepare_workdir(workdir, _manifest(input_path, job, fingerprint, chunk_size), resume)
-    summary = ScoreSummary(output=str(output), rejects=None)
+    threads = threads if threads is not None else default_threads(workers)
+    summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision, threads=threads)
     reasons: Counter[str] = Counter()
     start = time.perf_counter()
     scored_parts, reject_parts = [], []
-    rows = iter_table(input_path, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace")
+    rows = iter_table(input_path, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace",
+                      malformed="mark")
 
     def tasks():
         offset = 0
         for index, chunk in enumerate(rows):
             if index == 0:
                 job.check_columns(chunk)
+                _logging.logger.info("encoder precision %s, torch threads per process: %s (load average %.1f, "
+                                     "%d cores)", job.precision, threads or "torch's default",
+                                     os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+                                     os.cpu_count() or 1)
             part, rejected_part = workdir / f"part-{index:06d}.parquet", workdir / f"rejects-{index:06d}.parquet"
             scored_parts.append(part)
             reject_parts.append(rejected_part)
@@ -389,13 +435,16 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               precision: str = "fp32", explain: bool = False, language: bool = False,
+               precision: str = "auto", explain: bool = False, language: bool = False,
                **run_options: Any) -> ScoreSummary:
     """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
 
-    Rejected rows (``reject_reason`` empty_text, missing_id:<col>, undecodable_bytes,
+    Rejected rows (``reject_reason`` malformed_row:<kind> for CSV/TSV records with the wrong
+    field count or broken quotes, empty_text, missing_id:<col>, undecodable_bytes,
     text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
+    ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else fp32
+    (:func:`~complaintkit.embedding.resolve_precision`); the summary records which.
     """
     if bundle.path is None:
         raise InputError("score_file needs a saved bundle (Bundle.load or Bundle.save); this one has no path.")
@@ -403,7 +452,7 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     _LOADED[("score", source)] = bundle
     job = ChunkJob(source=source, task="score", text_cols=tuple(text_cols or bundle.text_cols),
                    id_cols=tuple(id_cols), keep_cols=tuple(keep_cols) if keep_cols else None,
-                   max_chars=max_chars, too_long=too_long, precision=precision, explain=explain,
+                   max_chars=max_chars, too_long=too_long, precision=resolve_precision(precision), explain=explain,
                    language=language)
     return run_file(job, input_path, output, fingerprint=bundle.metadata.get("artifacts"), **run_options)
 
@@ -411,15 +460,15 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
 def embed_file(input_path: str | Path, output: str | Path, *, model: str = DEFAULT_MODEL,
                text_cols: Sequence[str] = ("text",), id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               precision: str = "fp32", **run_options: Any) -> ScoreSummary:
+               precision: str = "auto", **run_options: Any) -> ScoreSummary:
     """Write the sentence embedding of every valid row of ``input_path`` to ``output``.
 
     The output has ``row_number``, the kept columns and ``embedding`` (a list of floats);
-    rows are validated and rejected exactly as by :func:`score_file`.
+    rows are validated and rejected, and ``precision`` resolved, exactly as by :func:`score_file`.
     """
     embedder = SentenceTransformerEmbedder(model=model).fit()
     _LOADED[("embed", model)] = embedder
     job = ChunkJob(source=model, task="embed", text_cols=tuple(text_cols), id_cols=tuple(id_cols),
                    keep_cols=tuple(keep_cols) if keep_cols else None, max_chars=max_chars, too_long=too_long,
-                   precision=precision)
+                   precision=resolve_precision(precision))
     return run_file(job, input_path, output, fingerprint=embedder.model_sha256_, **run_options)

@@ -169,7 +169,9 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     bundle = Bundle(metadata=metadata, **heads)
     if test_rows.any():
         _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
-        metadata["metrics"] = evaluate(bundle, frame[test_rows])
+        metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained
+        metadata["metrics_precision"] = metrics.pop("precision")
+        metadata["metrics"] = metrics
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
     return bundle
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..embedding import PRECISIONS
 from ..scoring import ENGINES, TOO_LONG_POLICIES, ScoreSummary
+from ._options import precision_option
 
 _OPTIONS = [
     click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
@@ -26,8 +26,7 @@ _OPTIONS = [
                  help="Texts longer than this are handled by --too-long."),
     click.option("--too-long", type=click.Choice(TOO_LONG_POLICIES), default="reject", show_default=True,
                  help="Reject over-long texts (text_too_long) or truncate them and set text_truncated."),
-    click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
-                 help="Encoder precision; bf16 is several times faster on CPUs with AMX (see notes)."),
+    precision_option,
     click.option("--encoding", default="utf-8-sig", show_default=True,
                  help="Text encoding of CSV/JSONL input; undecodable rows are rejected."),
     click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk."),
@@ -36,7 +35,8 @@ _OPTIONS = [
     click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Local engine: processes, each loading the model once."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
-                 help="Torch threads per process. Default: torch's own (1 process) or cores/workers."),
+                 help="Torch threads per process. Default: cores/workers; with 1 process torch's own "
+                      "(one per core), or 1 when the load average is at least cores + 1."),
     click.option("--spark-master", default=None,
                  help="Spark master URL. Default: the active session, else local[*]."),
     click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
@@ -56,7 +56,8 @@ def run_options(command: Callable) -> Callable:
 def report_run(summary: ScoreSummary, reject_exit_code: int, summary_json: Path | None) -> None:
     """Print ``summary``, write it as JSON if asked, and exit with ``reject_exit_code`` on rejects."""
     click.echo(f"read {summary.rows_read} rows: ok {summary.rows_scored}, rejected {summary.rows_rejected}"
-               f" {summary.reject_reasons or ''} in {summary.seconds:.1f}s ({summary.rows_per_second:.0f} rows/s)")
+               f" {summary.reject_reasons or ''} in {summary.seconds:.1f}s ({summary.rows_per_second:.0f} rows/s, "
+               f"encoder {summary.precision})")
     click.echo(f"wrote {summary.output}" + (f" and {summary.rejects}" if summary.rejects else ""))
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))

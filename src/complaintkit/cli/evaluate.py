@@ -9,7 +9,7 @@ import click
 
 from ..evaluation import evaluate
 from ..io import read_table
-from ._options import encoding_option, load_bundle, model_option, text_col_option
+from ._options import encoding_option, load_bundle, model_option, precision_option, text_col_option
 
 
 def _print_summary(result: dict) -> None:
@@ -53,11 +53,13 @@ def _print_summary(result: dict) -> None:
 @click.option("--plots-dir", type=click.Path(path_type=Path),
               help="Write PNG plots (confusion, coverage, churn reliability diagram) here.")
 @encoding_option
+@precision_option
 def evaluate_command(model_path: Path, data: Path, text_cols: tuple[str, ...], output: Path | None,
                      encoding: str, **options: object) -> None:
     """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
     bundle = load_bundle(model_path)
     result = evaluate(bundle, read_table(data, encoding=encoding), text_cols=text_cols or None, **options)
+    click.echo(f"encoder precision {result['precision']}")
     _print_summary(result)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)

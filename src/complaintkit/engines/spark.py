@@ -5,7 +5,10 @@ The job holds the bundle's path, not the model: each Python worker loads the bun
 from that path (so on a cluster the bundle must be at the same path on every node, or be
 shipped with the job, see notes). Input rows are numbered in file order before they are
 spread over partitions, so the output keeps input order and ``row_number`` like the local
-engine. Malformed CSV records fail the job (``FAILFAST``) instead of being kept with nulls.
+engine. CSV/TSV input is first read on the driver by complaintkit's own checked reader into a
+staging Parquet file, so malformed records become ``malformed_row:<kind>`` rejects exactly as
+with the local engine (Spark's CSV reader would keep them with null fields, or fail the job).
+A multi-line CSV file is one unsplittable partition for Spark anyway.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .. import _logging
 from ..exceptions import InputError
-from ..io import table_format
+from ..io import LINE_NUMBER, MALFORMED, RAW_LINE, iter_table, table_format
 from ..scoring import REASON, ROW, ChunkJob, ScoreSummary, _assemble
 
 if TYPE_CHECKING:
@@ -46,6 +51,27 @@ def spark_session(master: str | None = None) -> SparkSession:
             .config("spark.pyspark.python", sys.executable)
             .config("spark.ui.enabled", "false")
             .getOrCreate())
+
+
+def checked_csv_to_parquet(source: Path, target: Path, encoding: str, chunk_size: int) -> None:
+    """Copy CSV/TSV ``source`` to Parquet ``target`` with malformed records marked (see ``iter_table``)."""
+    markers = {MALFORMED: None, RAW_LINE: None, LINE_NUMBER: pd.NA}
+    writer = None
+    try:
+        for chunk in iter_table(source, chunk_size=chunk_size, encoding=encoding, encoding_errors="replace",
+                                malformed="mark"):
+            chunk = chunk.assign(**{k: v for k, v in markers.items() if k not in chunk.columns})
+            table = pa.Table.from_pandas(chunk.astype({LINE_NUMBER: "Int64"}), preserve_index=False)
+            if writer is None:
+                schema = pa.schema([pa.field(f.name, pa.int64() if f.name == LINE_NUMBER else pa.string())
+                                    for f in table.schema])
+                writer = pq.ParquetWriter(target, schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise InputError(f"input {str(source)!r} has a header but no rows; nothing to score.")
 
 
 def read_numbered(spark: SparkSession, path: Path, encoding: str = "utf-8") -> DataFrame:
@@ -100,6 +126,8 @@ def _output_columns(job: ChunkJob, sample: pd.DataFrame) -> pd.DataFrame:
     probe = sample.head(1).copy()
     for column in (*job.id_cols, *job.text_cols):
         probe[column] = "probe complaint text"
+    if MALFORMED in probe.columns:
+        probe[MALFORMED] = None
     output, _ = job.run(probe, 0)
     return output
 
@@ -107,22 +135,38 @@ def _output_columns(job: ChunkJob, sample: pd.DataFrame) -> pd.DataFrame:
 def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, *, master: str | None = None,
               encoding: str = "utf-8", chunk_size: int = 5_000) -> ScoreSummary:
     """Run ``job`` over ``input_path`` on Spark; write ``output`` and rejects like the local engine."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
-
     start = time.perf_counter()
     spark = spark_session(master)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
+    staging = output.with_name(f".{output.name}.spark")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        return _run_spark(spark, job, input_path, output, rejects_path, staging, encoding, chunk_size, start)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_spark(spark: SparkSession, job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
+               staging: Path, encoding: str, chunk_size: int, start: float) -> ScoreSummary:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    source = input_path
+    if table_format(input_path) in ("csv", "tsv"):
+        staging.mkdir(parents=True)
+        source = staging / "input.parquet"
+        checked_csv_to_parquet(input_path, source, encoding, chunk_size)
     with _as_input_error(input_path):
-        numbered = read_numbered(spark, input_path, encoding)
+        numbered = read_numbered(spark, source, encoding)
         sample = numbered.limit(1).toPandas()
-    input_fields = [f for f in numbered.schema.fields if f.name != ROW]
+    input_fields = [f for f in numbered.schema.fields if f.name not in (ROW, MALFORMED, RAW_LINE, LINE_NUMBER)]
     if sample.empty:
         raise InputError(f"input {str(input_path)!r} has a header but no rows; nothing to score.")
     job.check_columns(sample)
     scored = _output_columns(job, sample)
     predicted = [c for c in scored.columns if c not in sample.columns]
-    schema = StructType([*numbered.schema.fields, StructField(REASON, StringType(), True),
+    schema = StructType([*[f for f in numbered.schema.fields if f.name != MALFORMED],  # read by job.run only
+                         StructField(REASON, StringType(), True),
                          *[StructField(c, _spark_type(scored[c]), True) for c in predicted]])
 
     def score_batches(batches):
@@ -130,32 +174,34 @@ def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
             output_rows, rejected = job.run(batch, 0)
             merged = pd.concat([output_rows.set_index(ROW), rejected.set_index(ROW)])
             merged = merged.reindex(columns=schema.fieldNames()[1:]).rename_axis(ROW).reset_index()
-            strings = [c for c in merged.columns if pd.api.types.is_string_dtype(merged[c].dtype)]
-            yield merged.astype(dict.fromkeys(strings, object))  # pyspark cannot take Arrow-backed strings
+            # pyspark cannot take Arrow-backed or nullable extension columns (strings, Int64 line numbers)
+            extension = [c for c in merged.columns if pd.api.types.is_string_dtype(merged[c].dtype)
+                         or pd.api.types.is_extension_array_dtype(merged[c].dtype)]
+            for column in extension:
+                merged[column] = merged[column].astype(object).where(merged[column].notna(), None)
+            yield merged
 
-    staging = output.with_name(f".{output.name}.spark")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        with _as_input_error(input_path):
-            partitions = max(spark.sparkContext.defaultParallelism, -(-numbered.count() // chunk_size))
-            numbered.repartition(partitions).mapInPandas(score_batches, schema).write.parquet(str(staging / "all"))
-            merged = spark.read.parquet(str(staging / "all"))
-            kept = [c for c in scored.columns if c not in predicted and c != ROW]
-            ok = merged.filter(F.col(REASON).isNull()).select(ROW, *kept, *predicted)
-            bad = merged.filter(F.col(REASON).isNotNull()).select(ROW, *[f.name for f in input_fields], REASON)
-            ok.orderBy(ROW).write.parquet(str(staging / "scored"))
-            bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
-            reasons = Counter({row[REASON]: row["count"] for row in bad.groupBy(REASON).count().collect()})
-            summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions)
-            summary.rows_rejected = sum(reasons.values())
-            summary.rows_scored = summary.rows_read - summary.rows_rejected
-            summary.reject_reasons = dict(reasons)
-            if summary.rows_rejected:
-                _assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
-                summary.rejects = str(rejects_path)
-            _assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with _as_input_error(input_path):
+        partitions = max(spark.sparkContext.defaultParallelism, -(-numbered.count() // chunk_size))
+        numbered.repartition(partitions).mapInPandas(score_batches, schema).write.parquet(str(staging / "all"))
+        merged = spark.read.parquet(str(staging / "all"))
+        kept = [c for c in scored.columns if c not in predicted and c != ROW]
+        ok = merged.filter(F.col(REASON).isNull()).select(ROW, *kept, *predicted)
+        bad = merged.filter(F.col(REASON).isNotNull())
+        reasons = Counter({row[REASON]: row["count"] for row in bad.groupBy(REASON).count().collect()})
+        where = [RAW_LINE, LINE_NUMBER] if any(r.startswith("malformed_row:") for r in reasons) else []
+        bad = bad.select(ROW, *[f.name for f in input_fields], REASON, *where)  # as the local engine's rejects
+        ok.orderBy(ROW).write.parquet(str(staging / "scored"))
+        bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
+        summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions,
+                               precision=job.precision)
+        summary.rows_rejected = sum(reasons.values())
+        summary.rows_scored = summary.rows_read - summary.rows_rejected
+        summary.reject_reasons = dict(reasons)
+        if summary.rows_rejected:
+            _assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
+            summary.rejects = str(rejects_path)
+        _assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
     summary.seconds = round(time.perf_counter() - start, 2)
     _logging.logger.info("spark: %s %d rows, rejected %d, in %.1fs", job.task, summary.rows_scored,
                          summary.rows_rejected, summary.seconds)

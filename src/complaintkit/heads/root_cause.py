@@ -20,6 +20,7 @@ from ..exceptions import InputError
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
 from ._calibration import calibration_folds, calibration_method
+from .char_ngrams import CharNgramTfidfVectorizer
 
 
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
@@ -111,7 +112,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         if self.use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000)))
-            blocks.append(("chars", TfidfVectorizer(
+            blocks.append(("chars", CharNgramTfidfVectorizer(
                 analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=300_000)))
             weights.update(tfidf=1.0, chars=1.0)
         if not blocks:
