@@ -59,3 +59,17 @@ def test_same_data_and_seed_give_the_same_model(synthetic_frame: pd.DataFrame, t
         assert first.metadata[key] == second.metadata[key], key
     texts = synthetic_frame["text"].tolist()
     np.testing.assert_array_equal(first.root_cause.predict_proba(texts), second.root_cause.predict_proba(texts))
+
+
+def test_saved_vocabularies_hold_plain_ints(trained_bundle: Bundle, tmp_path) -> None:
+    """Pruned TF-IDF vocabularies map to numpy ints, which skops saves one file each (minutes per bundle)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from complaintkit.bundle import _find_in_heads
+
+    vectorizer = TfidfVectorizer(max_features=3).fit(["late refund refund", "late fee fee fee", "rude agent"])
+    assert {type(column) for column in vectorizer.vocabulary_.values()} == {np.int64}
+    loaded = Bundle.load(trained_bundle.save(tmp_path / "copy"))
+    vectorizers = _find_in_heads(loaded.heads, TfidfVectorizer)
+    assert len(vectorizers) == 3  # word and char in the root-cause head, word in the churn head
+    assert all(type(column) is int for v in vectorizers for column in v.vocabulary_.values())
