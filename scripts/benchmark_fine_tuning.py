@@ -24,12 +24,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 
 from _benchdata import Task, load_task
-from complaintkit import RootCauseClassifier
+from benchmark_accuracy import complaintkit_default
 from complaintkit.embedding import DEFAULT_MODEL, resolve_model_path
-from complaintkit.evaluation import expected_calibration_error
 
 
 def label_pairs(labels: np.ndarray, n_pairs: int,
@@ -115,17 +113,11 @@ def fine_tune(texts: list[str], labels: list[str], out: Path, loss_name: str, n_
 
 
 def score_head(task: Task, **params: object) -> dict:
-    """Fit the default head (with ``params``) on the train split; score it on the test split."""
-    start = time.perf_counter()
-    head = RootCauseClassifier(**params).fit(task.train_texts, task.train_labels)
-    fit_seconds = time.perf_counter() - start
-    proba = head.predict_proba(task.test_texts)
-    predicted = head.classes_[proba.argmax(axis=1)]
-    correct = predicted == np.asarray(task.test_labels, dtype=object)
-    return {"accuracy": float(accuracy_score(task.test_labels, predicted)),
-            "macro_f1": float(f1_score(task.test_labels, predicted, average="macro", zero_division=0)),
-            "ece": float(expected_calibration_error(proba.max(axis=1), correct)),
-            "C": head.C_, "head_seconds": round(fit_seconds, 1)}
+    """The default head (with ``params``) fitted on the train split, scored on the test split."""
+    result = complaintkit_default(task, **params)
+    head = result.pop("head")
+    result.pop("proba")
+    return {**result, "C": head.C_, "head_seconds": result.pop("train_seconds")}
 
 
 def show(name: str, row: dict) -> None:

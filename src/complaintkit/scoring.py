@@ -375,7 +375,7 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
         return run_spark(job, input_path, output, rejects_path, master=spark_master, encoding=encoding,
                          chunk_size=chunk_size)
-    from .engines.local import default_threads, map_chunks
+    from .engines.local import default_threads, load_average, map_chunks
 
     workdir = output.with_name(f".{output.name}.parts")
     _prepare_workdir(workdir, _manifest(input_path, job, fingerprint, chunk_size), resume)
@@ -392,10 +392,10 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
         for index, chunk in enumerate(rows):
             if index == 0:
                 job.check_columns(chunk)
-                _logging.logger.info("encoder precision %s, torch threads per process: %s (load average %.1f, "
+                load = load_average()
+                _logging.logger.info("encoder precision %s, torch threads per process: %s (load average %s, "
                                      "%d cores)", job.precision, threads or "torch's default",
-                                     os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
-                                     os.cpu_count() or 1)
+                                     "n/a" if load is None else f"{load:.1f}", os.cpu_count() or 1)
             part, rejected_part = workdir / f"part-{index:06d}.parquet", workdir / f"rejects-{index:06d}.parquet"
             scored_parts.append(part)
             reject_parts.append(rejected_part)

@@ -43,11 +43,16 @@ def default_threads(workers: int) -> int | None:
     cores = os.cpu_count() or 1
     if workers > 1:
         return max(1, cores // workers)
+    load = load_average()
+    return 1 if load is not None and load >= cores + 1 else None
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, or ``None`` where the platform has none."""
     try:
-        load = os.getloadavg()[0]
-    except OSError:  # not available on this platform
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
         return None
-    return 1 if load >= cores + 1 else None
 
 
 def map_chunks(job: Any, tasks: Iterable[Task], workers: int = 1,
