@@ -4,7 +4,12 @@ Baselines (C chosen by 3-fold CV on the training rows, like the default's own se
   A  TF-IDF (word 1-2 grams) + LinearSVC
   B  frozen MiniLM embedding (truncated at 256 tokens) + LogisticRegression
   C  TF-IDF ⊕ MiniLM + LinearSVC
+The default's ECE is printed before calibration (softmax of the SVM's decision values) and after.
+``--time-rows N`` also times ``complaintkit train`` (fit, needs_review threshold, save) with an empty
+embedding cache on N CFPB narratives: the 2,896 real ones, repeated with a "[copy k]" prefix as
+needed (a timing input only; no quality figure comes from it).
 Usage: python scripts/benchmark_accuracy.py [--tasks cfpb_product,cfpb_issue,airline,banking77] [--out F.json]
+       [--time-rows 8500]
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import tempfile
 import time
 
 import numpy as np
+import pandas as pd
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -24,8 +31,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from _benchdata import Task, load_task
-from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
+from _benchdata import REPO, Task, load_task
+from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder, TrainConfig, train
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.training import fit_review_threshold
 
@@ -82,7 +89,13 @@ def complaintkit_default(task: Task, **params: object) -> dict:
     proba = head.predict_proba(task.test_texts)
     predicted = head.classes_[proba.argmax(axis=1)]
     correct = predicted == np.asarray(task.test_labels, dtype=object)
+    calibrated = head.pipeline_.named_steps["classifier"]
+    svm = calibrated.calibrated_classifiers_[0].estimator
+    raw = softmax(svm.decision_function(head.pipeline_[:-1].transform(task.test_texts)), axis=1)
+    raw_correct = head.classes_[raw.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
     return {**_scores(task.test_labels, predicted), "ece": expected_calibration_error(proba.max(axis=1), correct),
+            "ece_uncalibrated": expected_calibration_error(raw.max(axis=1), raw_correct),
+            "calibration": calibrated.method, "C": head.C_, "embedding_weight": head.embedding_weight_,
             "train_seconds": round(seconds, 1), "head": head, "proba": proba}
 
 
@@ -117,7 +130,9 @@ def run_task(name: str, cold_cache: bool) -> dict:
         os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
     default = complaintkit_default(task)
     print(f"  complaintkit default     macro_f1 {default['macro_f1']:.3f} accuracy {default['accuracy']:.3f} "
-          f"ECE {default['ece']:.3f} train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''}")
+          f"ECE {default['ece_uncalibrated']:.3f} before / {default['ece']:.3f} after {default['calibration']} "
+          f"calibration, C {default['C']}, embedding weight {default['embedding_weight']}, "
+          f"train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''}")
     head, proba = default.pop("head"), default.pop("proba")
     result["complaintkit"] = default
     if name.startswith("cfpb"):
@@ -127,8 +142,6 @@ def run_task(name: str, cold_cache: bool) -> dict:
         print(f"  default, truncated at 256 tokens instead of chunk-pooled: {truncated['macro_f1']:.3f} / "
               f"{truncated['accuracy']:.3f}")
     if name == "cfpb_product":
-        import pandas as pd
-
         review = fit_review_threshold(head, pd.Series(task.train_texts), pd.Series(task.train_labels), 0.9)
         kept = proba.max(axis=1) >= review["threshold"]
         correct = head.classes_[proba.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
@@ -142,11 +155,30 @@ def run_task(name: str, cold_cache: bool) -> dict:
     return result
 
 
+def time_cold_training(rows: int) -> dict:
+    """Seconds of ``complaintkit train`` (fit, needs_review threshold, save) on ``rows`` CFPB narratives, cold cache."""
+    real = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str)
+    copies = [real.assign(narrative=real["narrative"] if k == 0 else f"[copy {k}] " + real["narrative"])
+              for k in range(-(-rows // len(real)))]
+    frame = pd.concat(copies, ignore_index=True).head(rows)
+    os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
+    start = time.perf_counter()
+    bundle = train(frame, TrainConfig(text_cols=("narrative",), label_col="product_group"), name="timing")
+    bundle.save(tempfile.mkdtemp(prefix="ck-timing-"), overwrite=True)
+    seconds = time.perf_counter() - start
+    load = os.getloadavg()[0]
+    print(f"\ncomplaintkit train on {rows:,} CFPB narratives ({len(real):,} real, the rest prefixed copies), "
+          f"empty embedding cache: {seconds / 60:.1f} min (1-min load average at the end {load:.1f})", flush=True)
+    return {"rows": rows, "seconds": round(seconds, 1), "load_average_at_end": load}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", default="cfpb_product,cfpb_issue,airline,banking77")
     parser.add_argument("--out", default="out/benchmark_accuracy.json")
     parser.add_argument("--cold-cache", action="store_true", help="time the default's training with an empty cache")
+    parser.add_argument("--time-rows", type=int, default=0,
+                        help="also time `complaintkit train` on this many CFPB narratives with an empty cache")
     args = parser.parse_args()
     results = {name: run_task(name, args.cold_cache and name == "cfpb_product") for name in args.tasks.split(",")}
     print("\n| task | metric | A tfidf+svc | B minilm+logreg | C tfidf⊕minilm+svc | complaintkit |")
@@ -155,6 +187,8 @@ def main() -> None:
         metric = load_task(name).headline
         cells = [f"{r['baselines'][b][metric]:.3f}" for b in r["baselines"]]
         print(f"| {name} | {metric} | {' | '.join(cells)} | **{r['complaintkit'][metric]:.3f}** |")
+    if args.time_rows:
+        results["cold_training"] = time_cold_training(args.time_rows)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as handle:
         json.dump(results, handle, indent=2, default=str)

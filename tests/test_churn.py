@@ -22,7 +22,7 @@ from complaintkit.evaluation import (
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.heads import ChurnClassifier, normalise_outcome
 from complaintkit.heads._calibration import calibration_method
-from complaintkit.heads.churn import ISOTONIC_FROM
+from complaintkit.heads.churn import auto_calibration
 
 TELCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "telco-synthetic"
 needs_telco = pytest.mark.skipif(not (TELCO / "contacts.csv").exists(), reason="telco-synthetic data not found")
@@ -44,13 +44,12 @@ def test_normalise_outcome_counts_the_bad_rows() -> None:
         normalise_outcome(["maybe", "yes", "maybe"])
 
 
-@pytest.mark.parametrize(("rows", "expected"), [(24, "sigmoid"), (999, "sigmoid"), (1000, "isotonic"),
+@pytest.mark.parametrize(("rows", "expected"), [(24, "sigmoid"), (9_999, "sigmoid"), (10_000, "isotonic"),
                                                 (50_000, "isotonic")])
-def test_auto_calibration_uses_isotonic_only_with_enough_rows(rows: int, expected: str) -> None:
-    assert calibration_method("auto", rows) == expected
-    assert calibration_method("sigmoid", 50_000) == "sigmoid"
-    churn_method = calibration_method("auto", rows, isotonic_from=ISOTONIC_FROM)
-    assert churn_method == ("isotonic" if rows >= 10_000 else "sigmoid")
+def test_churn_auto_calibration_uses_isotonic_only_with_enough_rows(rows: int, expected: str) -> None:
+    assert auto_calibration(rows) == expected
+    assert calibration_method("auto", auto_calibration(rows)) == expected
+    assert calibration_method("sigmoid", auto_calibration(rows)) == "sigmoid"
 
 
 def test_churn_head_refuses_bad_settings(synthetic_frame: pd.DataFrame) -> None:

@@ -66,3 +66,21 @@ def test_auto_settings_are_chosen_by_cv_and_applied_at_prediction(synthetic_fram
 def test_bad_settings_are_refused(synthetic_frame: pd.DataFrame, params: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RootCauseClassifier(**params).fit(synthetic_frame["text"], synthetic_frame["cause"])
+
+
+def test_default_temperature_calibration_keeps_the_svm_decisions(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    probe = texts + ["billed twice and the agent was rude", "no signal and an extra fee", "hello"]
+    clf = RootCauseClassifier(embedding_weight=1.0, C=1.0).fit(texts, labels)
+    calibrated = clf.pipeline_.named_steps["classifier"]
+    assert calibrated.method == "temperature"
+    svm = calibrated.calibrated_classifiers_[0].estimator
+    decisions = svm.decision_function(clf.pipeline_[:-1].transform(probe))
+    np.testing.assert_array_equal(clf.predict_proba(probe).argmax(axis=1), decisions.argmax(axis=1))
+    isotonic = RootCauseClassifier(embedding_weight=1.0, C=1.0, calibration="isotonic").fit(texts, labels)
+    assert isotonic.pipeline_.named_steps["classifier"].method == "isotonic"
+
+
+def test_unknown_calibration_is_refused(synthetic_frame: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="'calibration' parameter must be one of 'auto', 'temperature'"):
+        RootCauseClassifier(calibration="platt").fit(synthetic_frame["text"], synthetic_frame["cause"])

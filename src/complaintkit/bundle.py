@@ -53,6 +53,7 @@ TRUSTED_TYPES = [
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "sklearn.isotonic.IsotonicRegression",
     "sklearn.model_selection._split.StratifiedKFold",
 ]

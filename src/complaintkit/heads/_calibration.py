@@ -18,12 +18,11 @@ def calibration_folds(y: np.ndarray, wanted: int = 5) -> int:
     return int(max(2, min(wanted, counts.min())))
 
 
-def calibration_method(method: str, n_samples: int, isotonic_from: int = 1000) -> str:
-    """Resolve ``"auto"``: isotonic from ``isotonic_from`` rows on, sigmoid below (isotonic overfits small sets)."""
+def calibration_method(method: str, auto: str, allowed: tuple[str, ...] = ("sigmoid", "isotonic")) -> str:
+    """``method`` checked against ``allowed``, with ``"auto"`` resolved to ``auto``."""
     if method == "auto":
-        return "isotonic" if n_samples >= isotonic_from else "sigmoid"
-    if method not in {"sigmoid", "isotonic"}:
-        raise ValueError(
-            f"The 'calibration' parameter must be 'auto', 'sigmoid' or 'isotonic'. Got {method!r} instead."
-        )
+        return auto
+    if method not in allowed:
+        choices = ", ".join(repr(choice) for choice in ("auto", *allowed))
+        raise ValueError(f"The 'calibration' parameter must be one of {choices}. Got {method!r} instead.")
     return method

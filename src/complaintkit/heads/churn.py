@@ -24,10 +24,15 @@ from ._calibration import calibration_folds, calibration_method
 
 TEXT = "text"
 _TRUE = {"1", "1.0", "yes", "y", "true", "t", "churn", "churned"}
+_FALSE = {"0", "0.0", "no", "n", "false", "f", "stay", "stayed", "retained"}
 # Isotonic steps tie many customers on smaller tables and blunt the ranking within a company
 # (Reclame Aqui, 4.4k rows: within-company ROC-AUC 0.636 isotonic vs 0.659 sigmoid).
 ISOTONIC_FROM = 10_000
-_FALSE = {"0", "0.0", "no", "n", "false", "f", "stay", "stayed", "retained"}
+
+
+def auto_calibration(n_rows: int) -> str:
+    """The churn head's ``calibration="auto"``: isotonic from ``ISOTONIC_FROM`` rows on, sigmoid below."""
+    return "isotonic" if n_rows >= ISOTONIC_FROM else "sigmoid"
 
 
 def normalise_outcome(values: Iterable[object], column: str = "churn") -> np.ndarray:
@@ -152,7 +157,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(frame)} rows but {len(target)} outcomes; they must match one to one.")
         if self.C <= 0:
             raise ValueError(f"The 'C' parameter of ChurnClassifier must be > 0. Got {self.C!r} instead.")
-        method = calibration_method(self.calibration, len(frame), isotonic_from=ISOTONIC_FROM)
+        method = calibration_method(self.calibration, auto_calibration(len(frame)))
         self.pipeline_ = Pipeline([
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(

@@ -22,6 +22,8 @@ from ._base import TextPipelineMixin
 from ._calibration import calibration_folds, calibration_method
 from .char_ngrams import CharNgramTfidfVectorizer
 
+CALIBRATION_METHODS = ("temperature", "sigmoid", "isotonic")
+
 
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
     if value == "auto" or (isinstance(value, int | float) and (value > 0 or (zero_allowed and value == 0))):
@@ -59,8 +61,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         3-fold cross-validated macro-F1 on the training rows.
     C_grid : tuple of float, default=(0.1, 0.3, 1.0)
         Candidates for ``C="auto"``.
-    calibration : {"auto", "sigmoid", "isotonic"}, default="auto"
-        Probability calibration; "auto" picks isotonic from 1,000 training rows on.
+    calibration : {"auto", "temperature", "sigmoid", "isotonic"}, default="auto"
+        Probability calibration; "auto" is temperature scaling, which leaves the SVM's
+        class-balanced decisions unchanged (isotonic and sigmoid shift them towards frequent
+        classes, costing macro-F1).
     max_words_per_chunk : int or None, default=180
         Long texts are embedded in chunks of this many words and mean-pooled.
     cache_dir : str or None, default=None
@@ -127,7 +131,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
         _check_auto_or_positive("C", self.C)
         _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
-        method = calibration_method(self.calibration, len(texts))
+        method = calibration_method(self.calibration, "temperature", CALIBRATION_METHODS)
         folds = calibration_folds(labels)
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
         features = self._features()
@@ -180,8 +184,6 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                     for train, test in splits])
                 scores.append({"embedding_weight": float(weight), "C": float(C), "macro_f1": float(f1)})
         return scores
-
-
 
     @property
     def embedder_(self) -> SentenceTransformerEmbedder | None:
