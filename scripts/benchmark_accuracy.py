@@ -89,13 +89,12 @@ def complaintkit_default(task: Task, **params: object) -> dict:
     proba = head.predict_proba(task.test_texts)
     predicted = head.classes_[proba.argmax(axis=1)]
     correct = predicted == np.asarray(task.test_labels, dtype=object)
-    calibrated = head.pipeline_.named_steps["classifier"]
-    svm = calibrated.calibrated_classifiers_[0].estimator
-    raw = softmax(svm.decision_function(head.pipeline_[:-1].transform(task.test_texts)), axis=1)
+    raw = softmax(head.decision_function(task.test_texts), axis=1)
     raw_correct = head.classes_[raw.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
     return {**_scores(task.test_labels, predicted), "ece": expected_calibration_error(proba.max(axis=1), correct),
             "ece_uncalibrated": expected_calibration_error(raw.max(axis=1), raw_correct),
-            "calibration": calibrated.method, "C": head.C_, "embedding_weight": head.embedding_weight_,
+            "calibration": head.pipeline_.named_steps["classifier"].method,
+            "C": head.C_, "embedding_weight": head.embedding_weight_,
             "train_seconds": round(seconds, 1), "head": head, "proba": proba}
 
 

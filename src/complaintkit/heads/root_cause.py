@@ -185,6 +185,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                 scores.append({"embedding_weight": float(weight), "C": float(C), "macro_f1": float(f1)})
         return scores
 
+    def decision_function(self, X: Iterable[str]) -> np.ndarray:
+        """The SVM's uncalibrated decision values, one row per text (one column per class, or one for two classes)."""
+        check_is_fitted(self, "pipeline_")
+        features = self.pipeline_[:-1].transform(as_text_list(X))
+        return self.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator.decision_function(features)
+
     @property
     def embedder_(self) -> SentenceTransformerEmbedder | None:
         """The fitted embedder inside the pipeline (``None`` when embeddings are off)."""
