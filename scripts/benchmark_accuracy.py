@@ -173,15 +173,18 @@ def time_cold_training(rows: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", default="cfpb_product,cfpb_issue,airline,banking77")
+    parser.add_argument("--tasks", default="cfpb_product,cfpb_issue,airline,banking77",
+                        help='comma-separated; "" with --time-rows only times training')
     parser.add_argument("--out", default="out/benchmark_accuracy.json")
     parser.add_argument("--cold-cache", action="store_true", help="time the default's training with an empty cache")
     parser.add_argument("--time-rows", type=int, default=0,
                         help="also time `complaintkit train` on this many CFPB narratives with an empty cache")
     args = parser.parse_args()
-    results = {name: run_task(name, args.cold_cache and name == "cfpb_product") for name in args.tasks.split(",")}
-    print("\n| task | metric | A tfidf+svc | B minilm+logreg | C tfidf⊕minilm+svc | complaintkit |")
-    print("|---|---|---|---|---|---|")
+    results = {name: run_task(name, args.cold_cache and name == "cfpb_product")
+               for name in args.tasks.split(",") if name}
+    if results:
+        print("\n| task | metric | A tfidf+svc | B minilm+logreg | C tfidf⊕minilm+svc | complaintkit |")
+        print("|---|---|---|---|---|---|")
     for name, r in results.items():
         metric = load_task(name).headline
         cells = [f"{r['baselines'][b][metric]:.3f}" for b in r["baselines"]]

@@ -76,3 +76,15 @@ def test_python_dash_m_entry_point() -> None:
 
     result = subprocess.run([sys.executable, "-m", "complaintkit", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "train" in result.stdout and "report" in result.stdout
+
+
+def test_train_calibration_option_reaches_the_head_and_metadata(synthetic_csv: Path, tmp_path: Path) -> None:
+    from complaintkit import Bundle
+
+    out = tmp_path / "isotonic"
+    result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--label-col", "cause",
+                                       "--calibration", "isotonic", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    bundle = Bundle.load(out)
+    assert bundle.root_cause.pipeline_.named_steps["classifier"].method == "isotonic"
+    assert bundle.metadata["config"]["calibration"] == "isotonic"

@@ -21,6 +21,7 @@ def test_from_dict_refuses_unknown_options() -> None:
     ({"label_col": "c", "review_precision": 1.5}, "review precision must be between 0 and 1"),
     ({"parent_col": "p", "churn_col": "y"}, "needs --label-col"),
     ({"label_col": "c", "numeric_cols": ("tenure",)}, "add --churn-col"),
+    ({"label_col": "c", "calibration": "platt"}, "calibration must be one of .*got 'platt'"),
 ])
 def test_invalid_configs_are_refused(options: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):

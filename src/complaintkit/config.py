@@ -7,6 +7,7 @@ from typing import Any
 
 from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
+from .heads.root_cause import CALIBRATION_METHODS
 from .redaction import check_kinds
 
 
@@ -40,6 +41,9 @@ class TrainConfig:
     review_precision : float or None
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
+    calibration : str
+        Probability calibration of the root-cause head: "auto" (temperature scaling, which
+        keeps the class-balanced decisions), "temperature", "sigmoid" or "isotonic".
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -55,6 +59,7 @@ class TrainConfig:
     review_precision: float | None = 0.9
     speakers: tuple[str, ...] | None = None
     redact: tuple[str, ...] = ()
+    calibration: str = "auto"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -76,6 +81,9 @@ class TrainConfig:
             raise InputError("--parent-col rolls root-cause labels up; it needs --label-col too.")
         if (self.numeric_cols or self.categorical_cols) and self.churn_col is None:
             raise InputError("structured columns feed the churn head; add --churn-col or drop them.")
+        if self.calibration not in ("auto", *CALIBRATION_METHODS):
+            raise InputError(f"calibration must be one of {['auto', *CALIBRATION_METHODS]}; got "
+                             f"{self.calibration!r}. Use --calibration auto unless you need another method.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:
             raise InputError(
                 f"review precision must be between 0 and 1 (exclusive); got {self.review_precision}."

@@ -68,14 +68,15 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
     if folds < 2:
         return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    proba = cross_val_predict(clone(head), texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba")
+    refit = clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_)  # settings already chosen
+    proba = cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba")
     classes = np.unique(labels.to_numpy())
     correct = classes[proba.argmax(axis=1)] == labels.to_numpy()
     threshold = review_threshold(proba.max(axis=1), correct, precision)
     coverage = float((proba.max(axis=1) >= threshold).mean())
     return {"threshold": threshold, "target_precision": precision, "oof_coverage": coverage,
             "rule": f"chosen on {folds}-fold out-of-fold predictions of the training rows "
-                    f"for {precision:.0%} precision"}
+                    f"(with the head's chosen C and embedding weight) for {precision:.0%} precision"}
 
 
 def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
@@ -131,7 +132,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         labels = frame.loc[rows, config.label_col].astype(str).str.strip()
         _check_labels(labels, config.label_col)
         head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
-                                   redact=config.redact)
+                                   redact=config.redact, calibration=config.calibration)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
         heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
         vectors = embed_for_head(head, texts[rows].tolist())

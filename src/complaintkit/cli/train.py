@@ -8,6 +8,7 @@ import click
 
 from ..config import TrainConfig
 from ..embedding import DEFAULT_MODEL
+from ..heads.root_cause import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ..taxonomy import load_taxonomy
 from ..training import train, train_zero_shot
@@ -34,6 +35,9 @@ from ._options import encoding_option, overwrite_option
               help="For transcripts, embed only this speaker's turns (repeat for several), e.g. customer.")
 @click.option("--review-precision", type=float, default=0.9, show_default=True,
               help="Target precision of auto-classified complaints; sets the needs_review threshold.")
+@click.option("--calibration", type=click.Choice(("auto", *CALIBRATION_METHODS)), default="auto", show_default=True,
+              help="Root-cause probability calibration. auto = temperature scaling, which keeps the class-balanced "
+                   "decisions; isotonic is better calibrated on many imbalanced classes but favours frequent ones.")
 @click.option("--redact", "redact_all", is_flag=True,
               help="Mask personal data (e-mail, phone, card, IBAN, SSN, URL tokens) before embedding; "
                    "recorded in the bundle, so scoring masks the same.")
