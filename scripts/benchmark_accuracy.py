@@ -93,7 +93,7 @@ def complaintkit_default(task: Task, **params: object) -> dict:
     raw_correct = head.classes_[raw.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
     return {**_scores(task.test_labels, predicted), "ece": expected_calibration_error(proba.max(axis=1), correct),
             "ece_uncalibrated": expected_calibration_error(raw.max(axis=1), raw_correct),
-            "calibration": head.pipeline_.named_steps["classifier"].method,
+            "calibration": head.calibration_,
             "C": head.C_, "embedding_weight": head.embedding_weight_,
             "train_seconds": round(seconds, 1), "head": head, "proba": proba}
 

@@ -72,7 +72,7 @@ def test_default_temperature_calibration_keeps_the_svm_decisions(synthetic_frame
     texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
     probe = texts + ["billed twice and the agent was rude", "no signal and an extra fee", "hello"]
     clf = RootCauseClassifier(embedding_weight=1.0, C=1.0).fit(texts, labels)
-    assert clf.pipeline_.named_steps["classifier"].method == "temperature"
+    assert clf.calibration_ == clf.pipeline_.named_steps["classifier"].method == "temperature"
     decisions = clf.decision_function(probe)
     assert decisions.shape == (len(probe), 3)
     np.testing.assert_array_equal(clf.predict_proba(probe).argmax(axis=1), decisions.argmax(axis=1))

@@ -27,6 +27,8 @@ def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> N
     assert "root_cause" in meta["metrics"] and "churn" in meta["metrics"]
     card = (trained_bundle.path / "README.md").read_text()
     assert "billing_error" in card and "Held-out metrics" in card
+    assert meta["heads"]["root_cause"]["chosen"]["calibration"] == "temperature"
+    assert "probabilities by temperature calibration" in card
     assert meta["training_data"]["languages"]["en"] > 0.5 and "- languages (sample of 500): en " in card
 
 

@@ -56,6 +56,12 @@ def render_model_card(metadata: dict[str, Any]) -> str:
             f"{language} {share:.0%}" for language, share in list(data["languages"].items())[:5]))
     if labels:
         lines += ["", "## Root causes", "", ", ".join(f"`{redact(label)}`" for label in labels)]
+        chosen = heads["root_cause"].get("chosen", {})
+        if chosen:
+            lines += ["", f"Head: class-balanced linear SVM (C {chosen.get('C')}, embedding weight "
+                          f"{chosen.get('embedding_weight')}, chosen by cross-validated macro-F1); "
+                          f"probabilities by {chosen.get('calibration', 'n/a')} calibration on out-of-fold "
+                          "decisions."]
     kinds = metadata.get("redaction", {}).get("kinds")
     lines += ["", "## Personal data",
               f"- masked before embedding: {', '.join(kinds)}" if kinds else

@@ -141,7 +141,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                                       labels.tolist(), vectors, seed=config.seed)
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
-            "chosen": {"C": head.C_, "embedding_weight": head.embedding_weight_, "cv_macro_f1": head.cv_macro_f1_},
+            "chosen": {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,
+                       "cv_macro_f1": head.cv_macro_f1_},
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
         if config.parent_col:
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])

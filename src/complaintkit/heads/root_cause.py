@@ -75,6 +75,19 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         For transcripts, keep only these speakers' turns (e.g. ``("customer",)``).
     redact : sequence of str, default=()
         Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The root-cause labels, in the column order of ``predict_proba``.
+    C_, embedding_weight_ : float
+        The settings used by the final SVM.
+    cv_macro_f1_ : list of dict
+        Cross-validated macro-F1 of every candidate (empty when nothing was searched).
+    calibration_ : str
+        The calibration method used ("auto" resolved).
+    pipeline_ : Pipeline
+        Text normaliser, feature union and calibrated SVM.
     """
 
     def __init__(
@@ -144,6 +157,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         best = (max(self.cv_macro_f1_, key=lambda row: row["macro_f1"]) if self.cv_macro_f1_
                 else {"embedding_weight": weights[0], "C": Cs[0]})
         self.C_, self.embedding_weight_ = float(best["C"]), float(best["embedding_weight"])
+        self.calibration_ = method
         if embedding_columns.any():
             features.set_params(transformer_weights={**features.transformer_weights,
                                                      "embedding": self.embedding_weight_})
