@@ -17,14 +17,14 @@ from complaintkit.exceptions import BundleError
 # Runs the real CLI, but makes writing a head slow so the kill lands mid-save.
 DRIVER = """
 import sys, time
-import skops.io
+import complaintkit.bundle
 from complaintkit.cli import main
 
-dump = skops.io.dump
+dump = complaintkit.bundle._dump_head
 def slow_dump(*args, **kwargs):
     dump(*args, **kwargs)
     time.sleep(60)
-skops.io.dump = slow_dump
+complaintkit.bundle._dump_head = slow_dump
 main(sys.argv[1:])
 """
 

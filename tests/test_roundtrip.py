@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from complaintkit import Bundle, evaluate, score_frame
+from complaintkit import Bundle, TrainConfig, evaluate, score_frame, train
 
 
 def test_save_load_gives_identical_predictions(trained_bundle: Bundle, synthetic_frame: pd.DataFrame,
@@ -12,6 +12,17 @@ def test_save_load_gives_identical_predictions(trained_bundle: Bundle, synthetic
     copy = trained_bundle.save(tmp_path / "copy")
     after = score_frame(Bundle.load(copy), synthetic_frame)
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_same_data_and_seed_give_the_same_bundle_files(trained_bundle: Bundle, synthetic_frame: pd.DataFrame,
+                                                       tmp_path) -> None:
+    config = TrainConfig.from_dict(trained_bundle.metadata["config"])
+    first, second = (Bundle.load(train(synthetic_frame, config, name="synthetic").save(tmp_path / name))
+                     for name in ("first", "second"))
+    assert first.metadata["artifacts"] == second.metadata["artifacts"]
+    for name in first.metadata["artifacts"]:
+        assert (first.path / name).read_bytes() == (second.path / name).read_bytes()
+    pd.testing.assert_frame_equal(score_frame(first, synthetic_frame), score_frame(second, synthetic_frame))
 
 
 def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> None:

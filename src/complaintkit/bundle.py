@@ -11,6 +11,7 @@ pickles) are still read, but only from the trusted models folder or with ``trust
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -163,7 +164,7 @@ class Bundle:
             artifacts = {}
             _plain_vocabularies(self.heads)
             for name, head in self.heads.items():
-                skops.io.dump(head, staging / HEAD_FILES[name], compression=8)
+                _dump_head(head, staging / HEAD_FILES[name])
                 artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
             embedders = _embedders(self.heads)
             self.metadata.update({
@@ -239,6 +240,35 @@ class Bundle:
                 heads[name] = joblib.load(root / filename) if version == 1 else _load_head(root / filename, trust)
         _verify_embedding_model(_embedders(heads))
         return cls(metadata=metadata, path=root, **heads)
+
+
+def _renumber(node: Any, ids: dict[int, int], files: dict[str, str]) -> None:
+    """Replace skops' ``id()``-based ``__id__`` values and member names by numbers in order of appearance."""
+    if isinstance(node, list):
+        for item in node:
+            _renumber(item, ids, files)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "__id__" and isinstance(value, int):
+                node[key] = ids.setdefault(value, len(ids))
+            elif key == "file" and isinstance(value, str):
+                node[key] = files.setdefault(value, f"{len(files)}{Path(value).suffix}")
+            else:
+                _renumber(value, ids, files)
+
+
+def _dump_head(head: Any, file: Path) -> None:
+    """Write ``head`` with skops so that equal heads give byte-identical files (stable names, fixed times)."""
+    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(head))) as dumped:
+        schema = json.loads(dumped.read("schema.json"))
+        files: dict[str, str] = {}
+        _renumber(schema, {}, files)
+        members = [("schema.json", json.dumps(schema).encode())]
+        members += [(new, dumped.read(old)) for old, new in files.items()]
+    with zipfile.ZipFile(file, "w") as archive:
+        for name, data in members:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=8)
 
 
 def _load_head(file: Path, trust: bool) -> Any:
