@@ -63,8 +63,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Candidates for ``C="auto"``.
     calibration : {"auto", "temperature", "sigmoid", "isotonic"}, default="auto"
         Probability calibration; "auto" is temperature scaling, which leaves the SVM's
-        class-balanced decisions unchanged (isotonic and sigmoid shift them towards frequent
-        classes, costing macro-F1).
+        class-balanced decisions unchanged (isotonic and sigmoid calibrate each class on its
+        own and can move decisions towards frequent classes).
     max_words_per_chunk : int or None, default=180
         Long texts are embedded in chunks of this many words and mean-pooled.
     cache_dir : str or None, default=None
