@@ -9,7 +9,7 @@ The default's ECE is printed before calibration (softmax of the SVM's decision v
 embedding cache on N CFPB narratives: the 2,896 real ones, repeated with a "[copy k]" prefix as
 needed (a timing input only; no quality figure comes from it).
 Usage: python scripts/benchmark_accuracy.py [--tasks cfpb_product,cfpb_issue,airline,banking77] [--out F.json]
-       [--time-rows 8500]
+       [--calibrations isotonic,sigmoid] [--time-rows 8500]
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def hierarchical(task: Task) -> dict:
     return _scores(task.test_labels, predicted)
 
 
-def run_task(name: str, cold_cache: bool) -> dict:
+def run_task(name: str, cold_cache: bool, other_calibrations: list[str]) -> dict:
     task = load_task(name)
     print(f"{name}: {len(task.train_texts)} train / {len(task.test_texts)} test, "
           f"{len(set(task.train_labels))} classes", flush=True)
@@ -134,6 +134,12 @@ def run_task(name: str, cold_cache: bool) -> dict:
           f"train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''}")
     head, proba = default.pop("head"), default.pop("proba")
     result["complaintkit"] = default
+    for method in other_calibrations:
+        variant = complaintkit_default(task, calibration=method)
+        variant.pop("head"), variant.pop("proba")
+        result[f"complaintkit_{method}"] = variant
+        print(f"  default with {method} calibration: macro_f1 {variant['macro_f1']:.3f} accuracy "
+              f"{variant['accuracy']:.3f} ECE {variant['ece']:.3f}", flush=True)
     if name.startswith("cfpb"):
         truncated = complaintkit_default(task, max_words_per_chunk=None)
         truncated.pop("head"), truncated.pop("proba")
@@ -177,10 +183,13 @@ def main() -> None:
                         help='comma-separated; "" with --time-rows only times training')
     parser.add_argument("--out", default="out/benchmark_accuracy.json")
     parser.add_argument("--cold-cache", action="store_true", help="time the default's training with an empty cache")
+    parser.add_argument("--calibrations", default="",
+                        help="also score the default head with these calibration methods, e.g. isotonic,sigmoid")
     parser.add_argument("--time-rows", type=int, default=0,
                         help="also time `complaintkit train` on this many CFPB narratives with an empty cache")
     args = parser.parse_args()
-    results = {name: run_task(name, args.cold_cache and name == "cfpb_product")
+    others = [method for method in args.calibrations.split(",") if method]
+    results = {name: run_task(name, args.cold_cache and name == "cfpb_product", others)
                for name in args.tasks.split(",") if name}
     if results:
         print("\n| task | metric | A tfidf+svc | B minilm+logreg | C tfidf⊕minilm+svc | complaintkit |")
