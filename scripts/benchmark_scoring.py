@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from complaintkit import Bundle, embedding
-from complaintkit.embedding import load_sentence_transformer, resolve_precision
+from complaintkit.embedding import load_sentence_transformer, resolve_model_path, resolve_precision
 from complaintkit.engines.local import set_torch_threads
 from complaintkit.scoring import score_file
 from complaintkit.text import split_into_chunks
@@ -73,7 +73,8 @@ def naive_predict(bundle: Bundle, texts: list[str]) -> np.ndarray:
         if name == "embedding":
             pieces = [split_into_chunks(t, step.max_words_per_chunk) for t in normalised]
             owners = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
-            vectors = load_sentence_transformer(step.model_path_).encode([c for p in pieces for c in p])
+            encoder = load_sentence_transformer(str(resolve_model_path(step.model)))
+            vectors = encoder.encode([c for p in pieces for c in p])
             pooled = np.zeros((len(pieces), vectors.shape[1]), dtype=np.float32)
             np.add.at(pooled, owners, vectors)
             pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-12)

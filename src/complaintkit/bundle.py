@@ -103,14 +103,17 @@ def _embedders(heads: dict[str, Any]) -> list[SentenceTransformerEmbedder]:
     return _find_in_heads(heads, SentenceTransformerEmbedder)
 
 
-def _plain_vocabularies(heads: dict[str, Any]) -> None:
-    """Give fitted TF-IDF vocabularies Python int columns (pruning leaves numpy ints).
+def _plain_vectorizers(heads: dict[str, Any]) -> None:
+    """Make fitted TF-IDF vectorizers quick and reproducible to save.
 
-    skops writes every numpy scalar as an array file of its own and rescans the archive for each,
-    so a 200k-term vocabulary of numpy ints took minutes to save.
+    Vocabularies get Python int columns (pruning leaves numpy ints, and skops writes every numpy
+    scalar as an array file of its own, rescanning the archive for each: minutes for 200k terms).
+    The cached ``id()`` of the stop-word list, which differs between processes, is dropped;
+    scikit-learn recomputes it on the next transform.
     """
     for vectorizer in _find_in_heads(heads, TfidfVectorizer):
         vectorizer.vocabulary_ = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+        vectorizer.__dict__.pop("_stop_words_id", None)
 
 
 @dataclass
@@ -162,7 +165,7 @@ class Bundle:
         staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent))
         try:
             artifacts = {}
-            _plain_vocabularies(self.heads)
+            _plain_vectorizers(self.heads)
             for name, head in self.heads.items():
                 _dump_head(head, staging / HEAD_FILES[name])
                 artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])

@@ -283,9 +283,8 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
                 f"Got {self.max_words_per_chunk!r} instead."
             )
         path = resolve_model_path(self.model)
-        self.model_path_ = str(path)
         self.model_sha256_ = model_fingerprint(path)
-        encoder = load_sentence_transformer(self.model_path_)
+        encoder = load_sentence_transformer(str(path))
         self.n_features_out_ = int(encoder.get_embedding_dimension())
         self.max_seq_length_ = int(encoder.max_seq_length)
         return self
