@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -24,6 +26,12 @@ class Task:
     train_parents: list[str] | None = None
     test_parents: list[str] | None = None
     headline: str = "macro_f1"
+
+
+def label_scores(y_true: list[str], y_pred: np.ndarray) -> dict[str, float]:
+    """Macro-F1 and accuracy of predicted labels."""
+    return {"macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+            "accuracy": float(accuracy_score(y_true, y_pred))}
 
 
 def _split(frame: pd.DataFrame, text: str, label: str, name: str, parent: str | None = None,

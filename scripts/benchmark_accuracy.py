@@ -26,12 +26,11 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from _benchdata import REPO, Task, load_task
+from _benchdata import REPO, Task, label_scores, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder, TrainConfig, train
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.training import fit_review_threshold
@@ -53,11 +52,6 @@ class Rows(TransformerMixin, BaseEstimator):
         return [self.values[i] for i in idx]
 
 
-def _scores(y_true: list[str], y_pred: np.ndarray) -> dict[str, float]:
-    return {"macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-            "accuracy": float(accuracy_score(y_true, y_pred))}
-
-
 def baselines(task: Task, texts: list[str], vectors: np.ndarray) -> dict[str, dict]:
     """Fit the three baselines with C chosen by CV; return their test scores."""
     n_train = len(task.train_texts)
@@ -75,27 +69,36 @@ def baselines(task: Task, texts: list[str], vectors: np.ndarray) -> dict[str, di
     for name, (model, grid) in models.items():
         start = time.perf_counter()
         search = GridSearchCV(model, grid, cv=cv, scoring="f1_macro", n_jobs=1).fit(ids[:n_train], task.train_labels)
-        results[name] = {**_scores(task.test_labels, search.predict(ids[n_train:])),
+        results[name] = {**label_scores(task.test_labels, search.predict(ids[n_train:])),
                          "params": search.best_params_, "seconds": round(time.perf_counter() - start, 1)}
         print(f"  {name:24s} {results[name]}", flush=True)
     return results
 
 
-def complaintkit_default(task: Task, **params: object) -> dict:
-    """Fit complaintkit's default head (optionally with ``params``) and score it on the test split."""
+def _top_label_ece(classes: np.ndarray, proba: np.ndarray, labels: list[str]) -> float:
+    correct = classes[proba.argmax(axis=1)] == np.asarray(labels, dtype=object)
+    return expected_calibration_error(proba.max(axis=1), correct)
+
+
+def fit_default(task: Task, **params: object) -> tuple[RootCauseClassifier, np.ndarray, dict]:
+    """complaintkit's default head (optionally with ``params``) fitted on the train split: head,
+    test-split probabilities and test scores."""
     start = time.perf_counter()
     head = RootCauseClassifier(**params).fit(task.train_texts, task.train_labels)
     seconds = time.perf_counter() - start
     proba = head.predict_proba(task.test_texts)
-    predicted = head.classes_[proba.argmax(axis=1)]
-    correct = predicted == np.asarray(task.test_labels, dtype=object)
     raw = softmax(head.decision_function(task.test_texts), axis=1)
-    raw_correct = head.classes_[raw.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
-    return {**_scores(task.test_labels, predicted), "ece": expected_calibration_error(proba.max(axis=1), correct),
-            "ece_uncalibrated": expected_calibration_error(raw.max(axis=1), raw_correct),
-            "calibration": head.calibration_,
-            "C": head.C_, "embedding_weight": head.embedding_weight_,
-            "train_seconds": round(seconds, 1), "head": head, "proba": proba}
+    scores = {**label_scores(task.test_labels, head.classes_[proba.argmax(axis=1)]),
+              "ece": _top_label_ece(head.classes_, proba, task.test_labels),
+              "ece_uncalibrated": _top_label_ece(head.classes_, raw, task.test_labels),
+              "calibration": head.calibration_, "C": head.C_, "embedding_weight": head.embedding_weight_,
+              "train_seconds": round(seconds, 1)}
+    return head, proba, scores
+
+
+def complaintkit_default(task: Task, **params: object) -> dict:
+    """Test scores of complaintkit's default head (optionally with ``params``) fitted on the train split."""
+    return fit_default(task, **params)[2]
 
 
 def hierarchical(task: Task) -> dict:
@@ -115,7 +118,7 @@ def hierarchical(task: Task) -> dict:
             continue
         child = RootCauseClassifier().fit(texts[mine].tolist(), labels[mine])
         predicted[rows] = child.predict([task.test_texts[i] for i in rows])
-    return _scores(task.test_labels, predicted)
+    return label_scores(task.test_labels, predicted)
 
 
 def run_task(name: str, cold_cache: bool, other_calibrations: list[str]) -> dict:
@@ -127,23 +130,18 @@ def run_task(name: str, cold_cache: bool, other_calibrations: list[str]) -> dict
     result = {"baselines": baselines(task, texts, vectors)}
     if cold_cache:
         os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
-    default = complaintkit_default(task)
+    head, proba, default = fit_default(task)
     print(f"  complaintkit default     macro_f1 {default['macro_f1']:.3f} accuracy {default['accuracy']:.3f} "
           f"ECE {default['ece_uncalibrated']:.3f} before / {default['ece']:.3f} after {default['calibration']} "
           f"calibration, C {default['C']}, embedding weight {default['embedding_weight']}, "
           f"train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''}")
-    head, proba = default.pop("head"), default.pop("proba")
     result["complaintkit"] = default
     for method in other_calibrations:
-        variant = complaintkit_default(task, calibration=method)
-        variant.pop("head"), variant.pop("proba")
-        result[f"complaintkit_{method}"] = variant
+        variant = result[f"complaintkit_{method}"] = complaintkit_default(task, calibration=method)
         print(f"  default with {method} calibration: macro_f1 {variant['macro_f1']:.3f} accuracy "
               f"{variant['accuracy']:.3f} ECE {variant['ece']:.3f}", flush=True)
     if name.startswith("cfpb"):
-        truncated = complaintkit_default(task, max_words_per_chunk=None)
-        truncated.pop("head"), truncated.pop("proba")
-        result["complaintkit_truncated"] = truncated
+        truncated = result["complaintkit_truncated"] = complaintkit_default(task, max_words_per_chunk=None)
         print(f"  default, truncated at 256 tokens instead of chunk-pooled: {truncated['macro_f1']:.3f} / "
               f"{truncated['accuracy']:.3f}")
     if name == "cfpb_product":

@@ -14,10 +14,9 @@ import json
 import os
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from _benchdata import load_task
+from _benchdata import label_scores, load_task
 from complaintkit import RootCauseClassifier
 from complaintkit.evaluation import expected_calibration_error
 
@@ -41,8 +40,7 @@ def compare(name: str, methods: list[str], folds: int = 5) -> dict[str, dict]:
         results[method] = {
             "fold_ece": [round(e, 3) for e in fold_ece], "mean_fold_ece": float(np.mean(fold_ece)),
             "pooled_ece": expected_calibration_error(confidence, predicted == labels),
-            "macro_f1": float(f1_score(labels, predicted, average="macro", zero_division=0)),
-            "accuracy": float(accuracy_score(labels, predicted))}
+            **label_scores(labels, predicted)}
         r = results[method]
         print(f"{name} ({len(labels)} rows, {folds}-fold CV) {method:11s} macro-F1 {r['macro_f1']:.3f} "
               f"accuracy {r['accuracy']:.3f} ECE pooled {r['pooled_ece']:.3f}, per fold {r['fold_ece']}", flush=True)
