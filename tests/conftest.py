@@ -8,43 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from _helpers import SYNTHETIC
+
 REPO = Path(__file__).resolve().parents[1]
 CFPB = REPO / "data" / "cfpb" / "complaints.csv"
-
-# Hand-written, SYNTHETIC complaints for fast unit tests (not for quality claims).
-SYNTHETIC = {
-    "billing_error": [
-        "I was charged twice for the same monthly bill",
-        "There is a fee on my invoice that I never agreed to",
-        "My refund was never paid back to my card",
-        "The bill shows a charge for a service I cancelled",
-        "You overcharged me again this month, fix my bill",
-        "Wrong amount taken from my account for the subscription",
-        "I got billed for roaming although I never left the country",
-        "Unexpected charges keep appearing on my statement",
-    ],
-    "service_failure": [
-        "My internet has been down for three days",
-        "No dial tone on the phone line since Monday",
-        "The router keeps dropping the connection every hour",
-        "TV signal lost again during the evening",
-        "The broadband outage is still not fixed",
-        "Mobile data does not work at all in my area",
-        "The line is dead and I cannot make calls",
-        "Streaming stops constantly, the service is broken",
-    ],
-    "staff_attitude": [
-        "The agent was rude and hung up on me",
-        "Your staff member laughed at my problem",
-        "Nobody listened, the advisor was dismissive and arrogant",
-        "The technician was impolite and shouted at me",
-        "The shop assistant ignored me and was very unfriendly",
-        "I was treated with contempt by the person on the phone",
-        "The representative was sarcastic and unhelpful",
-        "Your employee insulted me when I asked for help",
-    ],
-}
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -21,7 +21,7 @@ from complaintkit.evaluation import (
 )
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.heads import ChurnClassifier, normalise_outcome
-from complaintkit.heads._calibration import calibration_method
+from complaintkit.heads.calibration import calibration_method
 from complaintkit.heads.churn import auto_calibration
 
 TELCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "telco-synthetic"

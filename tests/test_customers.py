@@ -9,14 +9,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from _helpers import SYNTHETIC
 from complaintkit import Bundle
 from complaintkit.cli import main
 from complaintkit.customers import aggregate_customers
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.heads import ChurnClassifier, RootCauseClassifier
-
-TELCO = Path(__file__).resolve().parents[2] / "shared" / "data" / "telco-synthetic"
-needs_telco = pytest.mark.skipif(not (TELCO / "contacts.csv").exists(), reason="telco-synthetic data not found")
 
 
 @pytest.fixture
@@ -73,10 +71,22 @@ def test_bad_inputs_are_refused_with_a_clear_message(scored: pd.DataFrame) -> No
 
 @pytest.fixture(scope="module")
 def telco_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    """A bundle with both heads (TF-IDF text features only, for speed) on SYNTHETIC telco contacts."""
-    contacts = pd.read_csv(TELCO / "contacts.csv")
-    customers = pd.read_csv(TELCO / "customers.csv")
-    frame = contacts.merge(customers[["customerID", "tenure", "Contract", "Churn"]], on="customerID")
+    """A bundle with both heads (TF-IDF text features only, for speed) on SYNTHETIC telco contacts.
+
+    24 contacts of 14 customers (10 with two contacts, 4 with one) over half a year.
+    """
+    texts = [(cause, text) for cause, group in SYNTHETIC.items() for text in group]
+    frame = pd.DataFrame({
+        "contact_id": [f"k{i}" for i in range(len(texts))],
+        "customerID": [f"c{i % 14:02d}" for i in range(len(texts))],
+        "date": [str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * i)).date()) for i in range(len(texts))],
+        "text": [text for _, text in texts],
+        "root_cause": [cause for cause, _ in texts],
+    })
+    number = frame["customerID"].str[1:].astype(int)
+    frame["tenure"] = 3 + 5 * number
+    frame["Contract"] = np.where(number % 2 == 0, "Month-to-month", "One year")
+    frame["Churn"] = np.where(number % 3 == 0, "Yes", "No")
     churn = ChurnClassifier(embedding_weight=0, numeric_cols=["tenure"], categorical_cols=["Contract"])
     bundle = Bundle(
         metadata={"name": "telco-synthetic", "columns": {"text": ["text"], "label": "root_cause", "churn": "Churn",
@@ -89,7 +99,6 @@ def telco_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.Dat
     return bundle.save(root / "model"), frame
 
 
-@needs_telco
 def test_score_command_writes_exactly_one_row_per_customer(telco_bundle: tuple[Path, pd.DataFrame],
                                                            tmp_path: Path) -> None:
     model, frame = telco_bundle

@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from complaintkit import TrainConfig, evaluate, score_frame, train
 from complaintkit.training import label_parents
@@ -19,4 +20,7 @@ def test_parent_labels_roll_up_in_scores_and_metrics(synthetic_frame: pd.DataFra
     scored = score_frame(bundle, frame)
     assert (scored["root_cause_parent"] == scored["root_cause"].map(bundle.hierarchy)).all()
     metrics = evaluate(bundle, frame, split_col="split")
-    assert metrics["root_cause_parent"]["accuracy"] >= metrics["root_cause"]["accuracy"]
+    test = frame[frame["split"] == "test"]
+    predicted_parents = score_frame(bundle, test)["root_cause"].map(bundle.hierarchy)
+    assert metrics["root_cause_parent"]["rows"] == len(test)
+    assert metrics["root_cause_parent"]["accuracy"] == pytest.approx((predicted_parents == test["family"]).mean())

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from _helpers import KINDS, write_damaged_csv
 from complaintkit.io import iter_table
 from complaintkit.scoring import score_file
-
-KINDS = {  # one damaged line each: (line, reject reason)
-    "too_many_fields": ("{i},charged twice, again and again,5,plus", "malformed_row:too_many_fields"),
-    "too_few_fields": ("{i},my bill is wrong", "malformed_row:too_few_fields"),
-    "unclosed_quote": ('{i},"the agent hung up on me,5,plus', "malformed_row:bad_quotes"),
-    "stray_quote": ('{i},"refund"please,5,plus', "malformed_row:bad_quotes"),
-}
-
-
-def write_damaged_csv(path: Path, texts: list[str], every: int = 20) -> dict[int, tuple[str, str]]:
-    """Write ``texts`` as id,text,tenure,plan rows, damaging every ``every``-th one; return row → (raw, reason).
-
-    Some good rows hold a quoted multi-line text, so quotes open and close all over the file.
-    """
-    lines, damaged = ["id,text,tenure,plan"], {}
-    for i, text in enumerate(texts):
-        if i % every == 3:
-            template, reason = list(KINDS.values())[(i // every) % len(KINDS)]
-            damaged[i] = (template.format(i=i), reason)
-            lines.append(damaged[i][0])
-        elif i % 7 == 0:
-            lines.append(f'{i},"{text},\nsecond line of ""{i}""",5,plus')
-        else:
-            lines.append(f"{i},{text.replace(',', ' ')},5,plus")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return damaged
 
 
 def test_reader_marks_each_damaged_line_and_resumes_after_it(tmp_path):

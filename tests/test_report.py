@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from _report_data import real_scored, synthetic_scored
 from complaintkit.cli import main
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.report import build_report, load_state, render_html, training_profile, write_report
 from complaintkit.report.drift import psi
 from complaintkit.report.examples import excerpt
 from complaintkit.report.stats import adjusted_residuals, holm, two_proportion_z
-from report_data import real_scored, synthetic_scored
 
 AIRLINE = Path(__file__).resolve().parents[2] / "shared" / "data" / "airline" / "tweets.csv"
 

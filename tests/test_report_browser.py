@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from _report_data import synthetic_scored
 from complaintkit.report import build_report, write_report
-from report_data import synthetic_scored
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

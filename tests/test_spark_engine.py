@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from _helpers import write_damaged_csv
 from complaintkit.scoring import score_file
-from test_malformed_rows import write_damaged_csv
 
 pyspark = pytest.importorskip("pyspark")
 

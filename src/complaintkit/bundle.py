@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,8 @@ METADATA = "metadata.json"
 HEAD_FILES = {"root_cause": "root_cause.skops", "churn": "churn.skops"}
 PICKLED_HEAD_FILES = {"root_cause": "root_cause.joblib", "churn": "churn.joblib"}  # format 1
 MODELS_DIR_ENV = "COMPLAINTKIT_MODELS_DIR"
-# Types outside skops' own safe list that complaintkit heads are made of.
+# Types outside skops' own safe list that complaintkit heads are made of, by their public names.
+# These names are part of the bundle format: a type listed here keeps its name (or an alias).
 TRUSTED_TYPES = [
     "complaintkit.embedding.SentenceTransformerEmbedder",
     "complaintkit.heads.root_cause.RootCauseClassifier",
@@ -47,8 +49,8 @@ TRUSTED_TYPES = [
     "complaintkit.heads.zero_shot.PrototypeClassifier",
     "complaintkit.explain.ExampleIndex",
     "complaintkit.heads.churn.ChurnClassifier",
-    "complaintkit.heads.churn._to_numeric",
-    "complaintkit.heads.churn._to_string",
+    "complaintkit.heads.features.to_numeric",
+    "complaintkit.heads.features.to_string",
     "complaintkit.heads.char_ngrams.CharNgramTfidfVectorizer",
     "complaintkit.text.TextNormaliser",
     "numpy.dtype",
@@ -57,6 +59,11 @@ TRUSTED_TYPES = [
     "sklearn.calibration._TemperatureScaling",
     "sklearn.isotonic.IsotonicRegression",
     "sklearn.model_selection._split.StratifiedKFold",
+]
+# Names bundles saved by earlier versions use for the same types (still importable aliases).
+LEGACY_TRUSTED_TYPES = [
+    "complaintkit.heads.churn._to_numeric",
+    "complaintkit.heads.churn._to_string",
 ]
 
 
@@ -101,6 +108,14 @@ def _find(estimator: Any, kind: type) -> list[Any]:
 
 def _embedders(heads: dict[str, Any]) -> list[SentenceTransformerEmbedder]:
     return _find_in_heads(heads, SentenceTransformerEmbedder)
+
+
+def _as_frame(texts: str | Sequence[str] | pd.DataFrame, column: str) -> pd.DataFrame:
+    if isinstance(texts, pd.DataFrame):
+        return texts
+    if isinstance(texts, str):
+        return pd.DataFrame({column: [texts]})
+    return pd.DataFrame({column: list(texts)})
 
 
 def _plain_vectorizers(heads: dict[str, Any]) -> None:
@@ -152,6 +167,51 @@ class Bundle:
     def review_threshold(self) -> float:
         """Root-cause confidence below which a prediction is flagged ``needs_review``."""
         return float(self.metadata.get("review", {}).get("threshold", 0.0))
+
+    @property
+    def embedders(self) -> list[SentenceTransformerEmbedder]:
+        """Every sentence embedder inside the heads (each head has its own)."""
+        return _embedders(self.heads)
+
+    def predict(self, texts: str | Sequence[str] | pd.DataFrame, *, explain: bool = False, language: bool = False,
+                precision: str = "fp32") -> pd.DataFrame:
+        """The prediction columns ``score`` writes, one row per text (in order).
+
+        Parameters
+        ----------
+        texts : str, sequence of str or DataFrame
+            One complaint, several, or a table holding the bundle's text columns (and the
+            structured columns of its churn head; missing ones are imputed for plain texts).
+        explain, language : bool, default=False
+            The extra columns of ``score --explain`` and ``--language``.
+        precision : {"fp32", "bf16"}, default="fp32"
+            The encoder's precision.
+
+        Returns
+        -------
+        DataFrame
+            ``root_cause``, ``root_cause_proba``, the runners-up, ``needs_review`` and
+            ``churn_proba`` (as the heads present allow); a blank text gets missing values.
+
+        Examples
+        --------
+        >>> complaintkit.load("models/cfpb").predict("I was charged twice")  # doctest: +SKIP
+        """
+        from .io import join_text_columns
+        from .scoring.columns import predict_frame
+        from .text import is_blank
+
+        frame = _as_frame(texts, self.text_cols[0])
+        if not isinstance(texts, pd.DataFrame) and self.churn is not None:
+            missing = [c for c in (*self.churn.numeric_cols, *self.churn.categorical_cols) if c not in frame]
+            frame = frame.assign(**dict.fromkeys(missing, None))
+        frame = frame.reset_index(drop=True)
+        cols = self.text_cols if isinstance(texts, pd.DataFrame) else self.text_cols[:1]
+        joined = join_text_columns(frame, cols)
+        keep = ~is_blank(joined)
+        predicted = predict_frame(self, frame[keep], joined[keep], explain=explain, language=language,
+                                  precision=precision)
+        return predicted.reindex(frame.index)
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         """Write the bundle to folder ``path`` atomically and return it."""
@@ -276,13 +336,13 @@ def _dump_head(head: Any, file: Path) -> None:
 
 def _load_head(file: Path, trust: bool) -> Any:
     try:
-        unknown = sorted(set(skops.io.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
+        unknown = sorted(set(skops.io.get_untrusted_types(file=file)) - set(TRUSTED_TYPES + LEGACY_TRUSTED_TYPES))
         if unknown and not trust:
             raise BundleError(
                 f"bundle file {str(file)!r} holds types complaintkit does not trust: {unknown[:5]}; "
                 "if you trust its source pass --trust (Python: trust=True)."
             )
-        return skops.io.load(file, trusted=TRUSTED_TYPES + unknown)
+        return skops.io.load(file, trusted=TRUSTED_TYPES + LEGACY_TRUSTED_TYPES + unknown)
     except (zipfile.BadZipFile, KeyError, ValueError, ImportError, AttributeError) as exc:
         raise BundleError(
             f"cannot read bundle file {str(file)!r} ({type(exc).__name__}: {str(exc)[:200]}); "

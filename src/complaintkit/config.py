@@ -7,7 +7,7 @@ from typing import Any
 
 from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
-from .heads.root_cause import CALIBRATION_METHODS
+from .heads.calibration import CALIBRATION_METHODS
 from .redaction import check_kinds
 
 

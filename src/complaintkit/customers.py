@@ -16,12 +16,12 @@ import pandas as pd
 
 from .exceptions import InputError
 from .io import check_output_path, join_text_columns, read_table, require_columns, table_format, write_table
+from .schema import CAUSE, CHURN
+from .text import is_blank
 
 if TYPE_CHECKING:
     from .bundle import Bundle
 
-CHURN = "churn_proba"
-CAUSE = "root_cause"
 
 
 def _most_frequent(causes: pd.Series) -> object:
@@ -93,7 +93,7 @@ def aggregate_customers(scored: pd.DataFrame, customer_col: str, date_col: str |
         raise InputError(f"the scored table has neither {CHURN!r} nor {CAUSE!r}; aggregate the output of "
                          "`complaintkit score`.")
     ids = scored[customer_col]
-    missing = ids.isna() | (ids.astype("string").str.strip() == "")
+    missing = is_blank(ids)
     if missing.any():
         raise InputError(f"{int(missing.sum())} rows have no customer id in {customer_col!r} (first at row "
                          f"{int(np.flatnonzero(missing.to_numpy())[0])}); fill them in or score them without "

@@ -20,7 +20,7 @@ from sklearn.metrics import (
 )
 
 from . import _logging
-from .embedding import inference_precision, resolve_precision
+from .embedding import RecentVectors, resolve_precision, run_settings
 from .exceptions import InputError
 from .heads.churn import normalise_outcome
 from .io import join_text_columns, require_columns
@@ -275,7 +275,7 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
     the default measures what ``score`` produces) and recorded as ``result["precision"]``.
     """
     precision = resolve_precision(precision)
-    with inference_precision(precision):
+    with run_settings(bundle.embedders, precision, RecentVectors()):
         result = _evaluate_heads(bundle, frame, label_col, churn_col, text_cols, split_col, split, value_col)
     result["precision"] = precision
     if plots_dir is not None:

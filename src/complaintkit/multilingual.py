@@ -46,7 +46,7 @@ _EMBEDDING_KEYS = {"emb.word": "embeddings.word_embeddings.weight",
 
 def default_model_dir() -> Path:
     """Where ``build-multilingual`` writes the folder: ``<cache dir>/models/multilingual-e5-small``."""
-    from .embedding import default_cache_dir
+    from .embedding.cache import default_cache_dir
 
     return default_cache_dir() / "models" / MODEL_NAME
 

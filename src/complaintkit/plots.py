@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ._figures import new_figure, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-def _save(fig: plt.Figure, path: Path) -> str:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _save(fig: Figure, path: Path) -> str:
+    save_figure(fig, path, dpi=110)
     return str(path)
 
 
@@ -25,7 +24,7 @@ def confusion_plot(confusion: dict[str, Any], path: Path) -> str:
     matrix = np.asarray(confusion["matrix"], dtype=float)
     shares = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1)
     size = max(5.0, 0.45 * len(labels))
-    fig, ax = plt.subplots(figsize=(size + 1, size))
+    fig, ax = new_figure(figsize=(size + 1, size))
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -42,7 +41,7 @@ def confusion_plot(confusion: dict[str, Any], path: Path) -> str:
 
 def coverage_plot(curve: list[dict[str, float]], path: Path) -> str:
     """Accuracy of auto-classified complaints against the share auto-classified."""
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = new_figure(figsize=(5, 4))
     ax.plot([r["coverage"] for r in curve], [r["accuracy"] for r in curve], marker="o")
     for r in curve:
         ax.annotate(f"≥{r['threshold']:.2f}", (r["coverage"], r["accuracy"]), fontsize=7,
@@ -55,7 +54,7 @@ def coverage_plot(curve: list[dict[str, float]], path: Path) -> str:
 
 def reliability_plot(table: list[dict[str, float]], path: Path) -> str:
     """Reliability diagram: observed churn rate against mean predicted probability per bin."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 5.5), height_ratios=[3, 1], sharex=True)
+    fig, (top, bottom) = new_figure(2, 1, figsize=(5, 5.5), height_ratios=[3, 1], sharex=True)
     mean = [r["mean_probability"] for r in table]
     top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     top.plot(mean, [r["observed_rate"] for r in table], marker="o", label="model")

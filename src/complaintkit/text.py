@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
@@ -21,6 +22,21 @@ _WHITESPACE = re.compile(r"\s+")
 _TURN_PREFIX = re.compile(r"^\s*([A-Za-z][\w .-]{0,30}?)\s*:\s*(.*)$")
 REDACTION_TOKEN = "[redacted]"
 DATE_TOKEN = "[date]"
+
+
+def is_blank(value: object) -> bool | pd.Series:
+    """Whether a text is missing or only whitespace; element-wise (a boolean Series) for a Series.
+
+    Examples
+    --------
+    >>> is_blank("  "), is_blank(None), is_blank("bill")
+    (True, True, False)
+    """
+    if isinstance(value, pd.Series):
+        return (value.isna() | (value.astype("string").str.strip() == "")).fillna(True).astype(bool)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return True
+    return not str(value).strip()
 
 
 def normalise_text(text: str) -> str:
@@ -129,6 +145,7 @@ def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
 def string_input_tags(tags: Tags) -> Tags:
     """Mark scikit-learn estimator tags as taking a 1-D sequence of strings."""
     tags.input_tags.string = True
+    tags.input_tags.one_d_array = True
     tags.input_tags.two_d_array = False
     return tags
 

@@ -15,14 +15,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from . import _logging
 from .bundle import Bundle
 from .config import TrainConfig
+from .data_profile import training_profile
 from .embedding import DEFAULT_MODEL
 from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
-from .explain import build_example_index, embed_for_head
 from .heads import ChurnClassifier, RootCauseClassifier, ZeroShotClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
 from .language import check_encoder_language
-from .report.drift import training_profile
 from .taxonomy import Taxonomy
 
 
@@ -134,11 +133,9 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                    redact=config.redact, calibration=config.calibration)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
-        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy())
-        vectors = embed_for_head(head, texts[rows].tolist())
-        if vectors is not None:  # row numbers of the training table identify the examples
-            head.example_index_ = build_example_index(np.flatnonzero(rows.to_numpy()), texts[rows].tolist(),
-                                                      labels.tolist(), vectors, seed=config.seed)
+        # row numbers of the training table identify the examples behind explanations
+        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy(),
+                                       example_ids=np.flatnonzero(rows.to_numpy()))
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
             "chosen": {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,
@@ -189,8 +186,6 @@ def train_zero_shot(taxonomy: Taxonomy, embedding_model: str = DEFAULT_MODEL, na
     head = ZeroShotClassifier(embedding_model=embedding_model)
     _logging.logger.info("embedding %d descriptions and examples of %d causes", len(texts), len(taxonomy.causes))
     head.fit(texts, labels)
-    example_ids = [f"{label}:{i}" for i, label in enumerate(labels)]
-    head.example_index_ = build_example_index(example_ids, texts, labels, embed_for_head(head, texts))
     metadata: dict[str, Any] = {
         "name": name,
         "kind": "zero-shot",

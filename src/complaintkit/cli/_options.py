@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..bundle import Bundle
-from ..embedding import PRECISION_CHOICES
+from ..embedding.precision import PRECISION_CHOICES
+
+if TYPE_CHECKING:
+    from ..bundle import Bundle
 
 _TRUST = "complaintkit.trust"
 
@@ -34,10 +37,23 @@ def model_option(command: Callable) -> Callable:
 
 encoding_option = click.option(
     "--encoding", default="utf-8-sig", show_default=True,
-    help="Text encoding of CSV/TSV/JSONL input (e.g. latin-1, cp1252); a UTF-8 BOM is always accepted.")
-text_col_option = click.option(
-    "--text-col", "text_cols", multiple=True,
-    help="Column holding the complaint text (repeat to join several). Default: the bundle's.")
+    help="Text encoding of CSV/TSV/JSONL input (e.g. latin-1, cp1252); a UTF-8 BOM is always accepted. "
+         "When scoring, undecodable rows are rejected.")
+
+
+def text_col_option(default: str = "the bundle's", multiple: bool = True) -> Callable:
+    """``--text-col``: the column(s) holding the complaint text; ``default`` says what is used without it.
+
+    ``multiple`` lets it repeat (``text_cols``, joined); otherwise it names one column (``text_col``).
+    """
+    if not multiple:
+        return click.option("--text-col", help=f"Column with the complaint text. Default: {default}.")
+    return click.option("--text-col", "text_cols", multiple=True, default=("text",) if default == "text" else (),
+                        show_default=default == "text",
+                        help="Column holding the complaint text (repeat to join several)."
+                             + ("" if default == "text" else f" Default: {default}."))
+
+
 precision_option = click.option(
     "--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
     help="Encoder precision. auto: bf16 on CPUs with native bf16 matmul (amx_bf16 or avx512_bf16 in "
@@ -47,5 +63,7 @@ overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the o
 
 def load_bundle(path: Path) -> Bundle:
     """Load a bundle for a command, trusting it if the command got ``--trust``."""
+    from ..bundle import Bundle
+
     ctx = click.get_current_context(silent=True)
     return Bundle.load(path, trust=bool(ctx and ctx.meta.get(_TRUST)))

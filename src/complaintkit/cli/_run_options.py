@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..scoring import ENGINES, TOO_LONG_POLICIES, ScoreSummary
-from ._options import precision_option
+from ..scoring.choices import ENGINES, TOO_LONG_POLICIES
+from ._options import encoding_option, overwrite_option, precision_option
+
+if TYPE_CHECKING:
+    from ..scoring.job import ScoreSummary
 
 _OPTIONS = [
     click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
@@ -27,8 +31,7 @@ _OPTIONS = [
     click.option("--too-long", type=click.Choice(TOO_LONG_POLICIES), default="reject", show_default=True,
                  help="Reject over-long texts (text_too_long) or truncate them and set text_truncated."),
     precision_option,
-    click.option("--encoding", default="utf-8-sig", show_default=True,
-                 help="Text encoding of CSV/JSONL input; undecodable rows are rejected."),
+    encoding_option,
     click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished chunk."),
     click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
                  help="local (this machine) or spark (PySpark; pip install 'complaintkit[spark]')."),
@@ -42,7 +45,7 @@ _OPTIONS = [
     click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
                  help="Exit code when any row was rejected (0: rejects are not an error)."),
     click.option("--summary-json", type=click.Path(path_type=Path), help="Also write the run summary as JSON."),
-    click.option("--overwrite", is_flag=True, help="Replace the output if it exists."),
+    overwrite_option,
 ]
 
 

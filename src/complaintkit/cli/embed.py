@@ -6,16 +6,15 @@ from pathlib import Path
 
 import click
 
-from ..embedding import DEFAULT_MODEL
-from ..scoring import embed_file
+from ..embedding.models import DEFAULT_MODEL
+from ._options import text_col_option
 from ._run_options import report_run, run_options
 
 
 @click.command("embed")
 @click.option("--embedding-model", "model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model alias or local sentence-transformers folder.")
-@click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
-              help="Column holding the text (repeat to join several).")
+@text_col_option(default="text")
 @run_options
 def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_json: Path | None,
                   **options: object) -> None:
@@ -23,5 +22,7 @@ def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_jso
 
     Rows are streamed, validated and rejected exactly as by `complaintkit score`.
     """
+    from ..scoring.run import embed_file
+
     summary = embed_file(keep_cols=keep_cols or None, **options)
     report_run(summary, reject_exit_code, summary_json)

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..evaluation import evaluate
-from ..io import read_table
 from ._options import encoding_option, load_bundle, model_option, precision_option, text_col_option
 
 
@@ -43,7 +41,7 @@ def _print_summary(result: dict) -> None:
 @click.command("evaluate")
 @model_option
 @click.option("--data", required=True, type=click.Path(path_type=Path), help="Labelled table to evaluate on.")
-@text_col_option
+@text_col_option()
 @click.option("--label-col", help="Root-cause label column. Default: the bundle's.")
 @click.option("--churn-col", help="Churn outcome column. Default: the bundle's.")
 @click.option("--split-col", help="Evaluate only rows whose --split-col equals --split.")
@@ -57,6 +55,9 @@ def _print_summary(result: dict) -> None:
 def evaluate_command(model_path: Path, data: Path, text_cols: tuple[str, ...], output: Path | None,
                      encoding: str, **options: object) -> None:
     """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
+    from ..evaluation import evaluate
+    from ..io import read_table
+
     bundle = load_bundle(model_path)
     result = evaluate(bundle, read_table(data, encoding=encoding), text_cols=text_cols or None, **options)
     click.echo(f"encoder precision {result['precision']}")

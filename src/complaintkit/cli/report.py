@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..report import report_file
 from ..report.render import FORMATS
-from ._options import encoding_option, overwrite_option
+from ._options import encoding_option, overwrite_option, text_col_option
 
 
 @click.command("report")
@@ -18,7 +17,7 @@ from ._options import encoding_option, overwrite_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: the full report; md/json: its tables; csv: the cause table.")
 @click.option("--by", "by", multiple=True, help="Segment column for cause × segment tables (repeat).")
-@click.option("--text-col", help="Column with the complaint text. Default: guessed.")
+@text_col_option(default="guessed", multiple=False)
 @click.option("--date-col", help="Column with the complaint date, for trends. Default: guessed.")
 @click.option("--value-col", help="Column with the money value of each complaint, for money at risk.")
 @click.option("--id-col", help="Column identifying the customer or complaint. Default: guessed.")
@@ -30,6 +29,8 @@ from ._options import encoding_option, overwrite_option
 @overwrite_option
 def report_command(scored: Path, out: Path, **options: object) -> None:
     """Write the root-cause report of a scored table."""
+    from ..report.run import report_file
+
     data = report_file(scored, out, **options)
     for line in data["summary"]:
         click.echo(line)

@@ -6,15 +6,13 @@ from pathlib import Path
 
 import click
 
-from ..customers import write_customer_scores
-from ..scoring import score_file
 from ._options import load_bundle, model_option, text_col_option
 from ._run_options import report_run, run_options
 
 
 @click.command("score")
 @model_option
-@text_col_option
+@text_col_option()
 @run_options
 @click.option("--explain", is_flag=True,
               help="Add the 3 nearest training complaints and the top terms behind each root cause.")
@@ -32,6 +30,9 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
     with a reject_reason; the exit code is --reject-exit-code when anything was rejected.
     With --customer-col, one aggregated row per customer is written as well.
     """
+    from ..customers import write_customer_scores
+    from ..scoring.run import score_file
+
     if (date_col or customers_output) and not customer_col:
         raise click.UsageError("--date-col and --customers-output need --customer-col.")
     if keep_cols and customer_col:

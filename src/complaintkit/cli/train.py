@@ -6,21 +6,17 @@ from pathlib import Path
 
 import click
 
-from ..config import TrainConfig
-from ..embedding import DEFAULT_MODEL
-from ..heads.root_cause import CALIBRATION_METHODS
+from ..embedding.models import DEFAULT_MODEL
+from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
-from ..taxonomy import load_taxonomy
-from ..training import train, train_zero_shot
-from ._options import encoding_option, overwrite_option
+from ._options import encoding_option, overwrite_option, text_col_option
 
 
 @click.command("train")
 @click.option("--data", type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
 @click.option("--taxonomy", type=click.Path(path_type=Path),
               help="Without --data: build a zero-shot root-cause model from this taxonomy (e.g. data/taxonomy.yaml).")
-@click.option("--text-col", "text_cols", multiple=True, default=("text",), show_default=True,
-              help="Complaint text column (repeat to join several).")
+@text_col_option(default="text")
 @click.option("--label-col", help="Root-cause label column.")
 @click.option("--parent-col", help="Coarser label each root cause rolls up to (e.g. product for issue).")
 @click.option("--churn-col", help="Churn outcome column (0/1, yes/no, true/false).")
@@ -49,6 +45,10 @@ from ._options import encoding_option, overwrite_option
 def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite: bool, encoding: str,
                   redact_all: bool, redact_kinds: tuple[str, ...], **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
+    from ..config import TrainConfig
+    from ..taxonomy import load_taxonomy
+    from ..training import train, train_zero_shot
+
     if out.exists() and not overwrite:
         raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
     if taxonomy is not None:

@@ -1,2 +1,2 @@
-"""Engines that run :class:`complaintkit.scoring.ChunkJob` over a table: local (in-process or a
+"""Engines that run :class:`complaintkit.scoring.job.ChunkJob` over a table: local (in-process or a
 process pool) and Spark."""

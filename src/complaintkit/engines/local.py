@@ -1,6 +1,6 @@
 """The local engine: chunks scored in this process, or in a pool of worker processes.
 
-Each worker loads the model once (on its first chunk) and writes its chunk's Parquet
+Each worker process loads the model once, when it starts, and writes its chunks' Parquet
 parts itself; results come back in input order whatever order the workers finish in.
 """
 
@@ -28,9 +28,20 @@ def set_torch_threads(threads: int | None) -> None:
     torch.set_num_threads(threads)
 
 
-def _start_worker(threads: int | None, log_level: int) -> None:
+class _WorkerPredictor:
+    """The model a worker process loaded for its job: set once by the pool's initializer, in that process only."""
+
+    loaded: Any = None
+
+
+def _start_worker(threads: int | None, log_level: int, job: Any) -> None:
     _logging.logger.setLevel(log_level)
     set_torch_threads(threads)
+    _WorkerPredictor.loaded = job.load()
+
+
+def _process_in_worker(job: Any, *args: Any) -> list[str]:
+    return job.process(_WorkerPredictor.loaded, *args)
 
 
 def default_threads(workers: int) -> int | None:
@@ -55,7 +66,7 @@ def load_average() -> float | None:
         return None
 
 
-def map_chunks(job: Any, tasks: Iterable[Task], workers: int = 1,
+def map_chunks(job: Any, tasks: Iterable[Task], predictor: Any = None, workers: int = 1,
                threads: int | None = None) -> Iterator[tuple[int, list[str]]]:
     """Run ``job.process`` on every pending task; yield ``(rows, reject reasons)`` in task order.
 
@@ -65,6 +76,8 @@ def map_chunks(job: Any, tasks: Iterable[Task], workers: int = 1,
         What to do with each chunk (pickled to the workers: it holds paths, not models).
     tasks : iterable of (int, list or None, tuple or None)
         Rows, reasons of an already finished chunk (resumed), or ``process`` arguments.
+    predictor : Bundle or SentenceTransformerEmbedder or None, default=None
+        What this process predicts with (``None``: ``job.load()``); worker processes load their own.
     workers : int, default=1
         1 scores in this process; more start a pool of that many processes.
     threads : int or None, default=None
@@ -75,15 +88,16 @@ def map_chunks(job: Any, tasks: Iterable[Task], workers: int = 1,
     threads = threads if threads is not None else default_threads(workers)
     if workers == 1:
         set_torch_threads(threads)
+        predictor = predictor if predictor is not None else job.load()
         for n_rows, done, args in tasks:
-            yield n_rows, done if args is None else job.process(*args)
+            yield n_rows, done if args is None else job.process(predictor, *args)
         return
     context = multiprocessing.get_context("spawn")  # fork would copy torch's thread pools
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(threads, _logging.logger.getEffectiveLevel())) as pool:
+                             initargs=(threads, _logging.logger.getEffectiveLevel(), job)) as pool:
         pending: deque[tuple[int, list[str] | Future]] = deque()
         for n_rows, done, args in tasks:
-            pending.append((n_rows, done if args is None else pool.submit(job.process, *args)))
+            pending.append((n_rows, done if args is None else pool.submit(_process_in_worker, job, *args)))
             while len(pending) > 2 * workers:
                 yield _result(pending.popleft())
         while pending:

@@ -30,8 +30,10 @@ import pyarrow.parquet as pq
 
 from .. import _logging
 from ..exceptions import InputError
-from ..io import LINE_NUMBER, MALFORMED, RAW_LINE, iter_table, table_format
-from ..scoring import REASON, ROW, ChunkJob, ScoreSummary, _assemble
+from ..io import LINE_NUMBER, MALFORMED, RAW_LINE, iter_table, no_rows_error, table_format
+from ..schema import REASON, ROW
+from ..scoring.job import ChunkJob, ScoreSummary
+from ..scoring.parts import assemble
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -71,7 +73,7 @@ def checked_csv_to_parquet(source: Path, target: Path, encoding: str, chunk_size
         if writer is not None:
             writer.close()
     if writer is None:
-        raise InputError(f"input {str(source)!r} has a header but no rows; nothing to score.")
+        raise no_rows_error(source)
 
 
 def read_numbered(spark: SparkSession, path: Path, encoding: str = "utf-8") -> DataFrame:
@@ -121,32 +123,36 @@ def _spark_type(values: pd.Series) -> Any:
     return T.StringType()
 
 
-def _output_columns(job: ChunkJob, sample: pd.DataFrame) -> pd.DataFrame:
+def _output_columns(job: ChunkJob, predictor: Any, sample: pd.DataFrame) -> pd.DataFrame:
     """One scored row with the prediction columns, from a probe row built from ``sample``."""
     probe = sample.head(1).copy()
     for column in (*job.id_cols, *job.text_cols):
         probe[column] = "probe complaint text"
     if MALFORMED in probe.columns:
         probe[MALFORMED] = None
-    output, _ = job.run(probe, 0)
+    output, _ = job.run(probe, 0, predictor)
     return output
 
 
-def run_spark(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, *, master: str | None = None,
-              encoding: str = "utf-8", chunk_size: int = 5_000) -> ScoreSummary:
-    """Run ``job`` over ``input_path`` on Spark; write ``output`` and rejects like the local engine."""
+def run_spark(job: ChunkJob, predictor: Any, input_path: Path, output: Path, rejects_path: Path, *,
+              master: str | None = None, encoding: str = "utf-8", chunk_size: int = 5_000) -> ScoreSummary:
+    """Run ``job`` over ``input_path`` on Spark; write ``output`` and rejects like the local engine.
+
+    ``predictor`` (the loaded bundle or embedder) probes the output columns on the driver;
+    each executor loads its own from ``job.source``, once per partition.
+    """
     start = time.perf_counter()
     spark = spark_session(master)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
     staging = output.with_name(f".{output.name}.spark")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        return _run_spark(spark, job, input_path, output, rejects_path, staging, encoding, chunk_size, start)
+        return _run_spark(spark, job, predictor, input_path, output, rejects_path, staging, encoding, chunk_size, start)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _run_spark(spark: SparkSession, job: ChunkJob, input_path: Path, output: Path, rejects_path: Path,
+def _run_spark(spark: SparkSession, job: ChunkJob, predictor: Any, input_path: Path, output: Path, rejects_path: Path,
                staging: Path, encoding: str, chunk_size: int, start: float) -> ScoreSummary:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
@@ -161,17 +167,18 @@ def _run_spark(spark: SparkSession, job: ChunkJob, input_path: Path, output: Pat
         sample = numbered.limit(1).toPandas()
     input_fields = [f for f in numbered.schema.fields if f.name not in (ROW, MALFORMED, RAW_LINE, LINE_NUMBER)]
     if sample.empty:
-        raise InputError(f"input {str(input_path)!r} has a header but no rows; nothing to score.")
-    job.check_columns(sample)
-    scored = _output_columns(job, sample)
+        raise no_rows_error(input_path)
+    job.check_columns(sample, predictor)
+    scored = _output_columns(job, predictor, sample)
     predicted = [c for c in scored.columns if c not in sample.columns]
     schema = StructType([*[f for f in numbered.schema.fields if f.name != MALFORMED],  # read by job.run only
                          StructField(REASON, StringType(), True),
                          *[StructField(c, _spark_type(scored[c]), True) for c in predicted]])
 
     def score_batches(batches):
+        loaded = job.load()  # on the executor, once per partition
         for batch in batches:
-            output_rows, rejected = job.run(batch, 0)
+            output_rows, rejected = job.run(batch, 0, loaded)
             merged = pd.concat([output_rows.set_index(ROW), rejected.set_index(ROW)])
             merged = merged.reindex(columns=schema.fieldNames()[1:]).rename_axis(ROW).reset_index()
             # pyspark cannot take Arrow-backed or nullable extension columns (strings, Int64 line numbers)
@@ -195,13 +202,11 @@ def _run_spark(spark: SparkSession, job: ChunkJob, input_path: Path, output: Pat
         bad.orderBy(ROW).write.parquet(str(staging / "rejects"))
         summary = ScoreSummary(output=str(output), rejects=None, rows_read=merged.count(), chunks=partitions,
                                precision=job.precision)
-        summary.rows_rejected = sum(reasons.values())
-        summary.rows_scored = summary.rows_read - summary.rows_rejected
-        summary.reject_reasons = dict(reasons)
+        summary.count_rejects(reasons)
         if summary.rows_rejected:
-            _assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
+            assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
             summary.rejects = str(rejects_path)
-        _assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
+        assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
     summary.seconds = round(time.perf_counter() - start, 2)
     _logging.logger.info("spark: %s %d rows, rejected %d, in %.1fs", job.task, summary.rows_scored,
                          summary.rows_rejected, summary.seconds)

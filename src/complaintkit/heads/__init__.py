@@ -1,7 +1,13 @@
-"""The fitted heads: scikit-learn classifiers that take raw complaint texts."""
+"""The fitted heads: scikit-learn classifiers that take raw complaint texts.
 
-from .churn import ChurnClassifier, normalise_outcome
-from .root_cause import RootCauseClassifier
-from .zero_shot import ZeroShotClassifier
+Nothing is imported until a name is used.
+"""
 
-__all__ = ["ChurnClassifier", "RootCauseClassifier", "normalise_outcome", "ZeroShotClassifier"]
+from .._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(["ChurnClassifier", "normalise_outcome"], ".churn"),
+    "RootCauseClassifier": ".root_cause",
+    **dict.fromkeys(["PrototypeClassifier", "ZeroShotClassifier"], ".zero_shot"),
+})
+__all__ = __dir__()

@@ -20,7 +20,8 @@ class TextPipelineMixin:
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """The most probable class of each text."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)  # raises NotFittedError before fit
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def __sklearn_tags__(self):  # noqa: D105
         return string_input_tags(super().__sklearn_tags__())

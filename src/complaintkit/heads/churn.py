@@ -12,6 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
@@ -20,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..exceptions import InputError
 from ..text import TextNormaliser
-from ._calibration import calibration_folds, calibration_method
+from .calibration import calibration_folds, calibration_method
+from .features import to_numeric, to_string
 
 TEXT = "text"
 _TRUE = {"1", "1.0", "yes", "y", "true", "t", "churn", "churned"}
@@ -61,12 +63,9 @@ def _as_frame(X: pd.DataFrame | Iterable[str]) -> pd.DataFrame:
     return pd.DataFrame({TEXT: list(X)})
 
 
-def _to_numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(pd.to_numeric, errors="coerce")
-
-
-def _to_string(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype("string").fillna("(missing)").astype(object)
+# The names bundles saved before complaintkit.heads.features existed use (keep them importable).
+_to_numeric = to_numeric
+_to_string = to_string
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -98,6 +97,14 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Embedding cache folder.
     redact : sequence of str, default=()
         Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
+    random_state : int, default=0
+        Seed of the shuffled calibration folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The outcome labels as given in ``y``: the one meaning "stayed", then the one meaning
+        "churned" (``predict_proba``'s columns, ``predict``'s values).
     """
 
     def __init__(
@@ -111,6 +118,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         calibration: str = "auto",
         cache_dir: str | None = None,
         redact: Sequence[str] = (),
+        random_state: int = 0,
     ) -> None:
         self.embedding_model = embedding_model
         self.numeric_cols = numeric_cols
@@ -121,6 +129,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.cache_dir = cache_dir
         self.redact = redact
+        self.random_state = random_state
 
     def _text_features(self) -> FeatureUnion:
         blocks, weights = [], {}
@@ -140,19 +149,23 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         blocks = [(TEXT, make_pipeline(TextNormaliser(redact=tuple(self.redact)), self._text_features()), TEXT)]
         if self.numeric_cols:
             blocks.append(("numeric", make_pipeline(
-                FunctionTransformer(_to_numeric, feature_names_out="one-to-one"),
+                FunctionTransformer(to_numeric, feature_names_out="one-to-one"),
                 SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
                 list(self.numeric_cols)))
         if self.categorical_cols:
             blocks.append(("categorical", make_pipeline(
-                FunctionTransformer(_to_string, feature_names_out="one-to-one"),
+                FunctionTransformer(to_string, feature_names_out="one-to-one"),
                 OneHotEncoder(handle_unknown="ignore", min_frequency=5)), list(self.categorical_cols)))
         return ColumnTransformer(blocks, sparse_threshold=1.0)
 
     def fit(self, X: pd.DataFrame | Iterable[str], y: Iterable[object]) -> ChurnClassifier:
         """Fit on complaints ``X`` and outcomes ``y`` (0/1, yes/no or true/false)."""
+        if y is None:
+            raise ValueError("ChurnClassifier.fit needs y, the churn outcome of each complaint (0/1, yes/no or "
+                             "true/false); got None.")
         frame = _as_frame(X)
-        target = normalise_outcome(y)
+        raw = pd.Series(list(y), dtype=object)
+        target = normalise_outcome(raw)
         if len(frame) != len(target):
             raise InputError(f"got {len(frame)} rows but {len(target)} outcomes; they must match one to one.")
         if self.C <= 0:
@@ -162,10 +175,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             ("columns", self._columns()),
             ("classifier", CalibratedClassifierCV(
                 LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced"),
-                method=method, cv=StratifiedKFold(calibration_folds(target), shuffle=True, random_state=0))),
+                method=method, cv=StratifiedKFold(calibration_folds(target), shuffle=True,
+                                                  random_state=self.random_state))),
         ])
         self.pipeline_.fit(frame, target)
-        self.classes_ = np.array([0, 1])
+        self.classes_ = _outcome_labels(raw, target)
         self.n_features_in_ = frame.shape[1]
         return self
 
@@ -175,5 +189,28 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return self.pipeline_.predict_proba(_as_frame(X))
 
     def predict(self, X: pd.DataFrame | Iterable[str]) -> np.ndarray:
-        """1 where the churn probability is at least 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        """``classes_[1]`` (churned) where the churn probability is at least 0.5, else ``classes_[0]``."""
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+    def score(self, X: pd.DataFrame | Iterable[str], y: Iterable[object], sample_weight: object = None) -> float:
+        """Accuracy of :meth:`predict` on outcomes ``y``, in any of the accepted spellings."""
+        predicted = normalise_outcome(self.predict(X))
+        return float(accuracy_score(normalise_outcome(y), predicted, sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # a sequence of texts, or a DataFrame with a text column
+        tags.input_tags.one_d_array = True
+        tags.input_tags.categorical = bool(self.categorical_cols)
+        tags.input_tags.allow_nan = True  # missing structured values are imputed
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+def _outcome_labels(raw: pd.Series, target: np.ndarray) -> np.ndarray:
+    """``[label meaning stayed, label meaning churned]`` as spelled in ``raw`` (the first of each, sorted)."""
+    labels = []
+    for value in (0, 1):
+        spelled = sorted(raw[target == value].unique(), key=str)
+        labels.append(spelled[0] if spelled else value)
+    return np.asarray([label.item() if isinstance(label, np.generic) else label for label in labels])

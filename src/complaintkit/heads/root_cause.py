@@ -17,12 +17,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..exceptions import InputError
+from ..explain import build_example_index, embed_for_head
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
-from ._calibration import calibration_folds, calibration_method
+from .calibration import CALIBRATION_METHODS, calibration_folds, calibration_method
 from .char_ngrams import CharNgramTfidfVectorizer
-
-CALIBRATION_METHODS = ("temperature", "sigmoid", "isotonic")
 
 
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
@@ -70,7 +69,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     cache_dir : str or None, default=None
         Embedding cache folder (see :class:`SentenceTransformerEmbedder`).
     random_state : int, default=0
-        Seed of the SVM's coordinate descent, so refits are reproducible.
+        Seed of the SVM's coordinate descent and of the folds, so refits are reproducible.
     speakers : tuple of str or None, default=None
         For transcripts, keep only these speakers' turns (e.g. ``("customer",)``).
     redact : sequence of str, default=()
@@ -88,6 +87,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The calibration method used ("auto" resolved).
     pipeline_ : Pipeline
         Text normaliser, feature union and calibrated SVM.
+    example_index_ : ExampleIndex or None
+        The training texts and embeddings behind ``score --explain`` (``None`` without embeddings).
     """
 
     def __init__(
@@ -136,8 +137,15 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("RootCauseClassifier needs embedding_weight > 0 or use_tfidf=True.")
         return FeatureUnion(blocks, transformer_weights=weights)
 
-    def fit(self, X: Iterable[str], y: Iterable[str]) -> RootCauseClassifier:
-        """Fit on texts ``X`` and root-cause labels ``y``."""
+    def fit(self, X: Iterable[str], y: Iterable[str], example_ids: Iterable[object] | None = None
+            ) -> RootCauseClassifier:
+        """Fit on texts ``X`` and root-cause labels ``y``.
+
+        ``example_ids`` name the training texts in explanations (default: their positions);
+        with embeddings on, the texts become ``example_index_`` (see :mod:`complaintkit.explain`).
+        """
+        if y is None:
+            raise ValueError("RootCauseClassifier.fit needs y, the root-cause label of each text; got None.")
         texts = as_text_list(X)
         labels = np.asarray(y if hasattr(y, "__array__") else list(y))
         if len(texts) != len(labels):
@@ -169,6 +177,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
+        vectors = embed_for_head(self, texts)
+        ids = list(example_ids) if example_ids is not None else list(range(len(texts)))
+        self.example_index_ = (None if vectors is None else
+                               build_example_index(ids, texts, labels.tolist(), vectors, seed=self.random_state))
         return self
 
     def _svm(self, C: float) -> LinearSVC:

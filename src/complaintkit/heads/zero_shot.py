@@ -7,10 +7,12 @@ from collections.abc import Iterable
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..exceptions import InputError
+from ..explain import build_example_index, embed_for_head
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
 
@@ -40,41 +42,45 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
         self.aggregate = aggregate
 
     def fit(self, X: np.ndarray, y: Iterable[str]) -> PrototypeClassifier:
-        """Store the unit-normalised prototypes ``X`` of classes ``y``."""
-        if self.temperature <= 0:
+        """Store the unit-normalised prototypes ``X`` (one row each) of classes ``y``."""
+        if not isinstance(self.temperature, int | float) or self.temperature <= 0:
             raise ValueError(f"The 'temperature' parameter must be > 0. Got {self.temperature!r} instead.")
         if self.aggregate not in {"centroid", "max"}:
             raise ValueError(f"The 'aggregate' parameter must be 'centroid' or 'max'. Got {self.aggregate!r} instead.")
-        X = np.asarray(X, dtype=np.float32)
-        labels = np.asarray(list(y), dtype=object)
-        self.classes_, self.prototype_class_ = np.unique(labels, return_inverse=True)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, self.prototype_class_ = np.unique(y, return_inverse=True)
         self.prototypes_ = X / np.linalg.norm(X, axis=1, keepdims=True).clip(min=1e-12)
         centroids = np.vstack([self.prototypes_[self.prototype_class_ == k].mean(axis=0)
                                for k in range(len(self.classes_))])
         self.centroids_ = centroids / np.linalg.norm(centroids, axis=1, keepdims=True).clip(min=1e-12)
-        self.n_features_in_ = X.shape[1]
         return self
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """Cosine similarity of each row of ``X`` to each class, ``(n, n_classes)``."""
+    def similarity(self, X: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each row of ``X`` (unit vectors) to each class, ``(n, n_classes)``."""
         check_is_fitted(self, "centroids_")
-        X = np.asarray(X, dtype=np.float32)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         if self.aggregate == "centroid":
             return X @ self.centroids_.T
         similarity = X @ self.prototypes_.T
         return np.column_stack([similarity[:, self.prototype_class_ == k].max(axis=1)
                                 for k in range(len(self.classes_))])
 
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`similarity`; for two classes, one column: the second class's minus the first's."""
+        scores = self.similarity(X)
+        return scores[:, 1] - scores[:, 0] if scores.shape[1] == 2 else scores
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Softmax of the similarities divided by ``temperature``."""
-        scores = self.decision_function(X) / self.temperature
+        scores = self.similarity(X) / self.temperature
         scores -= scores.max(axis=1, keepdims=True)
         weights = np.exp(scores)
         return weights / weights.sum(axis=1, keepdims=True)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most similar class of each row."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        return self.classes_[np.argmax(self.similarity(X), axis=1)]
 
 
 class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
@@ -103,8 +109,14 @@ class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.speakers = speakers
 
-    def fit(self, X: Iterable[str], y: Iterable[str]) -> ZeroShotClassifier:
-        """Embed the prototype texts ``X`` of causes ``y``."""
+    def fit(self, X: Iterable[str], y: Iterable[str],
+            example_ids: Iterable[object] | None = None) -> ZeroShotClassifier:
+        """Embed the prototype texts ``X`` of causes ``y``; they are also its ``example_index_``.
+
+        ``example_ids`` name the prototypes in explanations (default ``"<cause>:<position>"``).
+        """
+        if y is None:
+            raise ValueError("ZeroShotClassifier.fit needs y, the cause of each prototype text; got None.")
         texts, labels = as_text_list(X), list(y)
         if len(texts) != len(labels):
             raise InputError(f"got {len(texts)} prototype texts but {len(labels)} cause ids; they must match.")
@@ -117,6 +129,8 @@ class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         ]).fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         self.n_features_in_ = 1
+        ids = list(example_ids) if example_ids is not None else [f"{label}:{i}" for i, label in enumerate(labels)]
+        self.example_index_ = build_example_index(ids, texts, labels, embed_for_head(self, texts))
         return self
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .exceptions import InputError, MissingColumnError, OutputExistsError
+from ..exceptions import InputError, MissingColumnError
 
 FORMATS = {
     ".csv": "csv",
@@ -227,7 +225,7 @@ def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_err
         bad: list[tuple[int, str, str, int]] = []  # (row in the chunk, kind, raw line, line number)
         rows = 0
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if not line.strip():  # a blank line is not a record
                 continue
             try:
                 kind = None if isinstance(json.loads(line), dict) else "not_an_object"
@@ -268,12 +266,15 @@ def _checked_frame(records: list[list], columns: list[str]) -> pd.DataFrame:
 def read_table(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     """Read a whole table (see :func:`iter_table` for formats and types)."""
     chunks = list(iter_table(path, chunk_size=200_000, encoding=encoding))
-    if not chunks:
-        raise InputError(f"input {str(path)!r} has a header but no rows; expected at least one row.")
-    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    if frame.empty:
-        raise InputError(f"input {str(path)!r} has a header but no rows; expected at least one row.")
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0] if chunks else None
+    if frame is None or frame.empty:
+        raise no_rows_error(path, "expected at least one row")
     return frame
+
+
+def no_rows_error(path: str | Path, expected: str = "nothing to score") -> InputError:
+    """The error for a table that has a header but no rows."""
+    return InputError(f"input {str(path)!r} has a header but no rows; {expected}.")
 
 
 def require_columns(frame: pd.DataFrame, roles: dict[str, tuple[str, str]]) -> None:
@@ -302,42 +303,3 @@ def _cell_text(value: object) -> object:
     if isinstance(value, list | tuple) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1):
         return json.dumps(list(value.tolist() if hasattr(value, "tolist") else value), ensure_ascii=False)
     return value
-
-
-def check_output_path(path: str | Path, overwrite: bool) -> Path:
-    """Validate that ``path`` may be written: its folder exists and is writable, no clobbering."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"output {str(path)!r} already exists; pass --overwrite to replace it.")
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r} is a folder; expected a file path such as "
-                         f"{str(path / 'out.parquet')!r}.")
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the output folder {str(parent)!r} ({exc.strerror}); choose another output path."
-        ) from None
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write to folder {str(parent)!r} (permission denied); choose another output path.")
-    return path
-
-
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` atomically in the format given by the extension of ``path``."""
-    path = Path(path)
-    fmt = table_format(path) if path.suffix else "parquet"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if fmt == "parquet":
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-        elif fmt == "jsonl":
-            frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
-        else:
-            frame.to_csv(tmp, index=False, sep="\t" if fmt == "tsv" else ",")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,10 +1,13 @@
-"""The root-cause report: aggregates of a scored table, rendered as one offline HTML file."""
+"""Reports over scored tables: aggregation, drift, emerging issues, rendering. Reads only scored
+tables, never the model. Nothing is imported until a name is used."""
 
-from .aggregate import build_report
-from .drift import training_profile
-from .emerging import load_state, save_state
-from .render import render_html, write_report
-from .run import report_file
+from .._lazy import lazy_exports
 
-__all__ = ["build_report", "load_state", "render_html", "report_file", "save_state", "training_profile",
-           "write_report"]
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "build_report": ".aggregate",
+    "training_profile": "..data_profile",
+    **dict.fromkeys(["load_state", "save_state"], ".emerging"),
+    **dict.fromkeys(["render_html", "write_report"], ".render"),
+    "report_file": ".run",
+})
+__all__ = __dir__()

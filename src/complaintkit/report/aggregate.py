@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..exceptions import InputError
 from ..io import require_columns
+from ..schema import CAUSE, CHURN, CONFIDENCE, REVIEW
 from .drift import drift_section
 from .emerging import emerging_issues, low_confidence
 from .examples import cause_examples, excerpt
@@ -17,10 +18,6 @@ from .segments import segment_section
 from .stats import ALPHA, holm, two_proportion_z
 from .trends import guess_date_column, parse_dates, trends_section
 
-CAUSE = "root_cause"
-CONFIDENCE = "root_cause_proba"
-CHURN = "churn_proba"
-REVIEW = "needs_review"
 HIGH_RISK = 0.5
 TOP_RISK_ROWS = 10
 TEXT_GUESSES = ("text", "narrative", "complaint", "body", "message", "transcript")

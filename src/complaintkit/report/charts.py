@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .._figures import new_figure, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOUR = "#3b6ea8"
 PALETTE = ["#3b6ea8", "#e07b39", "#4a9c5d", "#c44e52", "#8172b2", "#937860", "#9aa3ad"]
-plt.rcParams["svg.fonttype"] = "none"  # text stays text: smaller files, selectable labels
 
 
-def _svg(fig: plt.Figure) -> str:
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="svg")
-    plt.close(fig)
+    save_figure(fig, buffer, format="svg")
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], xlabel: str, percent: bool = False) -> str:
     """Horizontal bars, first label at the top, as an SVG string."""
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.0))
+    fig, ax = new_figure(figsize=(7, 0.35 * len(labels) + 1.0))
     positions = range(len(labels))[::-1]
     ax.barh(list(positions), values, color=COLOUR)
     ax.set_yticks(list(positions), labels, fontsize=9)
@@ -41,7 +40,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], xlabel: str, perce
 
 def line_chart(periods: Sequence[str], series: dict[str, Sequence[int]], ylabel: str) -> str:
     """One line per series over ``periods`` (ISO dates), legend on the right."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = new_figure(figsize=(9, 3.6))
     x = np.array(periods, dtype="datetime64[D]")
     for colour, (name, values) in zip(PALETTE, series.items(), strict=False):
         ax.plot(x, values, label=name, color=colour, linewidth=1.6, marker="o" if len(x) <= 40 else None,
@@ -60,7 +59,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], residuals: Sequence[Sequen
     """Cells coloured by standardised residual (red: above expectation), labelled with the share."""
     values = np.asarray(residuals, float)
     limit = max(float(np.abs(values).max()), threshold, 1.0)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(cols), 0.9 + 0.32 * len(rows)))
+    fig, ax = new_figure(figsize=(1.0 + 0.75 * len(cols), 0.9 + 0.32 * len(rows)))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     ax.set_xticks(range(len(cols)), [c[:22] for c in cols], rotation=40, ha="right", fontsize=8)
     ax.set_yticks(range(len(rows)), [r[:32] for r in rows], fontsize=8)

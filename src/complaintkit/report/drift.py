@@ -11,45 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-LANGUAGE_GUESSES = ("language", "lang", "detected_language")
-LENGTH_QUANTILES = tuple(np.round(np.linspace(0.1, 0.9, 9), 1))
+from ..data_profile import guess_language_column, shares, training_profile  # noqa: F401  (re-exported)
+
 PSI_WARNING = 0.2
 CONFIDENCE_EDGES = np.linspace(0.1, 0.9, 9)
-
-
-def guess_language_column(frame: pd.DataFrame) -> str | None:
-    """The column holding a language code, if one of the usual names is present."""
-    return next((c for c in LANGUAGE_GUESSES if c in frame.columns), None)
-
-
-def _shares(values: pd.Series) -> dict[str, float]:
-    return {str(k): float(v) for k, v in values.astype(str).value_counts(normalize=True).items()}
-
-
-def training_profile(frame: pd.DataFrame, texts: pd.Series, label_col: str | None = None) -> dict[str, Any]:
-    """What the report's drift section compares against: text lengths, label and language mix.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The training rows.
-    texts : Series
-        Their complaint texts (same index).
-    label_col : str, optional
-        Root-cause label column of ``frame``.
-    """
-    lengths = texts.fillna("").str.len()
-    profile: dict[str, Any] = {
-        "rows": int(len(frame)),
-        "text_chars": {"mean": float(lengths.mean()),
-                       "deciles": [float(q) for q in lengths.quantile(list(LENGTH_QUANTILES))]},
-    }
-    if label_col:
-        profile["label_shares"] = _shares(frame[label_col].dropna())
-    language = guess_language_column(frame)
-    if language:
-        profile["language_shares"] = _shares(frame[language].dropna())
-    return profile
 
 
 def psi(expected: dict[str, float], actual: dict[str, float], floor: float = 1e-4) -> float:
@@ -88,12 +53,12 @@ def drift_section(scored: pd.DataFrame, texts: pd.Series | None, profile: dict[s
         uniform = {str(i): 0.1 for i in range(len(deciles) + 1)}
         checks.append(_check("text length", "training data", psi(uniform, _binned_shares(lengths, deciles)),
                              f"median {lengths.median():.0f} characters vs {deciles[4]:.0f} in training"))
-    current_mix = _shares(scored[cause].dropna())
+    current_mix = shares(scored[cause].dropna())
     if profile and profile.get("label_shares"):
         checks.append(_check("predicted-cause mix", "training labels", psi(profile["label_shares"], current_mix),
                              _largest_move(profile["label_shares"], current_mix)))
     elif previous is not None:
-        previous_mix = _shares(previous[cause].dropna())
+        previous_mix = shares(previous[cause].dropna())
         checks.append(_check("predicted-cause mix", "previous period", psi(previous_mix, current_mix),
                              _largest_move(previous_mix, current_mix)))
     if previous is not None and confidence in scored and confidence in previous:
@@ -107,9 +72,9 @@ def drift_section(scored: pd.DataFrame, texts: pd.Series | None, profile: dict[s
         if profile and profile.get("language_shares"):
             reference_name, reference = "training data", profile["language_shares"]
         elif previous is not None and language in previous:
-            reference_name, reference = "previous period", _shares(previous[language].dropna())
+            reference_name, reference = "previous period", shares(previous[language].dropna())
         if reference:
-            current = _shares(scored[language].dropna())
+            current = shares(scored[language].dropna())
             checks.append(_check("language mix", reference_name, psi(reference, current),
                                  _largest_move(reference, current)))
     if not checks:

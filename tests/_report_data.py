@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import make_pipeline
 
-from conftest import SYNTHETIC
+from _helpers import SYNTHETIC
 
 # Two SYNTHETIC unknown issues the model cannot know: they come with low confidence.
 NEW_ISSUES = {

@@ -6,6 +6,8 @@ import numpy as np
 
 from ..exceptions import InputError
 
+CALIBRATION_METHODS = ("temperature", "sigmoid", "isotonic")  # of the root-cause head
+
 
 def calibration_folds(y: np.ndarray, wanted: int = 5) -> int:
     """Folds for ``CalibratedClassifierCV``: ``wanted``, fewer if the rarest class is smaller."""

@@ -1,0 +1,191 @@
+"""Sentence embeddings as a scikit-learn transformer.
+
+The transformer model itself is never pickled: a fitted embedder keeps the model's name or
+path and the SHA-256 of its files, and loads the weights lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _logging
+from ..text import as_text_list, split_into_chunks, string_input_tags
+from .cache import EmbeddingCache, RecentVectors, default_cache_dir
+from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
+from .precision import check_precision
+
+
+class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
+    """Turn texts into L2-normalised sentence embeddings.
+
+    Texts longer than ``max_words_per_chunk`` words are split into chunks that are
+    embedded separately and mean-pooled (then re-normalised), instead of being truncated
+    at the encoder's token limit.
+
+    Parameters
+    ----------
+    model : str, default="all-MiniLM-L6-v2"
+        An alias from ``MODEL_ALIASES`` or the path of a sentence-transformers folder.
+    batch_size : int, default=64
+        Texts per forward pass.
+    max_words_per_chunk : int or None, default=180
+        Chunk length for long texts; ``None`` truncates at the encoder's limit instead.
+    cache : bool, default=True
+        Keep embeddings in an on-disk cache keyed by model hash, settings and text.
+    cache_dir : str or None, default=None
+        Cache folder; ``None`` means :func:`default_cache_dir`.
+    precision : {"fp32", "bf16"}, default="fp32"
+        The encoder's precision ("bf16": bf16 autocast, fast only on CPUs with native bf16
+        matmul); its vectors are cached apart from fp32 ones.
+
+    Examples
+    --------
+    >>> emb = SentenceTransformerEmbedder().fit(["my bill is wrong"])
+    >>> emb.transform(["my bill is wrong", "the line is down"]).shape
+    (2, 384)
+    """
+
+    __module__ = "complaintkit.embedding"  # its public name, which saved bundles record
+    precision = "fp32"  # what embedders saved before the parameter existed run in
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 64,
+        max_words_per_chunk: int | None = 180,
+        cache: bool = True,
+        cache_dir: str | None = None,
+        precision: str = "fp32",
+    ) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.max_words_per_chunk = max_words_per_chunk
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self.precision = precision
+
+    def fit(self, X: Iterable[str] | None = None, y: object = None) -> SentenceTransformerEmbedder:
+        """Resolve the model and record its fingerprint and output size."""
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"The 'batch_size' parameter must be a positive int. Got {self.batch_size!r} instead.")
+        if self.max_words_per_chunk is not None and self.max_words_per_chunk < 8:
+            raise ValueError(
+                "The 'max_words_per_chunk' parameter must be None or an int >= 8. "
+                f"Got {self.max_words_per_chunk!r} instead."
+            )
+        check_precision(self.precision)
+        path = resolve_model_path(self.model)
+        self.model_sha256_ = model_fingerprint(path)
+        encoder = load_sentence_transformer(str(path))
+        self.n_features_out_ = int(encoder.get_embedding_dimension())
+        self.max_seq_length_ = int(encoder.max_seq_length)
+        return self
+
+    def _encoder(self):
+        path = resolve_model_path(self.model)
+        return load_sentence_transformer(str(path))
+
+    def _keys(self, texts: Sequence[str]) -> list[bytes]:
+        precision = "" if self.precision == "fp32" else self.precision  # fp32 keys stay as they were
+        settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|{precision}".encode()
+        return [hashlib.sha256(settings + t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        """Return a ``(n_texts, n_features_out_)`` float32 array of unit vectors."""
+        check_is_fitted(self, "model_sha256_")
+        texts = as_text_list(X)
+        keys = self._keys(texts)
+        unique = dict(zip(keys, texts, strict=True))
+        recent: RecentVectors | None = self.__dict__.get("_recent")
+        found = recent.get(list(unique)) if recent is not None else {}
+        disk = EmbeddingCache(Path(self.cache_dir or default_cache_dir()) / "embeddings.sqlite") if self.cache else None
+        missing = [k for k in unique if k not in found]
+        if disk is not None and missing:
+            found.update(disk.get(missing))
+            missing = [k for k in unique if k not in found]
+        if missing:
+            fresh = dict(zip(missing, self._embed([unique[k] for k in missing]), strict=True))
+            found.update(fresh)
+            if disk is not None:
+                disk.put(fresh.items())
+        if recent is not None:
+            recent.put((k, found[k]) for k in unique)
+        if not keys:
+            return np.zeros((0, self.n_features_out_), dtype=np.float32)
+        return np.vstack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self.max_words_per_chunk is None:
+            chunks, owners = texts, np.arange(len(texts))
+        else:
+            pieces = [split_into_chunks(t, self.max_words_per_chunk) for t in texts]
+            chunks = [c for p in pieces for c in p]
+            owners = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
+        _logging.logger.debug("embedding %d texts as %d chunks", len(texts), len(chunks))
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=check_precision(self.precision) == "bf16"):
+            vectors = self._encoder().encode(
+                chunks,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=_logging.show_bars() and len(chunks) > 4 * self.batch_size,
+            ).astype(np.float32)
+        if len(chunks) == len(texts):
+            return vectors
+        pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(pooled, owners, vectors)
+        pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-12)
+        return pooled
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self, "n_features_out_")
+        return np.asarray([f"embedding{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __getstate__(self) -> dict:  # noqa: D105
+        state = super().__getstate__()
+        state.pop("_recent", None)  # a run's in-memory vectors are never saved
+        return state
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = string_input_tags(super().__sklearn_tags__())
+        tags.non_deterministic = False
+        return tags
+
+
+@contextmanager
+def run_settings(embedders: Iterable[SentenceTransformerEmbedder], precision: str = "fp32",
+                 recent: RecentVectors | None = None) -> Iterator[None]:
+    """Within the block ``embedders`` run in ``precision`` and share ``recent`` vectors; restored after.
+
+    Parameters
+    ----------
+    embedders : iterable of SentenceTransformerEmbedder
+        Typically :attr:`complaintkit.bundle.Bundle.embedders`.
+    precision : {"fp32", "bf16"}, default="fp32"
+    recent : RecentVectors or None, default=None
+        An in-memory store the embedders share (e.g. one per scored chunk), or none.
+    """
+    check_precision(precision)
+    embedders = list(embedders)
+    saved = [(e.precision, e.__dict__.get("_recent")) for e in embedders]
+    for embedder in embedders:
+        embedder.precision = precision
+        embedder.__dict__["_recent"] = recent
+    try:
+        yield
+    finally:
+        for embedder, (old_precision, old_recent) in zip(embedders, saved, strict=True):
+            embedder.precision = old_precision
+            if old_recent is None:
+                embedder.__dict__.pop("_recent", None)
+            else:
+                embedder.__dict__["_recent"] = old_recent

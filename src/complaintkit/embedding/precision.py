@@ -1,0 +1,52 @@
+"""The encoder's numeric precision: what the CPU supports and what a run uses (passed explicitly)."""
+
+from __future__ import annotations
+
+import functools
+
+from .. import _logging
+from ..exceptions import InputError
+
+PRECISIONS = ("fp32", "bf16")
+PRECISION_CHOICES = ("auto", *PRECISIONS)  # what users may ask for; "auto" resolves to one of PRECISIONS
+_NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def native_bf16_flag() -> str | None:
+    """The CPU flag that gives native bf16 matrix products (``amx_bf16``, ``avx512_bf16``), or ``None``.
+
+    Read from ``/proc/cpuinfo``, so always ``None`` outside Linux.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+    except OSError:
+        return None
+    return next((flag for flag in _NATIVE_BF16_FLAGS if flag in flags), None)
+
+
+def resolve_precision(precision: str) -> str:
+    """``precision`` as run: "auto" becomes "bf16" on CPUs with native bf16 matmul, else "fp32".
+
+    Raises
+    ------
+    InputError
+        If ``precision`` is not one of ``PRECISION_CHOICES``.
+    """
+    if precision not in PRECISION_CHOICES:
+        raise InputError(f"--precision must be one of {list(PRECISION_CHOICES)}, found {precision!r}.")
+    if precision != "auto":
+        return precision
+    flag = native_bf16_flag()
+    resolved = "bf16" if flag else "fp32"
+    _logging.logger.debug("precision auto: %s (%s)", resolved,
+                          f"the CPU has {flag}" if flag else "no native bf16 matmul on this CPU")
+    return resolved
+
+
+def check_precision(precision: str) -> str:
+    """Return ``precision`` if it is one the encoder runs in ("fp32", "bf16"), else raise ValueError."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"The 'precision' parameter must be one of {list(PRECISIONS)}. Got {precision!r} instead.")
+    return precision

@@ -1,0 +1,14 @@
+"""Tables in and out: checked readers, atomic writers, and the rules for output paths.
+
+Nothing is imported until a name is used.
+"""
+
+from .._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(["atomic_write", "check_output_path"], ".files"),
+    **dict.fromkeys(["FORMATS", "LINE_NUMBER", "MALFORMED", "RAW_LINE", "iter_table", "join_text_columns",
+                     "no_rows_error", "read_table", "require_columns", "table_format"], ".readers"),
+    "write_table": ".writers",
+})
+__all__ = __dir__()
