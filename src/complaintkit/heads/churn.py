@@ -190,7 +190,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame | Iterable[str]) -> np.ndarray:
         """``classes_[1]`` (churned) where the churn probability is at least 0.5, else ``classes_[0]``."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        churned = self.predict_proba(X)[:, 1] >= 0.5  # raises NotFittedError before fit
+        return self.classes_[churned.astype(int)]
 
     def score(self, X: pd.DataFrame | Iterable[str], y: Iterable[object], sample_weight: object = None) -> float:
         """Accuracy of :meth:`predict` on outcomes ``y``, in any of the accepted spellings."""

@@ -80,7 +80,8 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most similar class of each row."""
-        return self.classes_[np.argmax(self.similarity(X), axis=1)]
+        similarity = self.similarity(X)  # raises NotFittedError before fit
+        return self.classes_[np.argmax(similarity, axis=1)]
 
 
 class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
