@@ -367,7 +367,7 @@ def test_bad_input_disk_full_while_scoring(ctx: Ctx, disk_full: Callable) -> Non
 def test_bad_input_disk_full_while_saving_a_bundle(ctx: Ctx, disk_full: Callable, trained_bundle: Bundle) -> None:
     import complaintkit.bundle
 
-    disk_full(complaintkit.bundle, "_dump_head")
+    disk_full(complaintkit.bundle, "dump_head")
     target = ctx.tmp / "models" / "full"
     with pytest.raises(OSError, match="No space left"):
         Bundle(metadata=dict(trained_bundle.metadata), root_cause=trained_bundle.root_cause).save(target)

@@ -20,11 +20,11 @@ import sys, time
 import complaintkit.bundle
 from complaintkit.cli import main
 
-dump = complaintkit.bundle._dump_head
+dump = complaintkit.bundle.dump_head
 def slow_dump(*args, **kwargs):
     dump(*args, **kwargs)
     time.sleep(60)
-complaintkit.bundle._dump_head = slow_dump
+complaintkit.bundle.dump_head = slow_dump
 main(sys.argv[1:])
 """
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..report.render import FORMATS
+from ..report.formats import FORMATS
 from ._options import encoding_option, overwrite_option, text_col_option
 
 

@@ -12,8 +12,7 @@ from jinja2 import Environment, select_autoescape
 
 from ..io import write_table
 from .charts import bar_chart, heatmap, line_chart
-
-FORMATS = ("html", "md", "json", "csv")
+from .formats import FORMATS
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:

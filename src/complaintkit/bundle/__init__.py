@@ -10,13 +10,10 @@ pickles) are still read, but only from the trusted models folder or with ``trust
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,66 +22,37 @@ from typing import Any
 
 import joblib
 import pandas as pd
-import skops.io
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from . import _logging
-from ._versions import library_versions
-from .embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
-from .exceptions import BundleError, OutputExistsError
-from .heads import ChurnClassifier, RootCauseClassifier
-from .model_card import render_model_card
+from .. import _logging
+from .._versions import library_versions
+from ..embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
+from ..exceptions import BundleError, OutputExistsError
+from ..heads import ChurnClassifier, RootCauseClassifier
+from ..model_card import render_model_card
+from .folder import (
+    METADATA,
+    file_sha256,
+    remove_stale_staging,
+    staging_prefix,
+    swap_into_place,
+    verify_artifacts,
+)
+from .skops_heads import (
+    LEGACY_TRUSTED_TYPES,
+    MODELS_DIR_ENV,
+    TRUSTED_TYPES,
+    dump_head,
+    in_models_dir,
+    load_head,
+    models_dirs,
+)
 
 FORMAT_VERSION = 2
-METADATA = "metadata.json"
 HEAD_FILES = {"root_cause": "root_cause.skops", "churn": "churn.skops"}
 PICKLED_HEAD_FILES = {"root_cause": "root_cause.joblib", "churn": "churn.joblib"}  # format 1
-MODELS_DIR_ENV = "COMPLAINTKIT_MODELS_DIR"
-# Types outside skops' own safe list that complaintkit heads are made of, by their public names.
-# These names are part of the bundle format: a type listed here keeps its name (or an alias).
-TRUSTED_TYPES = [
-    "complaintkit.embedding.SentenceTransformerEmbedder",
-    "complaintkit.heads.root_cause.RootCauseClassifier",
-    "complaintkit.heads.zero_shot.ZeroShotClassifier",
-    "complaintkit.heads.zero_shot.PrototypeClassifier",
-    "complaintkit.explain.ExampleIndex",
-    "complaintkit.heads.churn.ChurnClassifier",
-    "complaintkit.heads.features.to_numeric",
-    "complaintkit.heads.features.to_string",
-    "complaintkit.heads.char_ngrams.CharNgramTfidfVectorizer",
-    "complaintkit.text.TextNormaliser",
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.calibration._TemperatureScaling",
-    "sklearn.isotonic.IsotonicRegression",
-    "sklearn.model_selection._split.StratifiedKFold",
-]
-# Names bundles saved by earlier versions use for the same types (still importable aliases).
-LEGACY_TRUSTED_TYPES = [
-    "complaintkit.heads.churn._to_numeric",
-    "complaintkit.heads.churn._to_string",
-]
-
-
-def models_dirs() -> list[Path]:
-    """The trusted models folders: ``$COMPLAINTKIT_MODELS_DIR`` (``os.pathsep``-separated) or ``./models``."""
-    value = os.environ.get(MODELS_DIR_ENV) or "models"
-    return [Path(part).expanduser().resolve() for part in value.split(os.pathsep) if part]
-
-
-def _in_models_dir(root: Path) -> bool:
-    resolved = root.resolve()
-    return any(resolved.is_relative_to(folder) for folder in models_dirs())
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["FORMAT_VERSION", "HEAD_FILES", "LEGACY_TRUSTED_TYPES", "METADATA", "MODELS_DIR_ENV", "PICKLED_HEAD_FILES",
+           "TRUSTED_TYPES", "Bundle", "file_sha256", "models_dirs"]
 
 
 def _find_in_heads(heads: dict[str, Any], kind: type) -> list[Any]:
@@ -221,13 +189,13 @@ class Bundle:
         if target.exists() and not overwrite:
             raise OutputExistsError(f"bundle folder {str(target)!r} already exists; pass --overwrite to replace it.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(target)
-        staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent))
+        remove_stale_staging(target)
+        staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(target)}{os.getpid()}-", dir=target.parent))
         try:
             artifacts = {}
             _plain_vectorizers(self.heads)
             for name, head in self.heads.items():
-                _dump_head(head, staging / HEAD_FILES[name])
+                dump_head(head, staging / HEAD_FILES[name])
                 artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
             embedders = _embedders(self.heads)
             self.metadata.update({
@@ -239,7 +207,7 @@ class Bundle:
             })
             (staging / METADATA).write_text(json.dumps(self.metadata, indent=2, default=_json_default))
             (staging / "README.md").write_text(render_model_card(self.metadata))
-            _swap_into_place(staging, target)
+            swap_into_place(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -287,67 +255,22 @@ class Bundle:
                 f"{FORMAT_VERSION}. Upgrade complaintkit (bundle made with "
                 f"{metadata.get('versions', {}).get('complaintkit', 'unknown')})."
             )
-        if version == 1 and not (trust or _in_models_dir(root)):
+        if version == 1 and not (trust or in_models_dir(root)):
             raise BundleError(
                 f"bundle {str(root)!r} is a format 1 bundle (pickled heads, which run code when loaded) "
                 f"outside the trusted models folder {[str(d) for d in models_dirs()]}; if you trust its "
                 f"source pass --trust (Python: trust=True), move it there or set {MODELS_DIR_ENV}."
             )
         artifacts = metadata.get("artifacts", {})
-        _verify_artifacts(root, artifacts)
+        verify_artifacts(root, artifacts)
         _warn_version_differences(metadata.get("versions", {}))
         heads = {}
         for name in HEAD_FILES:
             filename = (HEAD_FILES if version >= 2 else PICKLED_HEAD_FILES)[name]
             if filename in artifacts:
-                heads[name] = joblib.load(root / filename) if version == 1 else _load_head(root / filename, trust)
+                heads[name] = joblib.load(root / filename) if version == 1 else load_head(root / filename, trust)
         _verify_embedding_model(_embedders(heads))
         return cls(metadata=metadata, path=root, **heads)
-
-
-def _renumber(node: Any, ids: dict[int, int], files: dict[str, str]) -> None:
-    """Replace skops' ``id()``-based ``__id__`` values and member names by numbers in order of appearance."""
-    if isinstance(node, list):
-        for item in node:
-            _renumber(item, ids, files)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if key == "__id__" and isinstance(value, int):
-                node[key] = ids.setdefault(value, len(ids))
-            elif key == "file" and isinstance(value, str):
-                node[key] = files.setdefault(value, f"{len(files)}{Path(value).suffix}")
-            else:
-                _renumber(value, ids, files)
-
-
-def _dump_head(head: Any, file: Path) -> None:
-    """Write ``head`` with skops so that equal heads give byte-identical files (stable names, fixed times)."""
-    with zipfile.ZipFile(io.BytesIO(skops.io.dumps(head))) as dumped:
-        schema = json.loads(dumped.read("schema.json"))
-        files: dict[str, str] = {}
-        _renumber(schema, {}, files)
-        members = [("schema.json", json.dumps(schema).encode())]
-        members += [(new, dumped.read(old)) for old, new in files.items()]
-    with zipfile.ZipFile(file, "w") as archive:
-        for name, data in members:
-            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=8)
-
-
-def _load_head(file: Path, trust: bool) -> Any:
-    try:
-        unknown = sorted(set(skops.io.get_untrusted_types(file=file)) - set(TRUSTED_TYPES + LEGACY_TRUSTED_TYPES))
-        if unknown and not trust:
-            raise BundleError(
-                f"bundle file {str(file)!r} holds types complaintkit does not trust: {unknown[:5]}; "
-                "if you trust its source pass --trust (Python: trust=True)."
-            )
-        return skops.io.load(file, trusted=TRUSTED_TYPES + LEGACY_TRUSTED_TYPES + unknown)
-    except (zipfile.BadZipFile, KeyError, ValueError, ImportError, AttributeError) as exc:
-        raise BundleError(
-            f"cannot read bundle file {str(file)!r} ({type(exc).__name__}: {str(exc)[:200]}); "
-            "the bundle is damaged or was made by another complaintkit. Re-train it."
-        ) from exc
 
 
 def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str, Any]:
@@ -362,56 +285,6 @@ def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str
         "max_words_per_chunk": first.max_words_per_chunk,
         "pooling": "mean of L2-normalised chunk embeddings, re-normalised",
     }
-
-
-def _staging_prefix(target: Path) -> str:
-    return f".{target.name}.staging-"
-
-
-def _remove_stale_staging(target: Path) -> None:
-    """Delete staging folders left by killed saves of ``target`` (their process is gone)."""
-    prefix = _staging_prefix(target)
-    for folder in target.parent.glob(f"{prefix}*"):
-        pid = folder.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            _logging.logger.info("removing %s, left by an interrupted save", folder)
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-
-
-def _verify_artifacts(root: Path, artifacts: dict[str, str]) -> None:
-    if not artifacts:
-        raise BundleError(f"bundle {str(root)!r} lists no artifacts in {METADATA}; it is damaged.")
-    for name, expected in artifacts.items():
-        file = root / name
-        if not file.exists():
-            raise BundleError(f"bundle {str(root)!r} is missing {name}; re-copy or re-train the bundle.")
-        actual = file_sha256(file)
-        if actual != expected:
-            raise BundleError(
-                f"bundle file {str(file)!r} was modified: SHA-256 {actual[:12]}… does not match "
-                f"{expected[:12]}… in {METADATA}. Refusing to load it; re-train or restore the bundle."
-            )
 
 
 def _warn_version_differences(recorded: dict[str, str]) -> None:
