@@ -127,12 +127,13 @@ def test_import_loads_no_heavy_library_and_changes_no_setting() -> None:
         "import os, sys; import complaintkit; "
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})); "
         "print(os.environ.get('HF_HUB_OFFLINE'), os.environ.get('TRANSFORMERS_OFFLINE')); "
-        "print(callable(complaintkit.load), complaintkit.score_file.__module__)"
+        "print(callable(complaintkit.load), complaintkit.score_file.__module__, "
+        "complaintkit.scoring.ChunkJob.__module__)"
     )
     heavy, env, names = out.splitlines()
     assert heavy == "[]"
     assert env == "None None"
-    assert names == "True complaintkit.scoring.run"
+    assert names == "True complaintkit.scoring.run complaintkit.scoring.job"
 
 
 def test_help_imports_no_heavy_library() -> None:
