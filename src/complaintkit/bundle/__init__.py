@@ -165,9 +165,9 @@ class Bundle:
         --------
         >>> complaintkit.load("models/cfpb").predict("I was charged twice")  # doctest: +SKIP
         """
-        from .io import join_text_columns
-        from .scoring.columns import predict_frame
-        from .text import is_blank
+        from ..io import join_text_columns
+        from ..scoring.columns import predict_frame
+        from ..text import is_blank
 
         frame = _as_frame(texts, self.text_cols[0])
         if not isinstance(texts, pd.DataFrame) and self.churn is not None:
