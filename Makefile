@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: any other spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	# spark: the Spark-equals-local test runs in CI (Java 17 is on the image); multilingual: e5 tests.
-	$(BIN)/pip install --quiet -e '.[dev,multilingual,spark]'
+	# spark: the Spark-equals-local test runs in CI (Java 17 is on the image); multilingual: e5 tests;
+	# serve and mlflow: the service's and the tracking's tests.
+	$(BIN)/pip install --quiet -e '.[dev,multilingual,spark,serve,mlflow]'
+	$(BIN)/pip check
 	touch $(STAMP)
 
 install: $(STAMP)

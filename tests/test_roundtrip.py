@@ -34,7 +34,7 @@ def test_metadata_records_what_is_needed_to_retrain(trained_bundle: Bundle) -> N
     assert meta["heads"]["root_cause"]["chosen"]["embedding_weight"] in (1.0, 2.0)
     assert meta["training_data"]["rows"] == 24 and len(meta["training_data"]["sha256"]) == 64
     assert meta["config"]["label_col"] == "cause" and meta["columns"]["numeric"] == ["tenure"]
-    assert set(meta["artifacts"]) == {"root_cause.skops", "churn.skops"}
+    assert set(meta["artifacts"]) == {"root_cause.skops", "churn.skops", "label_issues.csv"}
     assert "root_cause" in meta["metrics"] and "churn" in meta["metrics"]
     card = (trained_bundle.path / "README.md").read_text()
     assert "billing_error" in card and "Held-out metrics" in card

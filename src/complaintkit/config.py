@@ -41,6 +41,9 @@ class TrainConfig:
     review_precision : float or None
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
+    id_col : str or None
+        Column identifying each row in ``label_issues.csv`` (doubtful training labels);
+        ``None`` identifies rows by their number in the table (0-based).
     calibration : str
         Probability calibration of the root-cause head: "auto" (temperature scaling, which
         keeps the class-balanced decisions), "temperature", "sigmoid" or "isotonic".
@@ -60,6 +63,7 @@ class TrainConfig:
     speakers: tuple[str, ...] | None = None
     redact: tuple[str, ...] = ()
     calibration: str = "auto"
+    id_col: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -71,6 +71,13 @@ def render_model_card(metadata: dict[str, Any]) -> str:
         lines += ["", "## Needs review",
                   f"- predictions with confidence below {review.get('threshold', 0):.3f} are flagged "
                   f"`needs_review` ({review.get('rule', '')})"]
+    issues = metadata.get("label_issues")
+    if issues:
+        lines += ["", "## Doubtful training labels",
+                  f"- {issues['rows_flagged']} of {issues['rows_checked']} training rows "
+                  f"({issues['share_flagged']:.1%}) have a label that {issues['folds']}-fold out-of-fold "
+                  f"predictions doubt; `{issues['file']}` lists them, most doubtful first, with a suggested label. "
+                  "Check them and correct the labels that are wrong, then re-train."]
     lines += ["", "## Held-out metrics", *_metric_lines(metadata.get("metrics", {}))]
     if metadata.get("notes"):
         lines += ["", "## Notes", *(f"- {note}" for note in metadata["notes"])]

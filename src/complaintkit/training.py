@@ -21,6 +21,7 @@ from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
 from .heads import ChurnClassifier, RootCauseClassifier, ZeroShotClassifier, normalise_outcome
 from .io import join_text_columns, read_table, require_columns
+from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
 from .language import check_encoder_language
 from .taxonomy import Taxonomy
 
@@ -60,15 +61,31 @@ def _check_labels(labels: pd.Series, column: str) -> None:
         )
 
 
-def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
-                         precision: float, seed: int = 0) -> dict[str, Any]:
-    """Choose the ``needs_review`` confidence threshold for ``precision`` on out-of-fold predictions."""
+def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
+                      seed: int = 0) -> tuple[np.ndarray, int] | None:
+    """3-fold out-of-fold probabilities of the training rows with the head's chosen settings, and the folds.
+
+    ``None`` when a class has fewer than 2 rows. Columns follow the sorted labels (``head.classes_``).
+    """
     folds = int(min(3, labels.value_counts().min()))
     if folds < 2:
-        return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
+        return None
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     refit = clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_)  # settings already chosen
-    proba = cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba")
+    return cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba"), folds
+
+
+def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
+                         precision: float, seed: int = 0,
+                         oof: tuple[np.ndarray, int] | None = None) -> dict[str, Any]:
+    """Choose the ``needs_review`` confidence threshold for ``precision`` on out-of-fold predictions.
+
+    ``oof`` reuses :func:`out_of_fold_proba`'s result when it was computed already.
+    """
+    oof = oof or out_of_fold_proba(head, texts, labels, seed)
+    if oof is None:
+        return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
+    proba, folds = oof
     classes = np.unique(labels.to_numpy())
     correct = classes[proba.argmax(axis=1)] == labels.to_numpy()
     threshold = review_threshold(proba.max(axis=1), correct, precision)
@@ -93,7 +110,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     text encoding of a CSV/TSV/JSONL ``data`` file.
     """
     frame = data if isinstance(data, pd.DataFrame) else read_table(data, encoding=encoding)
-    roles = {"label": (config.label_col, "--label-col"), "parent label": (config.parent_col, "--parent-col"),
+    roles = {"id": (config.id_col, "--id-col"), "label": (config.label_col, "--label-col"),
+             "parent label": (config.parent_col, "--parent-col"),
              "churn outcome": (config.churn_col, "--churn-col"),
              "split": (config.split_col, "--split-col")}
     roles.update({f"numeric ({c})": (c, "--numeric-col") for c in config.numeric_cols})
@@ -123,6 +141,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         "heads": {},
     }
     heads: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
     languages = check_encoder_language(texts[usable], config.embedding_model)
     start = time.perf_counter()
     if config.label_col:
@@ -143,10 +162,16 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
         if config.parent_col:
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
+        _logging.logger.info("out-of-fold predictions for the needs_review threshold and doubtful labels")
+        oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
         if config.review_precision is not None:
-            _logging.logger.info("choosing the needs_review threshold on out-of-fold predictions")
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
-                                                      config.seed)
+                                                      config.seed, oof=oof)
+        if oof is not None:
+            ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
+            issues = find_label_issues(oof[0], labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
+            files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
+            metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1])
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())
@@ -165,7 +190,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                  "languages": languages,
                                  "seconds": round(time.perf_counter() - start, 1)}
     metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
-    bundle = Bundle(metadata=metadata, **heads)
+    bundle = Bundle(metadata=metadata, files=files, **heads)
     if test_rows.any():
         _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
         metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained

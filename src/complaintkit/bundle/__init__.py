@@ -109,12 +109,15 @@ class Bundle:
     churn : ChurnClassifier or None
     metadata : dict
         Everything ``metadata.json`` holds: versions, hashes, columns, labels, metrics.
+    files : dict of str to bytes
+        Other files of the bundle by name (e.g. ``label_issues.csv``), hashed like the heads.
     """
 
     root_cause: RootCauseClassifier | None = None
     churn: ChurnClassifier | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def heads(self) -> dict[str, Any]:
@@ -197,6 +200,9 @@ class Bundle:
             for name, head in self.heads.items():
                 dump_head(head, staging / HEAD_FILES[name])
                 artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
+            for name, content in self.files.items():
+                (staging / name).write_bytes(content)
+                artifacts[name] = file_sha256(staging / name)
             embedders = _embedders(self.heads)
             self.metadata.update({
                 "format_version": FORMAT_VERSION,
@@ -270,7 +276,9 @@ class Bundle:
             if filename in artifacts:
                 heads[name] = joblib.load(root / filename) if version == 1 else load_head(root / filename, trust)
         _verify_embedding_model(_embedders(heads))
-        return cls(metadata=metadata, path=root, **heads)
+        head_files = {*HEAD_FILES.values(), *PICKLED_HEAD_FILES.values()}
+        files = {name: (root / name).read_bytes() for name in artifacts if name not in head_files}
+        return cls(metadata=metadata, path=root, files=files, **heads)
 
 
 def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str, Any]:

@@ -67,11 +67,12 @@ def _register() -> None:
     from .evaluate import evaluate_command
     from .report import report_command
     from .score import score_command
+    from .serve import serve_command
     from .suggest import suggest_command
     from .train import train_command
 
     for command in (train_command, evaluate_command, score_command, report_command, embed_command,
-                    suggest_command, build_multilingual_command):
+                    suggest_command, build_multilingual_command, serve_command):
         main.add_command(command)
 
 

@@ -39,14 +39,22 @@ from ._options import encoding_option, overwrite_option, text_col_option
                    "recorded in the bundle, so scoring masks the same.")
 @click.option("--redact-kind", "redact_kinds", multiple=True, type=click.Choice(KINDS),
               help="Mask only this kind of personal data (repeat; implies --redact).")
+@click.option("--id-col", help="Row id column, used in label_issues.csv (doubtful labels). Default: row number.")
+@click.option("--mlflow", "mlflow_run", is_flag=True,
+              help="Log the run to MLflow (also on whenever MLFLOW_TRACKING_URI is set): parameters, metrics, "
+                   "plots, the bundle and a registered pyfunc model.")
+@click.option("--mlflow-experiment", default="complaintkit", show_default=True, help="MLflow experiment name.")
+@click.option("--mlflow-model-name", help="Registered model name in MLflow. Default: the bundle folder's name.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
 @encoding_option
 @overwrite_option
 def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite: bool, encoding: str,
-                  redact_all: bool, redact_kinds: tuple[str, ...], **options: object) -> None:
+                  redact_all: bool, redact_kinds: tuple[str, ...], mlflow_run: bool, mlflow_experiment: str,
+                  mlflow_model_name: str | None, **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
     from ..config import TrainConfig
     from ..taxonomy import load_taxonomy
+    from ..tracking import log_training_run, tracking_requested
     from ..training import train, train_zero_shot
 
     if out.exists() and not overwrite:
@@ -65,6 +73,13 @@ def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite
     bundle.save(out, overwrite=overwrite)
     metrics = bundle.metadata.get("metrics", {})
     click.echo(f"saved {out}")
+    issues = bundle.metadata.get("label_issues")
+    if issues:
+        click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "
+                   f"listed in {out / issues['file']}")
     for head, values in metrics.items():
         shown = {k: round(v, 4) for k, v in values.items() if isinstance(v, float)}
         click.echo(f"held-out {head}: {shown}")
+    if tracking_requested(mlflow_run):
+        run_id = log_training_run(bundle, experiment=mlflow_experiment, model_name=mlflow_model_name or out.name)
+        click.echo(f"logged MLflow run {run_id} (experiment {mlflow_experiment!r})")

@@ -69,6 +69,10 @@ def _markdown(data: dict[str, Any]) -> str:
         lines += ["", f"## Emerging issues ({data['emerging']['rule']})", "", _markdown_table(clusters)]
     if data.get("drift"):
         lines += ["", "## Drift (PSI)", "", _markdown_table(pd.DataFrame(data["drift"]["checks"]))]
+    if data.get("label_issues"):
+        issues = data["label_issues"]
+        lines += ["", f"## Doubtful training labels ({issues['rows_flagged']:,} of {issues['rows_checked']:,} "
+                      "training rows)", "", _markdown_table(pd.DataFrame(issues["top"]))]
     if data["notes"]:
         lines += ["", "## Notes", "", *[f"- {n}" for n in data["notes"]]]
     return "\n".join(lines) + "\n"

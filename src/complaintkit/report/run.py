@@ -13,6 +13,7 @@ from ..exceptions import BundleError
 from ..io import check_output_path, read_table
 from .aggregate import build_report
 from .emerging import load_state, save_state
+from .label_issues import label_issues_section
 from .render import write_report
 
 
@@ -44,6 +45,8 @@ def report_file(scored: str | Path, out: str | Path, *, fmt: str = "html", previ
                         previous=read_table(previous, encoding=encoding) if previous else None,
                         text_col=text_col, date_col=date_col, by=by, value_col=value_col, id_col=id_col,
                         training_profile=profile, state=load_state(state) if state else None)
+    if model and (issues := label_issues_section(model)):
+        data["label_issues"] = issues
     write_report(data, out, fmt)
     if state and "_state" in data:
         save_state(data["_state"], state)

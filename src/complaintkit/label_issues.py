@@ -1,0 +1,80 @@
+"""Training rows whose label is probably wrong, found from out-of-fold probabilities.
+
+The probabilities come from the root-cause head itself, refitted in cross-validation (each
+row is predicted by a model that did not see it). cleanlab's confident learning
+(``cleanlab.filter.find_label_issues``, Northcutt et al. 2021) estimates from them how many
+rows of each given label belong to another class and flags that many, the least confident
+first; the list is ranked by the given label's out-of-fold probability (self-confidence),
+lowest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .redaction import redact
+
+LABEL_ISSUES_FILE = "label_issues.csv"
+METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_rate) on the head's out-of-fold "
+          "probabilities, ranked by the given label's probability")
+
+
+def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], row_ids: Sequence[Any],
+                      texts: Sequence[str] | None = None) -> pd.DataFrame:
+    """The flagged rows, most doubtful first.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_rows, n_classes)
+        Out-of-fold probabilities, columns in the order of ``classes``.
+    labels : sequence of str
+        Given labels.
+    classes : sequence of str
+    row_ids : sequence
+        What identifies each row to the user (an id column, else the row number).
+    texts : sequence of str or None, default=None
+        Complaint texts, added with personal data masked.
+
+    Returns
+    -------
+    DataFrame
+        ``row_id``, ``given_label``, ``suggested_label`` (the most probable other class),
+        ``suggested_proba`` and ``given_proba`` (out-of-fold), and ``text``; most doubtful first.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> truth = np.repeat([0, 1], 50)
+    >>> proba = np.where(np.eye(2, dtype=bool)[truth], 0.9, 0.1) + rng.uniform(-0.05, 0.05, (100, 1)) * [1, -1]
+    >>> labels = np.array(["a", "b"])[np.where(np.arange(100) % 25 == 0, 1 - truth, truth)]  # 4 wrong
+    >>> find_label_issues(proba, labels, ["a", "b"], list(range(100)))["row_id"].sort_values().tolist()
+    [0, 25, 50, 75]
+    """
+    from cleanlab.filter import find_label_issues as confident_learning
+
+    classes = np.asarray(classes, dtype=object)
+    given = pd.Index(classes).get_indexer(pd.Index(labels, dtype=object))
+    order = confident_learning(given, proba, filter_by="prune_by_noise_rate",
+                               return_indices_ranked_by="self_confidence", n_jobs=1)
+    others = proba[order].copy()
+    others[np.arange(len(order)), given[order]] = -np.inf
+    suggested = others.argmax(axis=1)
+    flagged = pd.DataFrame({
+        "row_id": [row_ids[i] for i in order], "given_label": classes[given[order]],
+        "suggested_label": classes[suggested], "suggested_proba": proba[order, suggested].round(4),
+        "given_proba": proba[order, given[order]].round(4)})
+    if texts is not None:
+        flagged["text"] = [redact(str(texts[i])) for i in order]
+    return flagged
+
+
+def label_issues_summary(issues: pd.DataFrame, rows_checked: int, folds: int) -> dict[str, Any]:
+    """What the bundle's metadata records about ``issues``."""
+    return {"file": LABEL_ISSUES_FILE, "rows_flagged": int(len(issues)), "rows_checked": int(rows_checked),
+            "share_flagged": round(len(issues) / rows_checked, 4) if rows_checked else 0.0,
+            "by_given_label": {str(k): int(v) for k, v in issues["given_label"].value_counts().head(20).items()},
+            "method": METHOD, "folds": folds}

@@ -1,0 +1,58 @@
+"""Doubtful training labels: the ranking, the file in the bundle, the model card and the report section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from complaintkit.cli import main
+from complaintkit.label_issues import LABEL_ISSUES_FILE, find_label_issues
+
+
+def test_planted_wrong_labels_are_found_and_clean_rows_are_not_flagged():
+    rng = np.random.default_rng(0)
+    classes = np.array(["a", "b", "c"])
+    truth = rng.integers(0, 3, size=300)
+    proba = rng.dirichlet(np.ones(3), size=300) * 0.3
+    proba[np.arange(300), truth] += 0.7  # a good model: the true class gets most of the mass
+    given = truth.copy()
+    flipped = rng.choice(300, size=20, replace=False)
+    given[flipped] = (truth[flipped] + 1) % 3
+    issues = find_label_issues(proba, classes[given].tolist(), classes, [f"r{i}" for i in range(300)],
+                               texts=[f"mail me at x{i}@example.com" for i in range(300)])
+    found = set(issues["row_id"])
+    assert found <= {f"r{i}" for i in flipped} and len(found) >= 17  # no clean row flagged, most planted ones found
+    assert issues["given_proba"].is_monotonic_increasing  # most doubtful first
+    assert (issues["suggested_label"] == classes[truth[[int(r[1:]) for r in issues["row_id"]]]]).all()
+    assert not issues["text"].str.contains("@example.com").any()  # personal data masked
+
+
+def test_training_writes_counts_and_cards_the_doubtful_labels(trained_bundle, synthetic_frame):
+    path = Path(trained_bundle.path)
+    issues = pd.read_csv(path / LABEL_ISSUES_FILE)
+    summary = trained_bundle.metadata["label_issues"]
+    assert list(issues.columns[:4]) == ["row_id", "given_label", "suggested_label", "suggested_proba"]
+    assert summary["rows_flagged"] == len(issues) and summary["rows_checked"] == 18
+    train_rows = np.flatnonzero(synthetic_frame["split"] == "train")
+    assert set(issues["row_id"]) <= set(train_rows)  # row numbers of the training table
+    assert (issues["given_label"] != issues["suggested_label"]).all()
+    assert f"{summary['rows_flagged']} of 18 training rows" in (path / "README.md").read_text()
+    assert LABEL_ISSUES_FILE in trained_bundle.metadata["artifacts"]  # hashed: a modified list is refused
+
+
+def test_report_shows_the_most_doubtful_labels_when_given_the_bundle(trained_bundle, tmp_path):
+    from report_data import synthetic_scored
+
+    synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
+    for fmt in ("html", "json"):
+        result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
+                                           "--model", str(trained_bundle.path), "--out", str(tmp_path / f"r.{fmt}")])
+        assert result.exit_code == 0, result.output
+    section = json.loads((tmp_path / "r.json").read_text())["label_issues"]
+    assert section["rows_flagged"] == trained_bundle.metadata["label_issues"]["rows_flagged"]
+    html = (tmp_path / "r.html").read_text()
+    assert 'id="label-issues"' in html and section["top"][0]["given_label"] in html
