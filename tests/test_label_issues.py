@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
+from _report_data import synthetic_scored
 from complaintkit.cli import main
 from complaintkit.label_issues import LABEL_ISSUES_FILE, find_label_issues
 
@@ -45,8 +46,6 @@ def test_training_writes_counts_and_cards_the_doubtful_labels(trained_bundle, sy
 
 
 def test_report_shows_the_most_doubtful_labels_when_given_the_bundle(trained_bundle, tmp_path):
-    from report_data import synthetic_scored
-
     synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
     for fmt in ("html", "json"):
         result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,

@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit.cli import main
-from complaintkit.scoring import score_frame
 from complaintkit.tracking import log_training_run
 from complaintkit.tracking.mlflow_run import training_metrics
 
@@ -40,7 +39,9 @@ def test_a_run_logs_params_metrics_plots_the_bundle_and_a_registered_model(store
 
     model = mlflow.pyfunc.load_model("models:/synthetic/1")
     table = synthetic_frame[["id", "text", "tenure", "plan"]].head(4).reset_index(drop=True)
-    pd.testing.assert_frame_equal(model.predict(table), score_frame(trained_bundle, table))
+    pd.testing.assert_frame_equal(model.predict(table), trained_bundle.predict(table))
+    texts = table["text"].tolist()  # plain texts too (the churn columns are imputed, as by Bundle.predict)
+    pd.testing.assert_frame_equal(model.predict(texts), trained_bundle.predict(texts))
 
 
 def test_intervals_are_read_wherever_the_metadata_has_them():
