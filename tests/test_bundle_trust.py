@@ -37,7 +37,7 @@ def write_format_1(bundle: Bundle, folder: Path) -> Path:
 
 
 def test_skops_bundle_loads_from_anywhere_without_trust(trained_bundle: Bundle, tmp_path: Path) -> None:
-    assert sorted(trained_bundle.metadata["artifacts"]) == ["churn.skops", "root_cause.skops"]
+    assert sorted(trained_bundle.metadata["artifacts"]) == ["churn.skops", "label_issues.csv", "root_cause.skops"]
     assert trained_bundle.metadata["format_version"] == 2
     copy_path = shutil.copytree(trained_bundle.path, tmp_path / "elsewhere")
     loaded = Bundle.load(copy_path)
