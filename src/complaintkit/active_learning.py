@@ -53,7 +53,9 @@ def balanced_pool(proba: np.ndarray, size: int, label_counts: np.ndarray) -> np.
     predicted = proba.argmax(axis=1)[order]
     present = np.unique(predicted)
     weight = 1.0 / (np.asarray(label_counts, dtype=float)[present] + 1.0)
-    quota = np.floor(size * weight / weight.sum()).astype(int)
+    share = size * weight / weight.sum()
+    quota = np.floor(share).astype(int)
+    quota[np.argsort(quota - share, kind="stable")[: size - quota.sum()]] += 1  # largest remainders
     chosen = np.concatenate([order[predicted == k][:q] for k, q in zip(present, quota, strict=True)])
     rest = order[~np.isin(order, chosen)][: size - len(chosen)]
     return np.sort(np.concatenate([chosen, rest]).astype(int))

@@ -324,6 +324,8 @@ def estimated_review_threshold(top_proba: np.ndarray, precision: float) -> float
     Examples
     --------
     >>> estimated_review_threshold(np.array([0.99, 0.95, 0.9, 0.6, 0.3]), 0.9)
+    0.9
+    >>> estimated_review_threshold(np.array([0.99, 0.95, 0.9, 0.6, 0.3]), 0.8)
     0.6
     >>> estimated_review_threshold(np.array([0.5, 0.4]), 0.9)
     1.0
