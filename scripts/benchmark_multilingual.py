@@ -7,7 +7,9 @@ Spanish, French and German, translations of one another). Three tasks:
    descriptions labels the phrases of every other language (accuracy per language);
 2. zero-shot, language left out: the zero-shot prototypes (cause descriptions + the phrases of
    every OTHER language) label the left-out language's phrases, as `train --taxonomy` would
-   for a language the taxonomy does not cover (accuracy per language);
+   for a language the taxonomy does not cover (accuracy per language); and the stricter
+   version where each phrase's translations are left out of the prototypes too, so that a
+   phrase is never matched to its own translation;
 3. translation retrieval: for each non-English phrase, is its English translation the nearest
    English phrase? (hits per language).
 Plus the language detector's accuracy on the same phrases.
@@ -38,6 +40,9 @@ def main() -> None:
     taxonomy = load_taxonomy("default")
     languages = ["en", *(lang for lang in taxonomy.languages if lang != "en")]
     phrases = {lang: [(t, c.id) for c in taxonomy.causes for t in c.examples[lang]] for lang in languages}
+    per_cause = len(taxonomy.causes[0].examples["en"])  # every language has the same phrases, in order
+    position = np.tile(np.arange(per_cause), len(taxonomy.causes))
+    labels_of = {lang: np.asarray([c for _, c in pairs], dtype=object) for lang, pairs in phrases.items()}
     english_train = phrases["en"] + [(c.description, c.id) for c in taxonomy.causes]
     rows = []
     for model in args.models:
@@ -52,12 +57,20 @@ def main() -> None:
             prototypes = PrototypeClassifier().fit(
                 np.vstack([descriptions, *(embed[other] for other in others)]),
                 [c.id for c in taxonomy.causes] + [c for other in others for _, c in phrases[other]])
+            strict = np.empty(len(labels), dtype=object)
+            for j in range(per_cause):  # leave out phrase j of every cause in every language
+                kept = position != j
+                fitted = PrototypeClassifier().fit(
+                    np.vstack([descriptions, *(embed[other][kept] for other in others)]),
+                    [c.id for c in taxonomy.causes] + [c for other in others for c in labels_of[other][kept]])
+                strict[~kept] = fitted.predict(embed[lang][~kept])
             hits = (embed[lang] @ embed["en"].T).argmax(axis=1) == np.arange(len(labels))
             rows.append({"model": model, "language": lang,
                          "transfer accuracy (trained on en)": round(float(
                              (classifier.predict(embed[lang]) == labels).mean()), 3) if lang != "en" else None,
                          "zero-shot accuracy (language left out)": round(float(
                              (prototypes.predict(embed[lang]) == labels).mean()), 3),
+                         "... and translations left out": round(float((strict == labels).mean()), 3),
                          "translation found": f"{int(hits.sum())}/{len(hits)}" if lang != "en" else None})
     print(pd.DataFrame(rows).to_string(index=False))
     detected = {lang: detect_languages([t for t, _ in pairs]) for lang, pairs in phrases.items()}
