@@ -4,7 +4,9 @@ Tasks: airline `negativereason` (10 real complaint reasons, ../shared/data/airli
 pool = train split, scored on the test split) or banking77 (77 intents; pool = 4,000 sampled train
 queries, scored on 1,500 sampled test queries). Every run
 starts from the same 50 random labels per seed, then adds 50 labels per round chosen by
-(a) random sampling, (b) smallest margin only, (c) `select_for_labelling` as `suggest` uses it;
+(a) random sampling, (b) smallest margin only, (c) `select_for_labelling` without class balance
+(the previous `suggest`), (d) `select_for_labelling` as `suggest` uses it now, the uncertain pool
+shared among predicted classes by how few labels they have;
 the head inside the loop is a logistic regression on all-MiniLM-L6-v2 embeddings (cheap
 stand-in for the full root-cause head). Embeddings are computed once (or read from
 /tmp/ck_shared_emb/airline_raw.npy when a previous run left them there).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -25,10 +28,10 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
+from _benchdata import SHARED as SHARED_DATA
 from complaintkit.active_learning import margins, select_for_labelling
 from complaintkit.embedding import SentenceTransformerEmbedder
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED = Path("/tmp/ck_shared_emb")
 CHECKPOINTS = (100, 200, 500)
 START, STEP = 50, 50
@@ -76,8 +79,12 @@ def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test:
             if strategy == "margin":
                 picked = rest[np.argsort(margins(proba), kind="stable")[:STEP]]
             else:
+                counts = None
+                if strategy == "suggest":
+                    given = pd.Series(y[labelled]).value_counts()
+                    counts = given.reindex(model.classes_).fillna(0).to_numpy()
                 picked = rest[select_for_labelling(proba, X[rest], STEP, pool_factor=pool_factor,
-                                                   labelled=X[labelled], seed=seed)]
+                                                   labelled=X[labelled], label_counts=counts, seed=seed)]
         labelled.extend(int(i) for i in picked)
 
 
@@ -86,10 +93,11 @@ def main() -> None:
     parser.add_argument("--task", choices=["airline", "banking77"], default="airline")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--pool-factor", type=int, default=5, help="as `suggest --pool-factor`")
-    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "suggest"])
+    parser.add_argument("--strategies", nargs="+", default=["random", "margin", "diverse", "suggest"])
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="The number of unique classes")  # 77 classes, 50 first labels
     X, y, train, test = {"airline": airline, "banking77": banking77}[args.task]()
+    print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)")
     print(f"{args.task}: pool {len(train)}, test {len(test)}, {len(set(y))} classes; seeds {args.seeds}")
     rows = []
     for strategy in args.strategies:

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The demo: train → evaluate → score → report on the real CFPB sample in data/.
-# Run through `make demo` (which installs everything first); outputs go to out/.
+# The root causes are the CFPB's issues ("Incorrect information on your report", "Attempts to
+# collect debt not owed", ...), rolled up to product lines. Run through `make demo` (which
+# installs everything first); outputs go to out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
 mkdir -p out
 
-complaintkit train --data data/cfpb/complaints.csv --text-col narrative --label-col product_group \
-  --split-col split --out models/cfpb-product --overwrite
-complaintkit evaluate --model models/cfpb-product --data data/cfpb/complaints.csv \
+# Issues with fewer than 20 complaints in the sample become "Other <product> issue".
+python scripts/demo_issues.py data/cfpb/complaints.csv out/cfpb-issues.csv
+complaintkit train --data out/cfpb-issues.csv --text-col narrative --label-col cause \
+  --parent-col product_group --split-col split --out models/cfpb-issue --overwrite
+complaintkit evaluate --model models/cfpb-issue --data out/cfpb-issues.csv \
   --split-col split --split test --output out/metrics.json --plots-dir out/plots
-complaintkit score --model models/cfpb-product --input data/cfpb/complaints.csv \
+complaintkit score --model models/cfpb-issue --input out/cfpb-issues.csv \
   --output out/scored.parquet --id-col complaint_id --overwrite
 complaintkit report --scored out/scored.parquet --text-col narrative --date-col date_received \
-  --by company --by state --model models/cfpb-product --state out/emerging-state.json \
+  --by root_cause_parent --by company --model models/cfpb-issue --state out/emerging-state.json \
   --out out/report.html --overwrite
-echo "demo done: models/cfpb-product, out/metrics.json, out/scored.parquet, out/report.html"
+echo "demo done: models/cfpb-issue, out/metrics.json, out/scored.parquet, out/report.html"

@@ -1,8 +1,11 @@
-"""Which complaints to label next: uncertain ones, spread over the embedding space.
+"""Which complaints to label next: uncertain ones, spread over the embedding space and over causes.
 
 The most uncertain rows (smallest margin between the two most probable causes) form a pool
-``pool_factor`` times the batch; k-means++ seeding over their embeddings then picks a batch
-that covers the pool instead of many near-duplicates, starting from the examples already labelled.
+``pool_factor`` times the batch; when the labels already given are known, the pool is shared
+among the predicted causes in inverse proportion to how many labels each already has, so rare
+causes are not crowded out by the frequent ones. k-means++ seeding over the pool's embeddings
+then picks a batch that covers the pool instead of many near-duplicates, starting from the
+examples already labelled.
 """
 
 from __future__ import annotations
@@ -30,8 +33,37 @@ def margins(proba: np.ndarray) -> np.ndarray:
     return top[:, 1] - top[:, 0]
 
 
+def balanced_pool(proba: np.ndarray, size: int, label_counts: np.ndarray) -> np.ndarray:
+    """The ``size`` most uncertain rows, shared among predicted classes by ``1 / (labels + 1)``.
+
+    ``label_counts[k]`` is how many labelled examples class ``k`` (column ``k`` of ``proba``)
+    has. Each predicted class gets a quota in inverse proportion to it; quotas a class cannot
+    fill go to the most uncertain remaining rows.
+
+    Examples
+    --------
+    >>> proba = np.array([[0.5, 0.5], [0.6, 0.4], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+    >>> balanced_pool(proba, 2, np.array([100, 0])).tolist()  # class 1 has no label yet
+    [3, 4]
+    >>> balanced_pool(proba, 2, np.array([0, 0])).tolist()
+    [0, 3]
+    """
+    size = min(size, len(proba))
+    order = np.argsort(margins(proba), kind="stable")
+    predicted = proba.argmax(axis=1)[order]
+    present = np.unique(predicted)
+    weight = 1.0 / (np.asarray(label_counts, dtype=float)[present] + 1.0)
+    share = size * weight / weight.sum()
+    quota = np.floor(share).astype(int)
+    quota[np.argsort(quota - share, kind="stable")[: size - quota.sum()]] += 1  # largest remainders
+    chosen = np.concatenate([order[predicted == k][:q] for k, q in zip(present, quota, strict=True)])
+    rest = order[~np.isin(order, chosen)][: size - len(chosen)]
+    return np.sort(np.concatenate([chosen, rest]).astype(int))
+
+
 def select_for_labelling(proba: np.ndarray, embeddings: np.ndarray, n: int, *, pool_factor: int = 5,
-                         labelled: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+                         labelled: np.ndarray | None = None, label_counts: np.ndarray | None = None,
+                         seed: int = 0) -> np.ndarray:
     """Positions of ``n`` rows to label next, most valuable first.
 
     Parameters
@@ -46,13 +78,20 @@ def select_for_labelling(proba: np.ndarray, embeddings: np.ndarray, n: int, *, p
         The pool is the ``n * pool_factor`` rows with the smallest margin.
     labelled : array or None
         Embeddings of rows already labelled; picks avoid their neighbourhoods.
+    label_counts : array or None
+        Labelled examples per class (aligned with ``proba``'s columns); the pool then favours
+        rows predicted as classes with few labels (:func:`balanced_pool`).
     seed : int
         Seed of the k-means++ draws.
     """
     if n < 1:
         raise InputError(f"the number of complaints to suggest must be at least 1; got {n}.")
     rng = np.random.default_rng(seed)
-    pool = np.argsort(margins(proba), kind="stable")[: min(len(proba), n * pool_factor)]
+    if label_counts is None:
+        pool = np.argsort(margins(proba), kind="stable")[: min(len(proba), n * pool_factor)]
+    else:
+        pool = balanced_pool(proba, n * pool_factor, label_counts)
+        pool = pool[np.argsort(margins(proba[pool]), kind="stable")]  # most uncertain first
     vectors = np.asarray(embeddings, dtype=np.float32)[pool]
     distance = np.full(len(pool), np.inf)  # squared distance of unit vectors to the nearest chosen one
     if labelled is not None and len(labelled):
@@ -98,8 +137,11 @@ def suggest(bundle: Bundle, frame: pd.DataFrame, n: int = 200, *, text_cols: Seq
         raise InputError("the model's root-cause head uses no embeddings; `suggest` needs them for diversity.")
     index = getattr(head, "example_index_", None)
     labelled = index.vectors if index is not None and bundle.metadata.get("kind") != "zero-shot" else None
-    picked = select_for_labelling(proba, embeddings, n, pool_factor=pool_factor, labelled=labelled, seed=seed)
     classes = np.asarray(head.classes_, dtype=object)
+    given = bundle.metadata.get("heads", {}).get("root_cause", {}).get("label_counts", {})
+    counts = np.array([given.get(str(c), 0) for c in classes], dtype=float)
+    picked = select_for_labelling(proba, embeddings, n, pool_factor=pool_factor, labelled=labelled,
+                                  label_counts=counts, seed=seed)
     out = candidates.iloc[picked].copy()
     out.insert(0, "suggest_rank", np.arange(1, len(picked) + 1))
     out["root_cause"] = classes[proba[picked].argmax(axis=1)]

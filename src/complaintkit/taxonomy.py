@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,15 @@ class Taxonomy:
         """Language codes that have examples, sorted."""
         return sorted({lang for c in self.causes for lang in c.examples})
 
-    def prototype_table(self) -> tuple[list[str], list[str]]:
-        """Every prototype text and the id of its cause, as two parallel lists."""
-        pairs = [(text, c.id) for c in self.causes for text in c.prototypes]
+    def prototype_table(self, languages: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+        """Every prototype text and the id of its cause, as two parallel lists.
+
+        ``languages`` keeps only the examples in those languages (descriptions are always kept),
+        e.g. ``["en"]`` for an English-only encoder, to which other languages are noise.
+        """
+        pairs = [(text, c.id) for c in self.causes
+                 for text in ([c.description, *(t for lang, texts in c.examples.items()
+                                                if languages is None or lang in languages for t in texts)])]
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -89,7 +96,8 @@ def parse_taxonomy(document: Any, source: str = "<memory>") -> Taxonomy:
     """
     causes = document.get("causes") if isinstance(document, dict) else None
     if not isinstance(causes, list):
-        raise InputError(f"taxonomy {source!r} has no list under `causes:`; see data/taxonomy.yaml for the format.")
+        raise InputError(f"taxonomy {source!r} has no list under `causes:`; see the packaged default "
+                         "taxonomy (data/taxonomy.yaml in the repository) for the format.")
     parsed = tuple(_cause(entry, i, source) for i, entry in enumerate(causes))
     if len(parsed) < 2:
         raise InputError(f"taxonomy {source!r} has {len(parsed)} cause(s); a classifier needs at least two.")
@@ -100,13 +108,28 @@ def parse_taxonomy(document: Any, source: str = "<memory>") -> Taxonomy:
     return Taxonomy(causes=parsed, source=source)
 
 
+DEFAULT_TAXONOMY = "default"
+
+
+def default_taxonomy_path() -> Path:
+    """The taxonomy shipped inside the package (the ten causes; ``--taxonomy default``)."""
+    return Path(__file__).resolve().parent / "taxonomies" / "default.yaml"
+
+
 def load_taxonomy(path: str | os.PathLike) -> Taxonomy:
-    """Read a taxonomy YAML file (format: ``data/taxonomy.yaml``)."""
+    """Read a taxonomy YAML file, or the packaged one when ``path`` is ``"default"``.
+
+    Examples
+    --------
+    >>> load_taxonomy("default").ids[:3]
+    ['billing_error', 'service_failure', 'slow_resolution']
+    """
     import yaml
 
-    file = Path(path)
+    file = default_taxonomy_path() if str(path) == DEFAULT_TAXONOMY else Path(path)
     if not file.is_file():
-        raise InputError(f"taxonomy file {str(file)!r} does not exist; pass e.g. --taxonomy data/taxonomy.yaml.")
+        raise InputError(f"taxonomy file {str(file)!r} does not exist; pass --taxonomy default for the packaged "
+                         "taxonomy of ten causes, or the path of your own YAML file.")
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

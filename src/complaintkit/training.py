@@ -16,10 +16,17 @@ from . import _logging
 from .bundle import Bundle
 from .config import TrainConfig
 from .data_profile import training_profile
-from .embedding import DEFAULT_MODEL
+from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS
 from .evaluation import evaluate, review_threshold
 from .exceptions import InputError
-from .heads import ChurnClassifier, RootCauseClassifier, ZeroShotClassifier, normalise_outcome
+from .heads import (
+    AdaptiveZeroShotClassifier,
+    ChurnClassifier,
+    RootCauseClassifier,
+    ZeroShotClassifier,
+    normalise_outcome,
+)
+from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
 from .language import check_encoder_language
@@ -200,17 +207,52 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     return bundle
 
 
+def zero_shot_inputs(frame: pd.DataFrame, text_cols: tuple[str, ...], taxonomy: Taxonomy,
+                     label_col: str | None = None) -> tuple[list[str], list[str | None]]:
+    """The complaints of ``frame`` to adapt a zero-shot model to: texts, and labels (``None`` = unlabelled).
+
+    Rows with an empty text are left out; with ``label_col``, rows whose label is filled in must
+    name a cause of ``taxonomy`` and are kept as labelled examples, the others are unlabelled.
+    """
+    texts = join_text_columns(frame, text_cols)
+    keep = _nonempty(texts)
+    labels: list[str | None] = [None] * int(keep.sum())
+    if label_col is not None:
+        require_columns(frame, {"label": (label_col, "--label-col")})
+        given = frame.loc[keep, label_col]
+        labels = [str(v).strip() if filled else None for v, filled in zip(given, _nonempty(given), strict=True)]
+        unknown = sorted({v for v in labels if v is not None} - set(taxonomy.ids))
+        if unknown:
+            raise InputError(f"the label column {label_col!r} has labels that are not causes of the taxonomy "
+                             f"{taxonomy.source!r}: {unknown[:10]}; expected one of {taxonomy.ids}. Add them to "
+                             "the taxonomy, fix the labels, or drop --label-col.")
+    return texts[keep].tolist(), labels
+
+
 def train_zero_shot(taxonomy: Taxonomy, embedding_model: str = DEFAULT_MODEL, name: str | None = None,
-                    text_cols: tuple[str, ...] = ("text",)) -> Bundle:
+                    text_cols: tuple[str, ...] = ("text",), complaints: list[str] | None = None,
+                    complaint_labels: list[str | None] | None = None, review_precision: float | None = 0.9,
+                    seed: int = 0) -> Bundle:
     """A bundle whose root-cause head scores complaints by similarity to ``taxonomy``'s causes.
 
-    No labelled complaint is used: the probabilities are a softmax of similarities,
-    calibrated on nothing, so no ``needs_review`` threshold is set.
+    Without ``complaints`` no complaint is used: the probabilities are a softmax of
+    similarities, calibrated on nothing, so no ``needs_review`` threshold is set. With
+    ``complaints`` (the company's own, unlabelled where ``complaint_labels`` is ``None`` or
+    holds ``None``) the head self-trains on them (:class:`AdaptiveZeroShotClassifier`), its
+    probabilities are tempered without labels and the ``needs_review`` threshold is the one at
+    which the auto-classified rows' mean probability reaches ``review_precision``.
     """
-    texts, labels = taxonomy.prototype_table()
-    head = ZeroShotClassifier(embedding_model=embedding_model)
-    _logging.logger.info("embedding %d descriptions and examples of %d causes", len(texts), len(taxonomy.causes))
-    head.fit(texts, labels)
+    # An English-only encoder reads the other languages' phrases as noise that blurs every cause.
+    texts, labels = taxonomy.prototype_table(["en"] if embedding_model in ENGLISH_ONLY_MODELS else None)
+    complaints = list(complaints or [])
+    complaint_labels = list(complaint_labels) if complaint_labels is not None else [None] * len(complaints)
+    adapt = bool(complaints)
+    head = (AdaptiveZeroShotClassifier(embedding_model=embedding_model, seed=seed) if adapt
+            else ZeroShotClassifier(embedding_model=embedding_model))
+    _logging.logger.info("embedding %d descriptions and examples of %d causes%s", len(texts), len(taxonomy.causes),
+                         f" and {len(complaints)} complaints to adapt to" if adapt else "")
+    head.fit(texts + complaints, labels + complaint_labels)
+    source = Path(taxonomy.source)
     metadata: dict[str, Any] = {
         "name": name,
         "kind": "zero-shot",
@@ -219,8 +261,8 @@ def train_zero_shot(taxonomy: Taxonomy, embedding_model: str = DEFAULT_MODEL, na
         "taxonomy": {"path": taxonomy.source, "languages": taxonomy.languages,
                      "causes": {c.id: {"name": c.name, "dimension": c.dimension} for c in taxonomy.causes}},
         "review": {"threshold": 0.0, "rule": "off: a zero-shot model is calibrated on nothing"},
-        "training_data": {"path": taxonomy.source, "sha256": _data_fingerprint(Path(taxonomy.source))[1]
-                          if Path(taxonomy.source).is_file() else None,
+        "training_data": {"path": taxonomy.source, "sha256": _data_fingerprint(source)[1]
+                          if source.is_file() else None,
                           "rows": len(texts), "rows_used": len(texts), "dropped": {}},
         "notes": ["Zero-shot: trained on no labelled complaint. Each cause is the mean embedding of its "
                   "description and example phrases; a complaint's scores are a softmax (temperature "
@@ -229,4 +271,37 @@ def train_zero_shot(taxonomy: Taxonomy, embedding_model: str = DEFAULT_MODEL, na
                   "Label a few hundred complaints (`complaintkit suggest` picks which) and train a "
                   "supervised model as soon as you can."],
     }
+    if adapt:
+        _adapted_metadata(metadata, head, complaints, complaint_labels, review_precision)
     return Bundle(metadata=metadata, root_cause=head)
+
+
+def _adapted_metadata(metadata: dict[str, Any], head: AdaptiveZeroShotClassifier, complaints: list[str],
+                      complaint_labels: list[str | None], review_precision: float | None) -> None:
+    """Record what a self-trained zero-shot head learnt from, how it is calibrated and its review rule."""
+    classifier = head.pipeline_.named_steps["classifier"]
+    calibration = head.calibration_
+    labelled = sum(label is not None for label in complaint_labels)
+    metadata["adapted"] = {"complaints": len(complaints), "labelled_complaints": labelled,
+                           "unlabelled_complaints": len(complaints) - labelled,
+                           "rounds": classifier.rounds_,
+                           "pseudo_labels": getattr(classifier, "pseudo_label_counts_", {})}
+    metadata["heads"]["root_cause"]["chosen"] = {"calibration": head.calibration_}
+    metadata["notes"] = [
+        "Zero-shot adapted to the company's own complaints: each cause starts as the mean embedding of its "
+        "description and example phrases; the most confident complaints of each cause became pseudo-labels "
+        f"for a class-balanced logistic regression ({len(classifier.rounds_)} rounds), and a complaint's "
+        "scores mix both views. No complaint's true cause was used unless it was given as a label.",
+        f"Calibration: {calibration.get('method')} - {calibration.get('rule', calibration.get('reason'))}. "
+        "It is an estimate made without labels: check it on a few labelled complaints.",
+        "Label a few hundred complaints (`complaintkit suggest` picks which) and train a "
+        "supervised model as soon as you can."]
+    if review_precision is not None:
+        top = head.predict_proba(complaints).max(axis=1)
+        threshold = estimated_review_threshold(top, review_precision)
+        metadata["review"] = {
+            "threshold": threshold, "target_precision": review_precision,
+            "estimated_coverage": float((top >= threshold).mean()),
+            "rule": f"estimated without labels: the lowest confidence at which the complaints it adapted to have a "
+                    f"mean calibrated probability of {review_precision:.0%} (an estimate of their precision, "
+                    "only as good as the calibration); complaints that fit no cause score low and are flagged"}

@@ -23,6 +23,8 @@ TRUSTED_TYPES = [
     "complaintkit.heads.root_cause.RootCauseClassifier",
     "complaintkit.heads.zero_shot.ZeroShotClassifier",
     "complaintkit.heads.zero_shot.PrototypeClassifier",
+    "complaintkit.heads.self_training.AdaptiveZeroShotClassifier",
+    "complaintkit.heads.self_training.SelfTrainedPrototypeClassifier",
     "complaintkit.explain.ExampleIndex",
     "complaintkit.heads.churn.ChurnClassifier",
     "complaintkit.heads.features.to_numeric",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,11 +12,17 @@ from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ._options import encoding_option, overwrite_option, text_col_option
 
+if TYPE_CHECKING:
+    from ..bundle import Bundle
+    from ..taxonomy import Taxonomy
+
 
 @click.command("train")
 @click.option("--data", type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
-@click.option("--taxonomy", type=click.Path(path_type=Path),
-              help="Without --data: build a zero-shot root-cause model from this taxonomy (e.g. data/taxonomy.yaml).")
+@click.option("--taxonomy", help="Build a zero-shot root-cause model from this taxonomy YAML file, or `default` for "
+                                 "the packaged ten causes; with --data or --unlabelled it adapts to those complaints.")
+@click.option("--unlabelled", type=click.Path(path_type=Path),
+              help="With --taxonomy: a table of your own unlabelled complaints to adapt the zero-shot model to.")
 @text_col_option(default="text")
 @click.option("--label-col", help="Root-cause label column.")
 @click.option("--parent-col", help="Coarser label each root cause rolls up to (e.g. product for issue).")
@@ -48,23 +55,21 @@ from ._options import encoding_option, overwrite_option, text_col_option
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
 @encoding_option
 @overwrite_option
-def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite: bool, encoding: str,
-                  redact_all: bool, redact_kinds: tuple[str, ...], mlflow_run: bool, mlflow_experiment: str,
-                  mlflow_model_name: str | None, **options: object) -> None:
+def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | None, out: Path, overwrite: bool,
+                  encoding: str, redact_all: bool, redact_kinds: tuple[str, ...], mlflow_run: bool,
+                  mlflow_experiment: str, mlflow_model_name: str | None, **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
     from ..config import TrainConfig
     from ..taxonomy import load_taxonomy
     from ..tracking import log_training_run, tracking_requested
-    from ..training import train, train_zero_shot
+    from ..training import train
 
     if out.exists() and not overwrite:
         raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
     if taxonomy is not None:
-        if data is not None:
-            raise click.UsageError("--taxonomy builds a zero-shot model from no labels; drop --data, or drop "
-                                   "--taxonomy to train on labelled data.")
-        bundle = train_zero_shot(load_taxonomy(taxonomy), str(options["embedding_model"]), name=out.name,
-                                 text_cols=tuple(options["text_cols"]))
+        bundle = _train_from_taxonomy(load_taxonomy(taxonomy), data, unlabelled, out.name, encoding, options)
+    elif unlabelled is not None:
+        raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
     elif data is None:
         raise click.UsageError("nothing to train from: pass --data (labelled table) or --taxonomy (zero-shot).")
     else:
@@ -83,3 +88,28 @@ def train_command(data: Path | None, taxonomy: Path | None, out: Path, overwrite
     if tracking_requested(mlflow_run):
         run_id = log_training_run(bundle, experiment=mlflow_experiment, model_name=mlflow_model_name or out.name)
         click.echo(f"logged MLflow run {run_id} (experiment {mlflow_experiment!r})")
+
+
+def _train_from_taxonomy(taxonomy: Taxonomy, data: Path | None, unlabelled: Path | None, name: str, encoding: str,
+                         options: dict[str, object]) -> Bundle:
+    """Zero-shot from the taxonomy, adapted to the complaints of --data and/or --unlabelled when given."""
+    from ..io import read_table, require_columns
+    from ..training import train_zero_shot, zero_shot_inputs
+
+    text_cols = tuple(options["text_cols"])
+    texts: list[str] = []
+    labels: list[str | None] = []
+    if data is not None:
+        frame = read_table(data, encoding=encoding)
+        if options.get("split_col"):
+            require_columns(frame, {"split": (options["split_col"], "--split-col")})
+            frame = frame[frame[options["split_col"]].astype(str) == options["train_split"]]
+        texts, labels = zero_shot_inputs(frame, text_cols, taxonomy, options.get("label_col"))
+    if unlabelled is not None:
+        more, _ = zero_shot_inputs(read_table(unlabelled, encoding=encoding), text_cols, taxonomy)
+        texts, labels = texts + more, labels + [None] * len(more)
+    if (data is not None or unlabelled is not None) and not texts:
+        raise click.UsageError(f"no complaint with a text in {list(text_cols)} to adapt to; name the column "
+                               "with --text-col.")
+    return train_zero_shot(taxonomy, str(options["embedding_model"]), name=name, text_cols=text_cols,
+                           complaints=texts, complaint_labels=labels, review_precision=options["review_precision"])
