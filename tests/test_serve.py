@@ -137,7 +137,8 @@ def test_cli_serves_until_sigterm_and_finishes_the_request_in_flight(trained_bun
         port = sock.getsockname()[1]
     env = {**os.environ, "COMPLAINTKIT_API_KEY": "k"}
     process = subprocess.Popen([sys.executable, "-m", "complaintkit", "serve", "--model", str(trained_bundle.path),
-                                "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+                                "--port", str(port), "--grace-seconds", "600"], env=env, stderr=subprocess.PIPE,
+                               text=True)
     base, headers = f"http://127.0.0.1:{port}", {API_KEY_HEADER: "k"}
     try:
         deadline = time.monotonic() + 300  # loading the model takes long on a busy machine
@@ -152,13 +153,13 @@ def test_cli_serves_until_sigterm_and_finishes_the_request_in_flight(trained_bun
                 for i in range(300)]  # not in the embedding cache: takes seconds to score
         answers = []
         request = threading.Thread(target=lambda: answers.append(
-            httpx.post(f"{base}/v1/score", json={"rows": rows}, headers=headers, timeout=120)))
+            httpx.post(f"{base}/v1/score", json={"rows": rows}, headers=headers, timeout=600)))
         request.start()
         time.sleep(1.0)
         process.send_signal(signal.SIGTERM)
-        request.join(timeout=120)
+        request.join(timeout=600)
         assert answers and answers[0].status_code == 200 and len(answers[0].json()["rows"]) == 300
-        assert process.wait(timeout=60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once drained
+        assert process.wait(timeout=600) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once drained
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{base}/health")
     finally:

@@ -26,8 +26,10 @@ from ._options import load_bundle, model_option
 @click.option("--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
               help="Encoder precision, as for `complaintkit score`.")
 @click.option("--threads", type=click.IntRange(min=1), help="Torch threads. Default: as `complaintkit score`.")
+@click.option("--grace-seconds", type=click.IntRange(min=0), default=30, show_default=True,
+              help="After Ctrl-C or SIGTERM, how long requests in flight may take to finish.")
 def serve_command(model_path: Path, host: str, port: int, api_key: str | None, max_texts: int, max_chars: int,
-                  max_body_bytes: int, precision: str, threads: int | None) -> None:
+                  max_body_bytes: int, precision: str, threads: int | None, grace_seconds: int) -> None:
     """Serve a bundle over HTTP: POST /v1/score, GET /v1/model, GET /health, docs at /docs.
 
     The bundle is loaded once; Ctrl-C or SIGTERM finishes the requests in flight and stops.
@@ -38,4 +40,5 @@ def serve_command(model_path: Path, host: str, port: int, api_key: str | None, m
         raise click.ClickException(f"serving needs FastAPI and uvicorn ({exc.name} is not installed); "
                                    "pip install 'complaintkit[serve]'.") from None
     serve(load_bundle(model_path), host=host, port=port, api_key=api_key, precision=precision, threads=threads,
+          grace_seconds=grace_seconds,
           limits=ServeLimits(max_texts=max_texts, max_chars=max_chars, max_body_bytes=max_body_bytes))

@@ -14,12 +14,13 @@ GRACE_SECONDS = 30
 
 
 def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-          limits: ServeLimits | None = None, precision: str = "auto", threads: int | None = None) -> None:
+          limits: ServeLimits | None = None, precision: str = "auto", threads: int | None = None,
+          grace_seconds: int = GRACE_SECONDS) -> None:
     """Serve ``bundle`` over HTTP until the process is interrupted.
 
     The bundle is loaded by the caller (once) and warmed up before the port opens. On SIGINT or SIGTERM
-    the server stops accepting connections and finishes the requests in flight (at most
-    ``GRACE_SECONDS``) before it exits.
+    the server stops accepting connections and finishes the requests in flight (for at most
+    ``grace_seconds``) before it exits.
 
     Parameters
     ----------
@@ -36,6 +37,8 @@ def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key:
         Encoder precision, resolved as by ``complaintkit score``.
     threads : int or None, default=None
         Torch threads; ``None`` chooses as ``score`` does (1 when the machine is busy).
+    grace_seconds : int, default=30
+        How long requests in flight may take to finish after SIGINT/SIGTERM.
     """
     import uvicorn
 
@@ -48,5 +51,5 @@ def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key:
                      precision=resolved)
     _logging.logger.info("serving %s on http://%s:%d (encoder %s, torch threads %s); docs at /docs",
                          bundle.path, host, port, resolved, threads or "torch's default")
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=GRACE_SECONDS,
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=grace_seconds,
                 access_log=False)
