@@ -77,7 +77,8 @@ def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
     from setfit import SetFitModel, Trainer, TrainingArguments
 
     model = SetFitModel.from_pretrained(str(resolve_model_path("all-MiniLM-L6-v2")), local_files_only=True)
-    args = TrainingArguments(max_steps=max_steps, seed=seed, report_to="none", show_progress_bar=False)
+    args = TrainingArguments(max_steps=max_steps, seed=seed, report_to="none", show_progress_bar=False,
+                             output_dir=tempfile.mkdtemp(prefix="setfit-checkpoints-"))  # not ./checkpoints
     trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts, "label": labels}))
     start = time.perf_counter()
     trainer.train()
