@@ -46,7 +46,8 @@ def trained_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_frame: pd
     from complaintkit import Bundle, TrainConfig, train
 
     config = TrainConfig(text_cols=("text",), label_col="cause", churn_col="churned",
-                         numeric_cols=("tenure",), categorical_cols=("plan",), split_col="split")
+                         numeric_cols=("tenure",), categorical_cols=("plan",), split_col="split",
+                         root_cause_head="standard")
     bundle = train(synthetic_frame, config, name="synthetic")
     path = bundle.save(tmp_path_factory.mktemp("models") / "synthetic")
     return Bundle.load(path)

@@ -53,7 +53,8 @@ class Ctx:
                 "--output", str(self.tmp / "out.csv"), *extra]
 
     def train(self, source: Path, *extra: str) -> list[str]:
-        return ["train", "--data", str(source), "--out", str(self.tmp / "models" / "new"), *extra]
+        return ["train", "--data", str(source), "--out", str(self.tmp / "models" / "new"),
+                "--root-cause-head", "standard", *extra]
 
 
 @dataclass
@@ -377,7 +378,7 @@ def test_bad_input_disk_full_while_saving_a_bundle(ctx: Ctx, disk_full: Callable
 def test_bad_input_some_empty_labels_are_counted_and_logged(synthetic_frame: pd.DataFrame,
                                                             caplog: pytest.LogCaptureFixture) -> None:
     frame = synthetic_frame.assign(cause=[None, " "] + synthetic_frame["cause"].tolist()[2:])
-    bundle = train(frame, TrainConfig(label_col="cause", review_precision=None))
+    bundle = train(frame, TrainConfig(label_col="cause", review_precision=None, root_cause_head="standard"))
     assert bundle.metadata["training_data"]["dropped"]["empty_label"] == 2
     assert bundle.metadata["training_data"]["rows_used"] == len(frame)
     assert "rows left out of training" in caplog.text and "'empty_label': 2" in caplog.text

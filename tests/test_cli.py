@@ -14,7 +14,8 @@ from complaintkit.cli import main
 def cli_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_csv: Path) -> Path:
     out = tmp_path_factory.mktemp("cli") / "model"
     result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--text-col", "text",
-                                       "--label-col", "cause", "--split-col", "split", "--out", str(out)])
+                                       "--label-col", "cause", "--split-col", "split", "--out", str(out),
+                                       "--root-cause-head", "standard"])
     assert result.exit_code == 0, result.output
     assert "held-out root_cause" in result.output
     return out
@@ -83,7 +84,7 @@ def test_train_calibration_option_reaches_the_head_and_metadata(synthetic_csv: P
 
     out = tmp_path / "isotonic"
     result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--label-col", "cause",
-                                       "--calibration", "isotonic", "--out", str(out)])
+                                       "--calibration", "isotonic", "--out", str(out), "--root-cause-head", "standard"])
     assert result.exit_code == 0, result.output
     bundle = Bundle.load(out)
     assert bundle.root_cause.pipeline_.named_steps["classifier"].method == "isotonic"

@@ -48,7 +48,7 @@ def test_kill_9_during_train_leaves_no_bundle_under_the_final_name(tmp_path: Pat
                                                         os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, "train", "--data", str(synthetic_csv), "--label-col", "cause",
-         "--out", str(target)], env=env, stderr=subprocess.PIPE, text=True)
+         "--root-cause-head", "standard", "--out", str(target)], env=env, stderr=subprocess.PIPE, text=True)
     staged = lambda: any(target.parent.glob(".killed.staging-*/root_cause.skops"))  # noqa: E731
     _wait_for(staged, timeout=300, process=process)
     os.kill(process.pid, signal.SIGKILL)

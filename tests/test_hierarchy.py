@@ -15,7 +15,7 @@ def test_parent_labels_roll_up_in_scores_and_metrics(synthetic_frame: pd.DataFra
     frame = synthetic_frame.assign(family=synthetic_frame["cause"].map(
         {"billing_error": "money", "service_failure": "network", "staff_attitude": "people"}))
     bundle = train(frame, TrainConfig(label_col="cause", parent_col="family", split_col="split",
-                                      review_precision=None))
+                                      review_precision=None, root_cause_head="standard"))
     assert bundle.hierarchy["billing_error"] == "money"
     scored = score_frame(bundle, frame)
     assert (scored["root_cause_parent"] == scored["root_cause"].map(bundle.hierarchy)).all()

@@ -139,7 +139,7 @@ def test_train_with_redact_masks_before_embedding_and_scoring_does_the_same(
     frame.to_csv(data, index=False)
     out = tmp_path / "models" / "redacted"
     result = CliRunner().invoke(main, ["train", "--data", str(data), "--label-col", "cause", "--churn-col",
-                                       "churned", "--redact", "--out", str(out)])
+                                       "churned", "--redact", "--root-cause-head", "standard", "--out", str(out)])
     assert result.exit_code == 0, result.output
     bundle = Bundle.load(out)
     assert bundle.metadata["redaction"]["kinds"] == list(KINDS)

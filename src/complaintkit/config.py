@@ -10,6 +10,8 @@ from .exceptions import InputError
 from .heads.calibration import CALIBRATION_METHODS
 from .redaction import check_kinds
 
+ROOT_CAUSE_HEADS = ("auto", "standard", "few-label")
+
 
 @dataclass
 class TrainConfig:
@@ -47,6 +49,9 @@ class TrainConfig:
     calibration : str
         Probability calibration of the root-cause head: "auto" (temperature scaling, which
         keeps the class-balanced decisions), "temperature", "sigmoid" or "isotonic".
+    root_cause_head : str
+        "auto" (few-label training when the median class has fewer than 32 labelled rows,
+        else the standard head), "standard" or "few-label".
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -64,6 +69,7 @@ class TrainConfig:
     redact: tuple[str, ...] = ()
     calibration: str = "auto"
     id_col: str | None = None
+    root_cause_head: str = "auto"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -88,6 +94,8 @@ class TrainConfig:
         if self.calibration not in ("auto", *CALIBRATION_METHODS):
             raise InputError(f"calibration must be one of {['auto', *CALIBRATION_METHODS]}; got "
                              f"{self.calibration!r}. Use --calibration auto unless you need another method.")
+        if self.root_cause_head not in ROOT_CAUSE_HEADS:
+            raise InputError(f"root_cause_head must be one of {list(ROOT_CAUSE_HEADS)}; got {self.root_cause_head!r}.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:
             raise InputError(
                 f"review precision must be between 0 and 1 (exclusive); got {self.review_precision}."

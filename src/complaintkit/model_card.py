@@ -44,7 +44,9 @@ def render_model_card(metadata: dict[str, Any]) -> str:
         "",
         "## Embedding model",
         f"- `{model.get('name')}` (SHA-256 `{str(model.get('sha256', ''))[:16]}…`), "
-        f"{model.get('dimension')} dimensions; not stored in the bundle.",
+        f"{model.get('dimension')} dimensions; "
+        + ("fine-tuned on the training labels and stored in the bundle's `encoder/` folder (safetensors, "
+           "every file hashed)." if model.get("fine_tuned") else "not stored in the bundle."),
         f"- long texts: chunks of {model.get('max_words_per_chunk')} words, {model.get('pooling', 'n/a')}",
         "",
         "## Training data",
@@ -57,7 +59,13 @@ def render_model_card(metadata: dict[str, Any]) -> str:
     if labels:
         lines += ["", "## Root causes", "", ", ".join(f"`{redact(label)}`" for label in labels)]
         chosen = heads["root_cause"].get("chosen", {})
-        if chosen:
+        path = heads["root_cause"].get("path", {})
+        if path.get("head") == "few-label":
+            lines += ["", f"Head: few-label training ({path.get('reason')}): the encoder fine-tuned with a "
+                          f"supervised contrastive loss for {chosen.get('fine_tuning_steps')} steps, then a "
+                          "class-balanced logistic regression on its embeddings. Its probabilities are not "
+                          "calibrated on held-out rows: read them as a ranking."]
+        elif chosen:
             lines += ["", f"Head: class-balanced linear SVM (C {chosen.get('C')}, embedding weight "
                           f"{chosen.get('embedding_weight')}, chosen by cross-validated macro-F1); "
                           f"probabilities by {chosen.get('calibration', 'n/a')} calibration on out-of-fold "

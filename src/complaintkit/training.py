@@ -26,6 +26,7 @@ from .heads import (
     ZeroShotClassifier,
     normalise_outcome,
 )
+from .heads.few_label import choose_root_cause_head, fit_few_label
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
@@ -156,22 +157,35 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         dropped["empty_label"] = int((usable & ~rows).sum())
         labels = frame.loc[rows, config.label_col].astype(str).str.strip()
         _check_labels(labels, config.label_col)
-        head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
-                                   redact=config.redact, calibration=config.calibration)
-        _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
+        path, reason = choose_root_cause_head(config.root_cause_head, labels)
+        _logging.logger.info("training the %s root-cause head on %d rows, %d classes (%s)", path, len(labels),
+                             labels.nunique(), reason)
         # row numbers of the training table identify the examples behind explanations
-        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy(),
-                                       example_ids=np.flatnonzero(rows.to_numpy()))
+        if path == "few-label":
+            head, chosen = fit_few_label(texts[usable], labels.reindex(texts[usable].index), config,
+                                         example_ids=np.flatnonzero(usable.to_numpy()))
+        else:
+            head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
+                                       redact=config.redact, calibration=config.calibration)
+            head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=np.flatnonzero(rows.to_numpy()))
+            chosen = {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,
+                      "cv_macro_f1": head.cv_macro_f1_}
+        heads["root_cause"] = head
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
-            "chosen": {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,
-                       "cv_macro_f1": head.cv_macro_f1_},
+            "path": {"head": path, "reason": reason}, "chosen": chosen,
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
         if config.parent_col:
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
-        _logging.logger.info("out-of-fold predictions for the needs_review threshold and doubtful labels")
-        oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
-        if config.review_precision is not None:
+        oof = None
+        if path == "few-label":
+            if config.review_precision is not None:
+                metadata["review"] = {"threshold": 0.0, "rule": "off: few-label training has too few rows per class "
+                                      "for out-of-fold predictions (each fold would fine-tune the encoder again)"}
+        else:
+            _logging.logger.info("out-of-fold predictions for the needs_review threshold and doubtful labels")
+            oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
+        if config.review_precision is not None and oof is not None:
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
                                                       config.seed, oof=oof)
         if oof is not None:

@@ -2,6 +2,8 @@
 
 The sentence-transformers model is not in the bundle: each head keeps the model's name
 and the SHA-256 of its files, and loading checks that the model found now is the same.
+An encoder fine-tuned on the training labels is the exception: it is copied into the
+bundle's ``encoder/`` folder (safetensors, every file hashed; see :mod:`.encoder`).
 
 Heads are stored with ``skops.io`` (format 2) and loaded against an explicit list of
 trusted types, so loading a bundle runs no pickled code. Format 1 bundles (joblib
@@ -30,6 +32,8 @@ from ..embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_
 from ..exceptions import BundleError, OutputExistsError
 from ..heads import ChurnClassifier, RootCauseClassifier
 from ..model_card import render_model_card
+from .encoder import FOLDER as ENCODER_FOLDER
+from .encoder import encoder_files, packed_encoders, unpack_encoders
 from .folder import (
     METADATA,
     file_sha256,
@@ -197,18 +201,21 @@ class Bundle:
         try:
             artifacts = {}
             _plain_vectorizers(self.heads)
-            for name, head in self.heads.items():
-                dump_head(head, staging / HEAD_FILES[name])
-                artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
-            for name, content in self.files.items():
-                (staging / name).write_bytes(content)
-                artifacts[name] = file_sha256(staging / name)
             embedders = _embedders(self.heads)
+            with packed_encoders(embedders, staging) as fine_tuned:
+                for name, head in self.heads.items():
+                    dump_head(head, staging / HEAD_FILES[name])
+                    artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
+                for name, content in self.files.items():
+                    (staging / name).write_bytes(content)
+                    artifacts[name] = file_sha256(staging / name)
+                artifacts.update({name: file_sha256(staging / name) for name in encoder_files(staging)})
+                summary = _embedding_summary(embedders)
             self.metadata.update({
                 "format_version": FORMAT_VERSION,
                 "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "versions": library_versions(),
-                "embedding_model": _embedding_summary(embedders),
+                "embedding_model": {**summary, "fine_tuned": fine_tuned} if fine_tuned else summary,
                 "artifacts": artifacts,
             })
             (staging / METADATA).write_text(json.dumps(self.metadata, indent=2, default=_json_default))
@@ -275,9 +282,11 @@ class Bundle:
             filename = (HEAD_FILES if version >= 2 else PICKLED_HEAD_FILES)[name]
             if filename in artifacts:
                 heads[name] = joblib.load(root / filename) if version == 1 else load_head(root / filename, trust)
+        unpack_encoders(_embedders(heads), root)
         _verify_embedding_model(_embedders(heads))
         head_files = {*HEAD_FILES.values(), *PICKLED_HEAD_FILES.values()}
-        files = {name: (root / name).read_bytes() for name in artifacts if name not in head_files}
+        files = {name: (root / name).read_bytes() for name in artifacts
+                 if name not in head_files and not name.startswith(f"{ENCODER_FOLDER}/")}
         return cls(metadata=metadata, path=root, files=files, **heads)
 
 

@@ -21,6 +21,7 @@ MODELS_DIR_ENV = "COMPLAINTKIT_MODELS_DIR"
 TRUSTED_TYPES = [
     "complaintkit.embedding.SentenceTransformerEmbedder",
     "complaintkit.heads.root_cause.RootCauseClassifier",
+    "complaintkit.heads.few_label.FewLabelClassifier",
     "complaintkit.heads.zero_shot.ZeroShotClassifier",
     "complaintkit.heads.zero_shot.PrototypeClassifier",
     "complaintkit.heads.self_training.AdaptiveZeroShotClassifier",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..config import ROOT_CAUSE_HEADS
 from ..embedding.models import DEFAULT_MODEL
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 @click.option("--calibration", type=click.Choice(("auto", *CALIBRATION_METHODS)), default="auto", show_default=True,
               help="Root-cause probability calibration. auto = temperature scaling, which keeps the class-balanced "
                    "decisions; isotonic is better calibrated on many imbalanced classes but favours frequent ones.")
+@click.option("--root-cause-head", type=click.Choice(ROOT_CAUSE_HEADS), default="auto", show_default=True,
+              help="auto = few-label training (the encoder fine-tuned on the labels, then a linear head) when "
+                   "the median class has fewer than 32 labelled rows, else the standard TF-IDF + embedding head.")
 @click.option("--redact", "redact_all", is_flag=True,
               help="Mask personal data (e-mail, phone, card, IBAN, SSN, URL tokens) before embedding; "
                    "recorded in the bundle, so scoring masks the same.")
@@ -78,6 +82,9 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
     bundle.save(out, overwrite=overwrite)
     metrics = bundle.metadata.get("metrics", {})
     click.echo(f"saved {out}")
+    path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
+    if path:
+        click.echo(f"root-cause head: {path['head']} ({path['reason']})")
     issues = bundle.metadata.get("label_issues")
     if issues:
         click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "

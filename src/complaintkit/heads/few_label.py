@@ -1,0 +1,218 @@
+"""Root causes from a few labelled complaints: a fine-tuned encoder, self-training, a linear head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ..config import ROOT_CAUSE_HEADS, TrainConfig
+from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from ..exceptions import InputError
+from ..explain import build_example_index
+from ..text import TextNormaliser, as_text_list
+from ._base import TextPipelineMixin
+
+FEW_LABELS_PER_CLASS = 32  # below this median count per class, `train` picks this head (see docs/few-labels.md)
+
+
+def is_unlabelled(labels: np.ndarray) -> np.ndarray:
+    """True where a label is missing: ``None``, NaN or a blank string."""
+    return np.asarray([value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+                       for value in labels], dtype=bool)
+
+
+def choose_root_cause_head(setting: str, labels: Sequence[str],
+                           threshold: int = FEW_LABELS_PER_CLASS) -> tuple[str, str]:
+    """``("few-label" or "standard", why)`` for ``setting`` and the labelled examples ``labels``.
+
+    "auto" picks few-label training when the median number of labelled examples per class is
+    below ``threshold``; "standard" and "few-label" force one.
+    """
+    if setting not in ROOT_CAUSE_HEADS:
+        raise InputError(f"the root-cause head must be one of {list(ROOT_CAUSE_HEADS)}; got {setting!r}.")
+    _, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
+    median = float(np.median(counts)) if len(counts) else 0.0
+    if setting != "auto":
+        return setting, f"asked for ({median:g} labelled examples per class, median)"
+    if median < threshold:
+        return "few-label", f"median {median:g} labelled examples per class < {threshold}"
+    return "standard", f"median {median:g} labelled examples per class >= {threshold}"
+
+
+class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
+    """Predict root causes when only a few complaints per cause are labelled.
+
+    The encoder is first fine-tuned on the labelled texts with a supervised contrastive loss
+    (see :func:`complaintkit.fine_tuning.fine_tune_encoder`); a class-balanced logistic
+    regression is then fitted on its embeddings. Texts given with an empty label (``None``,
+    NaN or ``""``) are unlabelled: with ``self_training_rounds`` > 0 the head labels them, and
+    the most confident ones per class are added as extra training examples, round after round.
+
+    Parameters
+    ----------
+    embedding_model : str, default="all-MiniLM-L6-v2"
+        Encoder to start from (alias or folder).
+    fine_tune : bool, default=True
+        Fine-tune the encoder; ``False`` keeps it frozen.
+    steps : int or "auto", default="auto"
+        Fine-tuning steps; "auto" is 4 per labelled example divided by the batch size, within [20, 40].
+    batch_size : int, default=32
+    learning_rate : float, default=5e-5
+    C : float, default=1.0
+        Inverse regularisation of the logistic regression.
+    self_training_rounds : int, default=0
+        Rounds of confident pseudo-labels on the unlabelled texts; 0 (off) because it did not
+        help on the airline learning curve (see docs/few-labels.md).
+    pseudo_labels_per_class : int, default=16
+        Most confident unlabelled texts added per class and round.
+    max_unlabelled : int, default=2000
+        Unlabelled texts used at most (a random sample), which bounds the embedding cost.
+    encoder_dir : str or None, default=None
+        Where fine-tuned encoders are written; ``None`` is the embedding cache folder.
+    max_words_per_chunk, cache_dir, speakers, redact
+        As for :class:`complaintkit.heads.RootCauseClassifier`.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    steps_ : int
+        Fine-tuning steps run (0 without fine-tuning).
+    example_index_ : ExampleIndex
+        The labelled texts, for explanations by similar examples.
+    n_pseudo_labelled_ : int
+        Unlabelled texts added by self-training.
+    pipeline_ : Pipeline
+        Text normaliser, embedder (on the fine-tuned encoder) and logistic regression.
+    """
+
+    def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
+                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0,
+                 self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
+                 encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
+                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
+                 redact: Sequence[str] = (), random_state: int = 0) -> None:
+        self.embedding_model = embedding_model
+        self.fine_tune = fine_tune
+        self.steps = steps
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.C = C
+        self.self_training_rounds = self_training_rounds
+        self.pseudo_labels_per_class = pseudo_labels_per_class
+        self.max_unlabelled = max_unlabelled
+        self.encoder_dir = encoder_dir
+        self.max_words_per_chunk = max_words_per_chunk
+        self.cache_dir = cache_dir
+        self.speakers = speakers
+        self.redact = redact
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if not (self.steps == "auto" or (isinstance(self.steps, int) and self.steps > 0)):
+            raise ValueError(f"The 'steps' parameter of FewLabelClassifier must be a positive int or 'auto'. "
+                             f"Got {self.steps!r} instead.")
+        for name in ("self_training_rounds", "pseudo_labels_per_class", "max_unlabelled"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"The {name!r} parameter of FewLabelClassifier must be an int >= 0. "
+                                 f"Got {value!r} instead.")
+
+    def _resolved_steps(self, n_labelled: int) -> int:
+        if self.steps != "auto":
+            return int(self.steps)
+        return int(np.clip(4 * n_labelled // self.batch_size, 20, 40))
+
+    def fit(self, X: Iterable[str], y: Iterable[object],
+            example_ids: Iterable[object] | None = None) -> FewLabelClassifier:
+        """Fit on texts ``X`` and labels ``y``; texts with an empty label are used as unlabelled.
+
+        ``example_ids`` name the texts in explanations (default: their positions); the labelled
+        ones become ``example_index_`` (see :mod:`complaintkit.explain`).
+        """
+        self._check_params()
+        texts = as_text_list(X)
+        labels = np.asarray(y if hasattr(y, "__array__") else list(y), dtype=object)
+        if len(texts) != len(labels):
+            raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
+        missing = is_unlabelled(labels)
+        labelled = np.flatnonzero(~missing)
+        if len(np.unique(labels[labelled].astype(str))) < 2:
+            raise InputError("few-label training needs labelled examples of at least two classes; "
+                             f"found {sorted(set(labels[labelled].astype(str)))}.")
+        rng = np.random.default_rng(self.random_state)
+        unlabelled = np.flatnonzero(missing)
+        if len(unlabelled) > self.max_unlabelled:
+            unlabelled = np.sort(rng.choice(unlabelled, self.max_unlabelled, replace=False))
+        normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
+        clean = normaliser.transform(texts)
+        y_labelled = labels[labelled].astype(str)
+        model = self.embedding_model
+        self.steps_ = self._resolved_steps(len(labelled)) if self.fine_tune else 0
+        if self.fine_tune:
+            from ..fine_tuning import fine_tune_encoder
+
+            model = str(fine_tune_encoder(
+                [clean[i] for i in labelled], y_labelled.tolist(), self.embedding_model, steps=self.steps_,
+                batch_size=self.batch_size, learning_rate=self.learning_rate, random_state=self.random_state,
+                output_dir=self.encoder_dir))
+        embedder = SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
+                                               cache_dir=self.cache_dir).fit()
+        vectors = embedder.transform([clean[i] for i in labelled])
+        head = self._head().fit(vectors, y_labelled)
+        self.n_pseudo_labelled_ = 0
+        if self.self_training_rounds and len(unlabelled):
+            pool = embedder.transform([clean[i] for i in unlabelled])
+            head = self._self_train(head, vectors, y_labelled, pool)
+        ids = list(example_ids) if example_ids is not None else list(range(len(texts)))
+        self.example_index_ = build_example_index([ids[i] for i in labelled], [texts[i] for i in labelled],
+                                                  y_labelled.tolist(), vectors, seed=self.random_state)
+        self.pipeline_ = Pipeline([("normalise", normaliser), ("embedding", embedder), ("classifier", head)])
+        self.classes_ = head.classes_
+        self.n_features_in_ = 1
+        return self
+
+    def _head(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+
+    def _self_train(self, head: LogisticRegression, vectors: np.ndarray, labels: np.ndarray,
+                    pool: np.ndarray) -> LogisticRegression:
+        """Refit ``head`` with the most confident pseudo-labels of ``pool``, per class, round after round."""
+        taken = np.zeros(len(pool), dtype=bool)
+        for _ in range(self.self_training_rounds):
+            proba = head.predict_proba(pool)
+            guess, confidence = proba.argmax(axis=1), proba.max(axis=1)
+            confidence[taken] = -1.0
+            for k in range(len(head.classes_)):
+                mine = np.flatnonzero((guess == k) & ~taken)
+                taken[mine[np.argsort(-confidence[mine], kind="stable")[: self.pseudo_labels_per_class]]] = True
+            extra_labels = head.classes_[head.predict_proba(pool[taken]).argmax(axis=1)] if taken.any() else []
+            head = self._head().fit(np.vstack([vectors, pool[taken]]), np.concatenate([labels, extra_labels]))
+        self.n_pseudo_labelled_ = int(taken.sum())
+        return head
+
+    @property
+    def embedder_(self) -> SentenceTransformerEmbedder:
+        """The fitted embedder inside the pipeline."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.named_steps["embedding"]
+
+
+def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
+                  example_ids: Iterable[object] | None = None) -> tuple[FewLabelClassifier, dict]:
+    """Fit :class:`FewLabelClassifier` on ``texts``; rows whose ``labels`` value is missing are unlabelled.
+
+    Returns the head and what ``train`` records about it in the bundle's metadata.
+    """
+    head = FewLabelClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
+                              redact=config.redact, random_state=config.seed)
+    values = labels.astype(object).where(labels.notna(), None)
+    head.fit(texts.tolist(), values.to_numpy(), example_ids=example_ids)
+    return head, {"fine_tuning_steps": head.steps_, "unlabelled_rows": int(values.isna().sum()),
+                  "pseudo_labelled": head.n_pseudo_labelled_}

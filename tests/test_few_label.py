@@ -1,0 +1,99 @@
+"""Few-label training: the selection rule, the estimator, and a bundle holding a fine-tuned encoder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from _helpers import SYNTHETIC
+from complaintkit.exceptions import BundleError, InputError
+from complaintkit.fine_tuning import balanced_batches, supervised_contrastive_loss
+from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head, is_unlabelled
+
+TEXTS = [t for texts in SYNTHETIC.values() for t in texts]
+LABELS = [label for label, texts in SYNTHETIC.items() for _ in texts]
+
+
+def test_rule_picks_few_label_below_the_median_threshold() -> None:
+    few = ["a"] * 8 + ["b"] * 8 + ["c"] * 200
+    many = ["a"] * 40 + ["b"] * 32 + ["c"] * 5
+    assert choose_root_cause_head("auto", few)[0] == "few-label"  # median 8
+    assert choose_root_cause_head("auto", many)[0] == "standard"  # median 32
+    assert choose_root_cause_head("standard", few)[0] == "standard"
+    assert "median 8" in choose_root_cause_head("auto", few)[1]
+    with pytest.raises(InputError, match="must be one of"):
+        choose_root_cause_head("setfit", few)
+
+
+def test_unlabelled_values_are_none_nan_and_blank() -> None:
+    values = np.asarray(["x", None, float("nan"), " ", "", "y"], dtype=object)
+    assert is_unlabelled(values).tolist() == [False, True, True, True, True, False]
+
+
+def test_batches_hold_positives_of_several_labels() -> None:
+    labels = np.repeat(np.arange(10), 8)
+    batches = balanced_batches(labels, steps=5, batch_size=32, rng=np.random.default_rng(0))
+    for rows in batches:
+        found, counts = np.unique(labels[rows], return_counts=True)
+        assert len(found) >= 5 and counts.min() >= 2
+
+
+def test_contrastive_loss_prefers_separated_labels() -> None:
+    torch = pytest.importorskip("torch")
+    labels = torch.tensor([0, 0, 1, 1])
+    apart = torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [0.1, 1.0]])
+    mixed = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [0.1, 1.0]])
+    assert supervised_contrastive_loss(apart, labels, 0.1) < supervised_contrastive_loss(mixed, labels, 0.1)
+
+
+def test_few_label_estimator_without_fine_tuning_learns_and_self_trains() -> None:
+    unlabelled = ["the invoice charged me twice", "internet down again since yesterday", "the agent was so rude"]
+    texts = TEXTS + unlabelled
+    labels = LABELS + [None, "", float("nan")]
+    model = FewLabelClassifier(fine_tune=False, self_training_rounds=1, pseudo_labels_per_class=1).fit(texts, labels)
+    assert list(model.classes_) == sorted(SYNTHETIC)
+    assert model.n_pseudo_labelled_ == 3 and model.steps_ == 0
+    assert model.predict(["my bill has a wrong charge", "no signal on the line"]).tolist() == [
+        "billing_error", "service_failure"]
+    proba = model.predict_proba(TEXTS[:4])
+    assert proba.shape == (4, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    assert clone(model).get_params() == model.get_params()
+
+
+def test_few_label_estimator_refuses_bad_settings() -> None:
+    with pytest.raises(ValueError, match="'steps' parameter"):
+        FewLabelClassifier(steps=0).fit(TEXTS, LABELS)
+    with pytest.raises(InputError, match="at least two classes"):
+        FewLabelClassifier(fine_tune=False).fit(TEXTS[:3], ["a", None, None])
+
+
+@pytest.mark.slow
+def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatch) -> None:
+    from complaintkit import Bundle
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    head = FewLabelClassifier(steps=3, batch_size=12, encoder_dir=str(tmp_path / "encoders")).fit(TEXTS, LABELS)
+    assert head.steps_ == 3 and head.embedder_.model.startswith(str(tmp_path / "encoders"))
+    bundle = Bundle(metadata={"name": "few", "columns": {"text": ["text"]}}, root_cause=head)
+    first = bundle.save(tmp_path / "a")
+    files = json.loads((first / "metadata.json").read_text())["artifacts"]
+    assert "encoder/model.safetensors" in files and not any(name.endswith((".bin", ".pkl")) for name in files)
+    assert json.loads((first / "metadata.json").read_text())["embedding_model"]["name"] == "bundle:encoder"
+    before = head.predict_proba(TEXTS)
+    moved = tmp_path / "elsewhere" / "b"
+    shutil.copytree(first, moved)  # relocatable: nothing in it points at the training machine's folders
+    shutil.rmtree(tmp_path / "encoders")  # the bundle needs only its own copy
+    loaded = Bundle.load(moved)
+    assert loaded.root_cause.embedder_.model == str((moved / "encoder").resolve())
+    np.testing.assert_allclose(loaded.root_cause.predict_proba(TEXTS), before, atol=1e-6)
+    assert loaded.root_cause.predict(TEXTS).tolist() == head.predict(TEXTS).tolist()
+    loaded.save(tmp_path / "c")  # re-saving a loaded bundle gives the same head and encoder bytes
+    assert json.loads((tmp_path / "c" / "metadata.json").read_text())["artifacts"] == files
+    weights = moved / "encoder" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)
+    with pytest.raises(BundleError, match="was modified"):
+        Bundle.load(moved)
