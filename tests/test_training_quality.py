@@ -33,3 +33,11 @@ def test_without_a_split_the_quality_figure_is_cross_validated_with_an_interval(
     chosen = bundle.metadata["heads"]["root_cause"]["chosen"]
     assert chosen["cv_scheme"]["selection"] == "one_se" and sum(row["chosen"] for row in chosen["cv_macro_f1"]) == 1
     assert "## Cross-validated metrics" in render_model_card(bundle.metadata)
+
+
+def test_a_churn_only_bundle_without_a_split_reports_cross_validated_roc_auc(synthetic_frame: pd.DataFrame) -> None:
+    bundle = train(synthetic_frame, TrainConfig(text_cols=("text",), churn_col="churned"))
+    quality = bundle.metadata["quality"]
+    assert (quality["head"], quality["kind"], quality["rows"]) == ("churn", "cross-validated", 24)
+    low, high = quality["ci"]["roc_auc"]
+    assert low <= quality["roc_auc"] <= high

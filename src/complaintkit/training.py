@@ -17,7 +17,7 @@ from .bundle import Bundle
 from .config import TrainConfig
 from .data_profile import training_profile
 from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS
-from .evaluation import evaluate, review_threshold, root_cause_metrics
+from .evaluation import churn_metrics, evaluate, review_threshold, root_cause_metrics
 from .exceptions import InputError
 from .heads import (
     AdaptiveZeroShotClassifier,
@@ -109,6 +109,20 @@ def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba:
     return {**root_cause_metrics(labels.to_numpy(), proba, head.classes_),
             "method": f"{folds}-fold out-of-fold predictions of the training rows, with the settings chosen "
                       "on all of them; percentile bootstrap 95% intervals over the rows"}
+
+
+def cross_validated_churn_metrics(head: ChurnClassifier, inputs: pd.DataFrame, outcome: np.ndarray,
+                                  seed: int = 0) -> dict[str, Any] | None:
+    """:func:`~complaintkit.evaluation.churn_metrics` (with bootstrap 95% intervals) of 3-fold out-of-fold
+    churn probabilities; ``None`` when an outcome has fewer than 2 rows."""
+    folds = int(min(3, np.bincount(outcome, minlength=2).min()))
+    if folds < 2:
+        return None
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    probability = cross_val_predict(clone(head), inputs, outcome, cv=cv, method="predict_proba")[:, 1]
+    return {**churn_metrics(outcome, probability),
+            "method": f"{folds}-fold out-of-fold predictions of the training rows; percentile bootstrap 95% "
+                      "intervals over the rows"}
 
 
 def quality_summary(metadata: dict[str, Any]) -> dict[str, Any] | None:
@@ -205,13 +219,18 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())
-        normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
+        outcome = normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
                                categorical_cols=config.categorical_cols, redact=config.redact)
         _logging.logger.info("training churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
+        if not test_rows.any():
+            _logging.logger.info("out-of-fold churn predictions of the training rows (CV metrics)")
+            churn_cv = cross_validated_churn_metrics(head, inputs, outcome, config.seed)
+            if churn_cv is not None:
+                metadata.setdefault("cv_metrics", {})["churn"] = churn_cv
     if any(dropped.values()):
         _logging.logger.warning("rows left out of training (counted in the bundle's metadata): %s",
                                 {k: v for k, v in dropped.items() if v})
