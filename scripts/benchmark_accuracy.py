@@ -78,18 +78,21 @@ def baseline_models(texts: list[str], vectors: np.ndarray) -> dict[str, tuple[ob
 
 
 def baselines(texts: list[str], vectors: np.ndarray, labels: np.ndarray, train: np.ndarray, test: np.ndarray,
-              verbose: bool = True) -> dict[str, dict]:
-    """Fit every baseline on rows ``train`` (C by 3-fold CV where it has a grid); predictions and scores on ``test``."""
+              verbose: bool = True, fixed: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Fit every baseline on rows ``train`` (C by 3-fold CV where it has a grid, or the C in ``fixed[name]``);
+    predictions and scores on ``test``."""
     ids = np.arange(len(texts)).reshape(-1, 1)
     results = {}
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     for name, (model, grid) in baseline_models(texts, vectors).items():
         start = time.perf_counter()
+        if fixed and isinstance(fixed.get(name), dict):
+            model, grid = model.set_params(**fixed[name]), None
         fitted = (GridSearchCV(model, grid, cv=cv, scoring="f1_macro", n_jobs=1) if grid else model)
         fitted.fit(ids[train], labels[train])
         predicted = fitted.predict(ids[test])
         results[name] = {**label_scores(labels[test], predicted), "predicted": predicted,
-                         "params": getattr(fitted, "best_params_", "fixed"),
+                         "params": getattr(fitted, "best_params_", (fixed or {}).get(name, "fixed")),
                          "seconds": round(time.perf_counter() - start, 1)}
         if verbose:
             print(f"  {name:34s} macro_f1 {results[name]['macro_f1']:.3f} accuracy {results[name]['accuracy']:.3f} "
@@ -184,6 +187,9 @@ def run_task(name: str, cold_cache: bool, other_calibrations: list[str], extras:
           f"{default['use_tfidf']}, train {default['train_seconds']}s{' (cold cache)' if cold_cache else ''} "
           f"(load {load_average()})", flush=True)
     result["complaintkit"] = default
+    for row in sorted(default["cv_candidates"], key=lambda r: -r["macro_f1"]):
+        print(f"    CV {'*' if row['chosen'] else ' '} TF-IDF {row['use_tfidf']!s:5} weight {row['embedding_weight']} "
+              f"C {row['C']}: macro-F1 {row['macro_f1']:.4f} ± {row['se']:.4f}")
     compare_on_test(result, task.test_labels, task.headline)
     for method in other_calibrations:
         variant = result[f"complaintkit_{method}"] = complaintkit_default(task, calibration=method)
@@ -207,8 +213,12 @@ def run_task(name: str, cold_cache: bool, other_calibrations: list[str], extras:
     return result
 
 
-def repeated_splits(name: str, repeats: int, default_params: dict) -> dict:
-    """Default and baselines on ``repeats`` random stratified train/test splits of all of a task's rows."""
+def repeated_splits(name: str, repeats: int, default_params: dict, baseline_params: dict | None = None) -> dict:
+    """Default and baselines on ``repeats`` random stratified train/test splits of all of a task's rows.
+
+    ``default_params`` fix the default's settings (else it searches on each split's training rows);
+    ``baseline_params`` fix each baseline's C (else each chooses it by CV on each split).
+    """
     task = load_task(name)
     texts, labels = task_rows(task)
     vectors = truncated_vectors(texts)
@@ -218,7 +228,7 @@ def repeated_splits(name: str, repeats: int, default_params: dict) -> dict:
     for k, (train_rows, test_rows) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
         split_task = Task(name, [texts[i] for i in train_rows], labels[train_rows].tolist(),
                           [texts[i] for i in test_rows], labels[test_rows].tolist(), headline=task.headline)
-        models = baselines(texts, vectors, labels, train_rows, test_rows, verbose=False)
+        models = baselines(texts, vectors, labels, train_rows, test_rows, verbose=False, fixed=baseline_params)
         models["complaintkit"] = fit_default(split_task, **default_params)[2]
         for model, scores in models.items():
             per_split.setdefault(model, []).append(scores[task.headline])
@@ -228,6 +238,7 @@ def repeated_splits(name: str, repeats: int, default_params: dict) -> dict:
     default = np.asarray(per_split["complaintkit"])
     summary = {"splits": repeats, "test_size": round(test_size, 3), "metric": task.headline,
                "default_params": default_params or "as shipped (searched on each split's training rows)",
+               "baseline_params": baseline_params or "C chosen by 3-fold CV on each split's training rows",
                "models": {m: {"per_split": v, "mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1))}
                           for m, v in per_split.items()}}
     for model, values in per_split.items():
@@ -240,7 +251,7 @@ def repeated_splits(name: str, repeats: int, default_params: dict) -> dict:
 
 def print_repeated(name: str, summary: dict) -> None:
     print(f"\n{name}: {summary['splits']} random stratified splits ({summary['test_size']:.0%} test), "
-          f"{summary['metric']}, default {summary['default_params']}")
+          f"{summary['metric']}, default {summary['default_params']}, baselines {summary['baseline_params']}")
     print("| model | mean | sd | default − model: mean [95% t-interval] | default wins |")
     print("|---|---|---|---|---|")
     for model, row in summary["models"].items():
@@ -289,8 +300,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=0,
                         help="also compare on this many random stratified train/test splits of --repeat-tasks")
     parser.add_argument("--repeat-tasks", default="cfpb_product,cfpb_issue")
-    parser.add_argument("--repeat-default-params", default="{}",
-                        help='JSON settings that fix the default\'s search on the repeated splits, e.g. {"C": 0.3}')
+    parser.add_argument("--repeat-fixed", action="store_true",
+                        help="on the repeated splits, fix every model's settings to those it chose on the fixed "
+                             "split's training rows (bounds the run time); needs the task in --tasks")
     parser.add_argument("--extras", action="store_true",
                         help="also the truncated-embedding, hierarchical and needs_review variants")
     args = parser.parse_args()
@@ -309,9 +321,14 @@ def main() -> None:
         print(f"| {name} | {metric} | {' | '.join(cells)} | **{ck[metric]:.3f}** [{ck['ci'][metric][0]:.3f}, "
               f"{ck['ci'][metric][1]:.3f}] |")
     if args.repeats:
-        params = json.loads(args.repeat_default_params)
-        results["repeated_splits"] = {name: repeated_splits(name, args.repeats, params)
-                                      for name in args.repeat_tasks.split(",") if name}
+        results["repeated_splits"] = {}
+        for name in filter(None, args.repeat_tasks.split(",")):
+            default_params, baseline_params = {}, None
+            if args.repeat_fixed:
+                fixed = results[name]
+                default_params = {k: fixed["complaintkit"][k] for k in ("C", "embedding_weight", "use_tfidf")}
+                baseline_params = {b: r["params"] for b, r in fixed["baselines"].items()}
+            results["repeated_splits"][name] = repeated_splits(name, args.repeats, default_params, baseline_params)
         for name, summary in results["repeated_splits"].items():
             print_repeated(name, summary)
     if args.time_rows:

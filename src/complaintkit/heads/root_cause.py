@@ -58,7 +58,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         "auto" picks from ``embedding_weight_grid`` by cross-validation.
     embedding_weight_grid : tuple of float, default=(1.0, 2.0)
         Candidates for ``embedding_weight="auto"``.
-    use_tfidf : bool or "auto", default=True
+    use_tfidf : bool or "auto", default="auto"
         Add word uni-/bigram and character 2-5-gram TF-IDF features; "auto" tries the
         embedding with and without them.
     C : float or "auto", default="auto"
@@ -116,7 +116,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         embedding_model: str = DEFAULT_MODEL,
         embedding_weight: float | str = "auto",
         embedding_weight_grid: tuple[float, ...] = (1.0, 2.0),
-        use_tfidf: bool = True,
+        use_tfidf: bool | str = "auto",
         C: float | str = "auto",
         C_grid: tuple[float, ...] = (0.1, 0.3, 1.0),
         cv_folds: int = 3,
