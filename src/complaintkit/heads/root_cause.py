@@ -20,8 +20,8 @@ from ..exceptions import InputError
 from ..explain import build_example_index, embed_for_head
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
-from .calibration import CALIBRATION_METHODS, calibration_folds, calibration_method
 from ._selection import SELECTION_RULES, choose_within_one_se, repeated_folds, summarise
+from .calibration import CALIBRATION_METHODS, calibration_folds, calibration_method
 from .char_ngrams import CharNgramTfidfVectorizer
 
 
