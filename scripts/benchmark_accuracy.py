@@ -147,6 +147,9 @@ def hierarchical(task: Task) -> dict:
     return label_scores(task.test_labels, predicted)
 
 
+PREVIOUS_DEFAULT = {"use_tfidf": True, "cv_repeats": 1, "selection": "best"}
+
+
 def task_rows(task: Task) -> tuple[list[str], np.ndarray]:
     """All texts of a task (train split first) and their labels."""
     return task.train_texts + task.test_texts, np.asarray(task.train_labels + task.test_labels, dtype=object)
@@ -191,6 +194,10 @@ def run_task(name: str, cold_cache: bool, other_calibrations: list[str], extras:
         print(f"    CV {'*' if row['chosen'] else ' '} TF-IDF {row['use_tfidf']!s:5} weight {row['embedding_weight']} "
               f"C {row['C']}: macro-F1 {row['macro_f1']:.4f} ± {row['se']:.4f}")
     compare_on_test(result, task.test_labels, task.headline)
+    previous = result["previous_default"] = complaintkit_default(task, **PREVIOUS_DEFAULT)
+    print(f"  previous default (TF-IDF always on, one 3-fold CV, best mean): macro_f1 {previous['macro_f1']:.3f} "
+          f"accuracy {previous['accuracy']:.3f}, C {previous['C']}, embedding weight {previous['embedding_weight']}, "
+          f"train {previous['train_seconds']}s vs {default['train_seconds']}s (load {load_average()})", flush=True)
     for method in other_calibrations:
         variant = result[f"complaintkit_{method}"] = complaintkit_default(task, calibration=method)
         print(f"  default with {method} calibration: macro_f1 {variant['macro_f1']:.3f} accuracy "
