@@ -17,7 +17,7 @@ def cli_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_csv: Path) ->
                                        "--label-col", "cause", "--split-col", "split", "--out", str(out),
                                        "--root-cause-head", "standard"])
     assert result.exit_code == 0, result.output
-    assert "held-out root_cause" in result.output
+    assert "held-out root cause (6 rows): macro-F1" in result.output and "95% CI" in result.output
     return out
 
 
@@ -89,3 +89,4 @@ def test_train_calibration_option_reaches_the_head_and_metadata(synthetic_csv: P
     bundle = Bundle.load(out)
     assert bundle.root_cause.pipeline_.named_steps["classifier"].method == "isotonic"
     assert bundle.metadata["config"]["calibration"] == "isotonic"
+    assert "cross-validated root cause (24 rows): macro-F1" in result.output  # no split: CV figure instead

@@ -50,8 +50,10 @@ def test_auto_settings_are_chosen_by_cv_and_applied_at_prediction(synthetic_fram
     auto = RootCauseClassifier(embedding_weight_grid=(1.0, 4.0), C_grid=(0.1, 1.0)).fit(texts, labels)
     assert [(row["embedding_weight"], row["C"]) for row in auto.cv_macro_f1_] == [
         (1.0, 0.1), (1.0, 1.0), (4.0, 0.1), (4.0, 1.0)]
-    best = max(auto.cv_macro_f1_, key=lambda row: row["macro_f1"])
-    assert (auto.embedding_weight_, auto.C_) == (best["embedding_weight"], best["C"])
+    [chosen] = [row for row in auto.cv_macro_f1_ if row["chosen"]]
+    assert (auto.embedding_weight_, auto.C_) == (chosen["embedding_weight"], chosen["C"])
+    assert auto.cv_scheme_["repeats"] == 3 and auto.cv_scheme_["selection"] == "one_se"
+    assert chosen["macro_f1"] >= auto.cv_scheme_["best_mean"] - auto.cv_scheme_["best_se"]
     fixed = RootCauseClassifier(embedding_weight=auto.embedding_weight_, C=auto.C_).fit(texts, labels)
     assert fixed.cv_macro_f1_ == []
     np.testing.assert_allclose(auto.predict_proba(texts), fixed.predict_proba(texts))
@@ -83,3 +85,20 @@ def test_default_temperature_calibration_keeps_the_svm_decisions(synthetic_frame
 def test_unknown_calibration_is_refused(synthetic_frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="'calibration' parameter must be one of 'auto', 'temperature'"):
         RootCauseClassifier(calibration="platt").fit(synthetic_frame["text"], synthetic_frame["cause"])
+
+
+def test_tfidf_auto_searches_both_feature_sets_and_ties_go_to_the_simpler(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    clf = RootCauseClassifier(use_tfidf="auto", embedding_weight=1.0, C_grid=(0.3, 1.0), cv_repeats=2)
+    clf.fit(texts, labels)
+    assert [(row["use_tfidf"], row["C"]) for row in clf.cv_macro_f1_] == [
+        (False, 0.3), (False, 1.0), (True, 0.3), (True, 1.0)]
+    assert len(clf.cv_macro_f1_) == 4 and clf.cv_scheme_["repeats"] == 2
+    rows = clf.cv_macro_f1_
+    floor = max(r["macro_f1"] for r in rows) - clf.cv_scheme_["best_se"]
+    simplest = next(r for r in rows if r["macro_f1"] >= floor)  # rows are listed simplest first here
+    assert (clf.use_tfidf_, clf.C_) == (simplest["use_tfidf"], simplest["C"])
+    blocks = [name for name, _ in clf.pipeline_.named_steps["features"].transformer_list]
+    assert blocks == (["embedding", "tfidf", "chars"] if clf.use_tfidf_ else ["embedding"])
+    refit = clone(clf).set_params(**clf.chosen_settings()).fit(texts, labels)
+    np.testing.assert_allclose(refit.predict_proba(texts), clf.predict_proba(texts))

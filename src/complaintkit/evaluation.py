@@ -23,6 +23,7 @@ from . import _logging
 from .embedding import RecentVectors, resolve_precision, run_settings
 from .exceptions import InputError
 from .heads.churn import normalise_outcome
+from .intervals import classification_intervals
 from .io import join_text_columns, require_columns
 
 if TYPE_CHECKING:
@@ -75,7 +76,8 @@ def coverage_table(confidence: np.ndarray, correct: np.ndarray,
 
 def root_cause_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
                        threshold: float = 0.0) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class scores, confusion matrix and calibration."""
+    """Accuracy, macro-F1 (``ci``: their bootstrap 95% intervals), per-class scores, confusion matrix and
+    calibration."""
     y_true = np.asarray(y_true, dtype=object)
     classes = np.asarray(classes, dtype=object)
     y_pred = classes[np.argmax(proba, axis=1)]
@@ -92,6 +94,7 @@ def root_cause_metrics(y_true: Sequence[str], proba: np.ndarray, classes: Sequen
         "rows": int(len(y_true)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(macro_f1),
+        "ci": classification_intervals(y_true, y_pred, true_labels_only=True),
         "ece": expected_calibration_error(confidence, correct),
         "review_threshold": float(threshold),
         "coverage": float(kept.mean()),

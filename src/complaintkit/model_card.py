@@ -7,14 +7,19 @@ from typing import Any
 from .redaction import redact
 
 
-def _metric_lines(metrics: dict[str, Any]) -> list[str]:
+def _metric_lines(metrics: dict[str, Any], missing: str) -> list[str]:
     lines = []
     for head, values in metrics.items():
         scalars = {k: v for k, v in values.items() if isinstance(v, int | float)}
-        if scalars:
-            shown = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in scalars.items())
+        intervals = values.get("ci", {}) if isinstance(values.get("ci"), dict) else {}
+        shown = ", ".join((f"{k} {v:.3f}" + (f" (95% CI {intervals[k][0]:.3f}-{intervals[k][1]:.3f})"
+                                             if k in intervals else "")) if isinstance(v, float) else f"{k} {v}"
+                          for k, v in scalars.items())
+        if shown:
             lines.append(f"- **{head}**: {shown}")
-    return lines or ["- none recorded (no held-out split was given at training time)"]
+        if values.get("method"):
+            lines.append(f"  ({values['method']})")
+    return lines or [f"- {missing}"]
 
 
 def render_model_card(metadata: dict[str, Any]) -> str:
@@ -66,8 +71,13 @@ def render_model_card(metadata: dict[str, Any]) -> str:
                           "class-balanced logistic regression on its embeddings. Its probabilities are not "
                           "calibrated on held-out rows: read them as a ranking."]
         elif chosen:
-            lines += ["", f"Head: class-balanced linear SVM (C {chosen.get('C')}, embedding weight "
-                          f"{chosen.get('embedding_weight')}, chosen by cross-validated macro-F1); "
+            scheme = chosen.get("cv_scheme") or {}
+            how = (f"chosen by {scheme['repeats']}x repeated {scheme['folds']}-fold cross-validated macro-F1, "
+                   f"rule {scheme['selection']} (the simplest setting within one standard error of the best; "
+                   f"simpler = {scheme['simpler_means']})" if scheme else "fixed")
+            tfidf = "TF-IDF ⊕ embedding" if chosen.get("use_tfidf", True) else "embedding only"
+            lines += ["", f"Head: class-balanced linear SVM on {tfidf} (C {chosen.get('C')}, embedding weight "
+                          f"{chosen.get('embedding_weight')}, {how}); "
                           f"probabilities by {chosen.get('calibration', 'n/a')} calibration on out-of-fold "
                           "decisions."]
     kinds = metadata.get("redaction", {}).get("kinds")
@@ -86,7 +96,11 @@ def render_model_card(metadata: dict[str, Any]) -> str:
                   f"({issues['share_flagged']:.1%}) have a label that {issues['folds']}-fold out-of-fold "
                   f"predictions doubt; `{issues['file']}` lists them, most doubtful first, with a suggested label. "
                   "Check them and correct the labels that are wrong, then re-train."]
-    lines += ["", "## Held-out metrics", *_metric_lines(metadata.get("metrics", {}))]
+    lines += ["", "## Held-out metrics",
+              *_metric_lines(metadata.get("metrics", {}),
+                             "none recorded (no held-out split was given at training time)")]
+    if metadata.get("cv_metrics"):
+        lines += ["", "## Cross-validated metrics (training rows)", *_metric_lines(metadata["cv_metrics"], "none")]
     if metadata.get("notes"):
         lines += ["", "## Notes", *(f"- {note}" for note in metadata["notes"])]
     lines += [

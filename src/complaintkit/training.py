@@ -17,7 +17,7 @@ from .bundle import Bundle
 from .config import TrainConfig
 from .data_profile import training_profile
 from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS
-from .evaluation import evaluate, review_threshold
+from .evaluation import churn_metrics, evaluate, review_threshold, root_cause_metrics
 from .exceptions import InputError
 from .heads import (
     AdaptiveZeroShotClassifier,
@@ -79,7 +79,7 @@ def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Se
     if folds < 2:
         return None
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    refit = clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_)  # settings already chosen
+    refit = clone(head).set_params(**head.chosen_settings())  # settings already chosen
     return cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba"), folds
 
 
@@ -100,7 +100,43 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
     coverage = float((proba.max(axis=1) >= threshold).mean())
     return {"threshold": threshold, "target_precision": precision, "oof_coverage": coverage,
             "rule": f"chosen on {folds}-fold out-of-fold predictions of the training rows "
-                    f"(with the head's chosen C and embedding weight) for {precision:.0%} precision"}
+                    f"(with the head's chosen settings) for {precision:.0%} precision"}
+
+
+def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba: np.ndarray,
+                            folds: int) -> dict[str, Any]:
+    """:func:`~complaintkit.evaluation.root_cause_metrics` of out-of-fold predictions (with bootstrap
+    95% intervals of macro-F1 and accuracy), and how they were made."""
+    return {**root_cause_metrics(labels.to_numpy(), proba, head.classes_),
+            "method": f"{folds}-fold out-of-fold predictions of the training rows, with the settings chosen "
+                      "on all of them; percentile bootstrap 95% intervals over the rows"}
+
+
+def cross_validated_churn_metrics(head: ChurnClassifier, inputs: pd.DataFrame, outcome: np.ndarray,
+                                  seed: int = 0) -> dict[str, Any] | None:
+    """:func:`~complaintkit.evaluation.churn_metrics` (with bootstrap 95% intervals) of 3-fold out-of-fold
+    churn probabilities; ``None`` when an outcome has fewer than 2 rows."""
+    folds = int(min(3, np.bincount(outcome, minlength=2).min()))
+    if folds < 2:
+        return None
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    probability = cross_val_predict(clone(head), inputs, outcome, cv=cv, method="predict_proba")[:, 1]
+    return {**churn_metrics(outcome, probability),
+            "method": f"{folds}-fold out-of-fold predictions of the training rows; percentile bootstrap 95% "
+                      "intervals over the rows"}
+
+
+def quality_summary(metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The training run's headline quality figure: held-out metrics when a split was given, else
+    cross-validated ones; ``None`` when there is neither (e.g. a churn-only bundle without a split)."""
+    for kind, key in (("held-out", "metrics"), ("cross-validated", "cv_metrics")):
+        source = metadata.get(key, {})
+        for head, values in source.items():
+            if head in ("root_cause", "churn"):
+                keys = ("macro_f1", "accuracy") if head == "root_cause" else ("roc_auc", "pr_auc")
+                return {"head": head, "kind": kind, "rows": values.get("rows"),
+                        **{k: values[k] for k in keys}, "ci": {k: values.get("ci", {}).get(k) for k in keys}}
+    return None
 
 
 def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
@@ -168,8 +204,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                        redact=config.redact, calibration=config.calibration)
             head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=np.flatnonzero(rows.to_numpy()))
-            chosen = {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,
-                      "cv_macro_f1": head.cv_macro_f1_}
+            chosen = {**head.chosen_settings(), "calibration": head.calibration_,
+                      "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}
         heads["root_cause"] = head
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
@@ -189,6 +225,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
                                                       config.seed, oof=oof)
         if oof is not None:
+            metadata["cv_metrics"] = {"root_cause": cross_validated_metrics(head, labels, *oof)}
             ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
             issues = find_label_issues(oof[0], labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
@@ -196,13 +233,18 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())
-        normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
+        outcome = normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
                                categorical_cols=config.categorical_cols, redact=config.redact)
         _logging.logger.info("training churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
+        if not test_rows.any():
+            _logging.logger.info("out-of-fold churn predictions of the training rows (CV metrics)")
+            churn_cv = cross_validated_churn_metrics(head, inputs, outcome, config.seed)
+            if churn_cv is not None:
+                metadata.setdefault("cv_metrics", {})["churn"] = churn_cv
     if any(dropped.values()):
         _logging.logger.warning("rows left out of training (counted in the bundle's metadata): %s",
                                 {k: v for k, v in dropped.items() if v})
@@ -218,6 +260,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         metadata["metrics_precision"] = metrics.pop("precision")
         metadata["metrics"] = metrics
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
+    metadata["quality"] = quality_summary(metadata)
     return bundle
 
 

@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 
 from ._options import encoding_option, load_bundle, model_option, precision_option, text_col_option
+from ._summaries import with_interval
 
 
 def _print_summary(result: dict) -> None:
     if "root_cause" in result:
         rc = result["root_cause"]
-        click.echo(f"root cause: {rc['rows']} rows, accuracy {rc['accuracy']:.3f}, macro-F1 {rc['macro_f1']:.3f}, "
+        ci = rc.get("ci", {})
+        click.echo(f"root cause: {rc['rows']} rows, {with_interval('accuracy', rc['accuracy'], ci.get('accuracy'))}, "
+                   f"{with_interval('macro_f1', rc['macro_f1'], ci.get('macro_f1'))}, "
                    f"ECE {rc['ece']:.3f}, auto-classified {rc['coverage']:.0%} at "
                    f"accuracy {rc['accuracy_when_auto']:.3f}")
         click.echo(f"{'class':32} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")

@@ -12,6 +12,7 @@ from ..embedding.models import DEFAULT_MODEL
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ._options import encoding_option, overwrite_option, text_col_option
+from ._summaries import quality_line
 
 if TYPE_CHECKING:
     from ..bundle import Bundle
@@ -80,7 +81,6 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
         config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
         bundle = train(data, config, name=out.name, encoding=encoding)
     bundle.save(out, overwrite=overwrite)
-    metrics = bundle.metadata.get("metrics", {})
     click.echo(f"saved {out}")
     path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
     if path:
@@ -89,9 +89,7 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
     if issues:
         click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "
                    f"listed in {out / issues['file']}")
-    for head, values in metrics.items():
-        shown = {k: round(v, 4) for k, v in values.items() if isinstance(v, float)}
-        click.echo(f"held-out {head}: {shown}")
+    click.echo(quality_line(bundle.metadata.get("quality")))
     if tracking_requested(mlflow_run):
         run_id = log_training_run(bundle, experiment=mlflow_experiment, model_name=mlflow_model_name or out.name)
         click.echo(f"logged MLflow run {run_id} (experiment {mlflow_experiment!r})")

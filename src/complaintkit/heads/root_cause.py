@@ -20,6 +20,7 @@ from ..exceptions import InputError
 from ..explain import build_example_index, embed_for_head
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
+from ._selection import SELECTION_RULES, choose_within_one_se, repeated_folds, summarise
 from .calibration import CALIBRATION_METHODS, calibration_folds, calibration_method
 from .char_ngrams import CharNgramTfidfVectorizer
 
@@ -40,9 +41,13 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict a complaint's root cause from its text, with calibrated probabilities.
 
     Features are the sentence embedding (weighted by ``embedding_weight``) joined with word
-    and character TF-IDF; the head is a class-balanced linear SVM. The embedding weight and
-    ``C`` are chosen together by cross-validated macro-F1, and the SVM is calibrated on
-    out-of-fold decisions (the final SVM is fitted on every training row).
+    and character TF-IDF; the head is a class-balanced linear SVM. The settings left on
+    "auto" (embedding weight, ``C``, TF-IDF on or off) are chosen together by repeated
+    stratified cross-validation of the training rows: with ``selection="one_se"`` the simplest
+    candidate whose mean macro-F1 is within one standard error of the best is kept, where
+    simpler means fewer feature blocks, then a smaller ``C`` (stronger regularisation), then a
+    smaller embedding weight. The SVM is calibrated on out-of-fold decisions (the final SVM is
+    fitted on every training row).
 
     Parameters
     ----------
@@ -50,16 +55,28 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Model alias or folder for :class:`SentenceTransformerEmbedder`.
     embedding_weight : float or "auto", default="auto"
         Scale of the embedding block relative to the TF-IDF blocks; 0 drops the embedding;
-        "auto" picks from ``embedding_weight_grid`` by 3-fold cross-validated macro-F1.
+        "auto" picks from ``embedding_weight_grid`` by cross-validation.
     embedding_weight_grid : tuple of float, default=(1.0, 2.0)
         Candidates for ``embedding_weight="auto"``.
-    use_tfidf : bool, default=True
-        Add word uni-/bigram and character 2-5-gram TF-IDF features.
+    use_tfidf : bool or "auto", default=True
+        Add word uni-/bigram and character 2-5-gram TF-IDF features; "auto" also tries the
+        embedding alone (the simpler candidate under the one-standard-error rule). On the CFPB
+        narratives the embedding alone scored more than three standard errors below, and the
+        TF-IDF blocks give ``score --explain`` its top terms, so they are on by default.
     C : float or "auto", default="auto"
         Inverse regularisation strength of the linear SVM; "auto" picks from ``C_grid`` by
-        3-fold cross-validated macro-F1 on the training rows.
+        cross-validation.
     C_grid : tuple of float, default=(0.1, 0.3, 1.0)
         Candidates for ``C="auto"``.
+    cv_folds : int, default=3
+        Folds of each cross-validation repeat (fewer when the rarest class is smaller).
+    cv_repeats : int or "auto", default="auto"
+        Repeats of the shuffled stratified ``cv_folds``-fold split; "auto" is 3 up to 3,000
+        training rows, 2 up to 12,000 and 1 above, so that training time stays bounded.
+    selection : {"one_se", "best"}, default="one_se"
+        "one_se": the simplest candidate within one standard error of the best mean macro-F1
+        (standard error = sample sd of the best candidate's fold scores / sqrt(number of folds));
+        "best": the highest mean.
     calibration : {"auto", "temperature", "sigmoid", "isotonic"}, default="auto"
         Probability calibration; "auto" is temperature scaling, which leaves the SVM's
         class-balanced decisions unchanged (isotonic and sigmoid calibrate each class on its
@@ -81,8 +98,13 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The root-cause labels, in the column order of ``predict_proba``.
     C_, embedding_weight_ : float
         The settings used by the final SVM.
+    use_tfidf_ : bool
+        Whether the final model has the TF-IDF blocks.
     cv_macro_f1_ : list of dict
-        Cross-validated macro-F1 of every candidate (empty when nothing was searched).
+        Every candidate's settings, mean macro-F1 over the repeated folds (``macro_f1``), its
+        standard error (``se``) and ``chosen`` (empty when nothing was searched).
+    cv_scheme_ : dict
+        Folds, repeats and selection rule of the search (empty when nothing was searched).
     calibration_ : str
         The calibration method used ("auto" resolved).
     pipeline_ : Pipeline
@@ -96,9 +118,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         embedding_model: str = DEFAULT_MODEL,
         embedding_weight: float | str = "auto",
         embedding_weight_grid: tuple[float, ...] = (1.0, 2.0),
-        use_tfidf: bool = True,
+        use_tfidf: bool | str = True,
         C: float | str = "auto",
         C_grid: tuple[float, ...] = (0.1, 0.3, 1.0),
+        cv_folds: int = 3,
+        cv_repeats: int | str = "auto",
+        selection: str = "one_se",
         calibration: str = "auto",
         max_words_per_chunk: int | None = 180,
         cache_dir: str | None = None,
@@ -112,6 +137,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.use_tfidf = use_tfidf
         self.C = C
         self.C_grid = C_grid
+        self.cv_folds = cv_folds
+        self.cv_repeats = cv_repeats
+        self.selection = selection
         self.calibration = calibration
         self.max_words_per_chunk = max_words_per_chunk
         self.cache_dir = cache_dir
@@ -119,7 +147,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.speakers = speakers
         self.redact = redact
 
-    def _features(self) -> FeatureUnion:
+    def _features(self, use_tfidf: bool) -> FeatureUnion:
         """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
         blocks, weights = [], {}
         if self.embedding_weight == "auto" or self.embedding_weight > 0:
@@ -127,7 +155,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                 model=self.embedding_model, max_words_per_chunk=self.max_words_per_chunk,
                 cache_dir=self.cache_dir)))
             weights["embedding"] = 1.0
-        if self.use_tfidf:
+        if use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000)))
             blocks.append(("chars", CharNgramTfidfVectorizer(
@@ -152,20 +180,31 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
         _check_auto_or_positive("C", self.C)
         _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
+        if self.use_tfidf not in (True, False, "auto"):
+            raise ValueError(f"The 'use_tfidf' parameter of RootCauseClassifier must be True, False or 'auto'. "
+                             f"Got {self.use_tfidf!r} instead.")
+        if self.selection not in SELECTION_RULES:
+            raise ValueError(f"The 'selection' parameter of RootCauseClassifier must be one of "
+                             f"{list(SELECTION_RULES)}. Got {self.selection!r} instead.")
         method = calibration_method(self.calibration, "temperature", CALIBRATION_METHODS)
         folds = calibration_folds(labels)
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
-        features = self._features()
-        unweighted = features.fit_transform(normaliser.transform(texts))
+        normalised = normaliser.transform(texts)
+        features = self._features(use_tfidf=self.use_tfidf is not False)
+        unweighted = features.fit_transform(normalised)
         embedding_columns = self._embedding_columns(features, unweighted.shape[1])
-        weights = self.embedding_weight_grid if self.embedding_weight == "auto" else (self.embedding_weight,)
-        Cs = self.C_grid if self.C == "auto" else (self.C,)
-        self.cv_macro_f1_ = (self._cross_validate(unweighted, embedding_columns, labels, folds, weights, Cs)
-                             if len(weights) * len(Cs) > 1 else [])
-        best = (max(self.cv_macro_f1_, key=lambda row: row["macro_f1"]) if self.cv_macro_f1_
-                else {"embedding_weight": weights[0], "C": Cs[0]})
+        candidates = self._candidates(embedding_columns.any())
+        self.cv_macro_f1_, self.cv_scheme_ = [], {}
+        best = candidates[0]
+        if len(candidates) > 1:
+            best = self._search(unweighted, embedding_columns, labels, candidates)
         self.C_, self.embedding_weight_ = float(best["C"]), float(best["embedding_weight"])
+        self.use_tfidf_ = bool(best["use_tfidf"])
         self.calibration_ = method
+        if self.use_tfidf is not False and not self.use_tfidf_:  # the search dropped the TF-IDF blocks
+            features = self._features(use_tfidf=False)
+            unweighted = features.fit_transform(normalised)
+            embedding_columns = self._embedding_columns(features, unweighted.shape[1])
         if embedding_columns.any():
             features.set_params(transformer_weights={**features.transformer_weights,
                                                      "embedding": self.embedding_weight_})
@@ -183,6 +222,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                                build_example_index(ids, texts, labels.tolist(), vectors, seed=self.random_state))
         return self
 
+    def chosen_settings(self) -> dict[str, float | bool]:
+        """The fitted settings as parameters: ``clone(head).set_params(**head.chosen_settings())`` refits
+        the same model without searching again."""
+        check_is_fitted(self, "pipeline_")
+        return {"C": self.C_, "embedding_weight": self.embedding_weight_, "use_tfidf": self.use_tfidf_}
+
     def _svm(self, C: float) -> LinearSVC:
         return LinearSVC(C=C, class_weight="balanced", random_state=self.random_state, max_iter=5000)
 
@@ -195,21 +240,50 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             mask[:embedder.n_features_out_] = True
         return mask
 
-    def _cross_validate(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, labels: np.ndarray,
-                        folds: int, weights: Sequence[float], Cs: Sequence[float]) -> list[dict[str, float]]:
-        """Mean macro-F1 over stratified folds of every (embedding weight, C) candidate."""
-        splits = list(StratifiedKFold(min(3, folds), shuffle=True, random_state=self.random_state).split(
-            np.zeros(len(labels)), labels))
-        scores = []
-        for weight in weights:
-            matrix = _scale_columns(unweighted, embedding_columns, weight)
-            for C in Cs:
-                f1 = np.mean([
-                    f1_score(labels[test], self._svm(C).fit(matrix[train], labels[train]).predict(matrix[test]),
-                             average="macro", zero_division=0)
-                    for train, test in splits])
-                scores.append({"embedding_weight": float(weight), "C": float(C), "macro_f1": float(f1)})
-        return scores
+    def _candidates(self, has_embedding: bool) -> list[dict[str, float | bool]]:
+        """Every setting to compare, with its complexity (blocks, C, embedding weight; smaller is simpler)."""
+        tfidf_options = (False, True) if self.use_tfidf == "auto" else (bool(self.use_tfidf),)
+        weights = self.embedding_weight_grid if self.embedding_weight == "auto" else (self.embedding_weight,)
+        Cs = self.C_grid if self.C == "auto" else (self.C,)
+        candidates = []
+        for use_tfidf in tfidf_options:
+            if not use_tfidf and not has_embedding:
+                continue
+            blocks = (1 if has_embedding else 0) + (2 if use_tfidf else 0)
+            for weight in (weights if has_embedding else (0.0,)):
+                for C in Cs:
+                    candidates.append({"use_tfidf": use_tfidf, "embedding_weight": float(weight), "C": float(C),
+                                       "complexity": (blocks, float(C), float(weight))})
+        return candidates
+
+    def _repeats(self, n_rows: int) -> int:
+        if self.cv_repeats != "auto":
+            return int(self.cv_repeats)
+        return 3 if n_rows <= 3000 else 2 if n_rows <= 12000 else 1
+
+    def _search(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, labels: np.ndarray,
+                candidates: list[dict]) -> dict:
+        """Score every candidate on the same repeated stratified folds; record them; return the chosen one."""
+        repeats = self._repeats(len(labels))
+        splits = repeated_folds(labels, self.cv_folds, repeats, self.random_state)
+        rows = []
+        for candidate in candidates:
+            columns = np.ones(unweighted.shape[1], dtype=bool) if candidate["use_tfidf"] else embedding_columns
+            matrix = _scale_columns(unweighted, embedding_columns, candidate["embedding_weight"])[:, columns]
+            scores = [f1_score(labels[test], self._svm(candidate["C"]).fit(matrix[train], labels[train])
+                               .predict(matrix[test]), average="macro", zero_division=0)
+                      for train, test in splits]
+            summary = summarise(scores)
+            rows.append({**candidate, "mean": summary["mean"], "se": summary["se"]})
+        chosen = choose_within_one_se(rows, self.selection)
+        best = max(range(len(rows)), key=lambda i: rows[i]["mean"])
+        self.cv_macro_f1_ = [{"use_tfidf": row["use_tfidf"], "embedding_weight": row["embedding_weight"],
+                              "C": row["C"], "macro_f1": row["mean"], "se": row["se"], "chosen": i == chosen}
+                             for i, row in enumerate(rows)]
+        self.cv_scheme_ = {"folds": len(splits) // repeats, "repeats": repeats, "selection": self.selection,
+                           "best_mean": rows[best]["mean"], "best_se": rows[best]["se"],
+                           "simpler_means": "fewer feature blocks, then smaller C, then smaller embedding weight"}
+        return rows[chosen]
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
         """The SVM's uncalibrated decision values, one row per text (one column per class, or one for two classes)."""
