@@ -13,14 +13,19 @@ from tqdm.auto import tqdm
 logger = logging.getLogger("complaintkit")
 
 
-def configure(verbose: bool = False) -> None:
-    """Send complaintkit's log records to stderr (used by the CLI)."""
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+LEVELS = ("debug", "info", "warning", "error")
+
+
+def configure(verbose: bool = False, level: str | None = None) -> None:
+    """Send complaintkit's log records to stderr at ``level`` (debug with ``verbose``; used by the CLI).
+
+    Called again, it only changes the level (options after the subcommand override those before it).
+    """
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else getattr(logging, (level or "info").upper()))
 
 
 def show_bars() -> bool:

@@ -159,9 +159,10 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                    redact=config.redact, calibration=config.calibration)
         _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
-        # row numbers of the training table identify the examples behind explanations
-        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy(),
-                                       example_ids=np.flatnonzero(rows.to_numpy()))
+        # the id column (else the row number in the training table) names the examples behind explanations
+        example_ids = (frame.loc[rows, config.id_col].astype(str).to_numpy() if config.id_col
+                       else np.flatnonzero(rows.to_numpy()))
+        heads["root_cause"] = head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=example_ids)
         metadata["heads"]["root_cause"] = {
             "labels": [str(c) for c in head.classes_], "params": head.get_params(),
             "chosen": {"C": head.C_, "embedding_weight": head.embedding_weight_, "calibration": head.calibration_,

@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 
 from ..embedding.models import DEFAULT_MODEL
-from ._options import text_col_option
-from ._run_options import report_run, run_options
+from ._options import examples, text_col_option
+from ._run_options import check_paths, report_run, run_options
 
 
-@click.command("embed")
+@click.command("embed", epilog=examples(
+    "complaintkit embed --input complaints.csv --output embeddings.parquet --id-col ticket_id",
+    "complaintkit embed --input complaints.parquet --output embeddings.parquet --embedding-model multilingual"))
 @click.option("--embedding-model", "model", default=DEFAULT_MODEL, show_default=True,
               help="Embedding model alias or local sentence-transformers folder.")
 @text_col_option(default="text")
@@ -23,6 +25,8 @@ def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_jso
     Rows are streamed, validated and rejected exactly as by `complaintkit score`.
     """
     from ..scoring.run import embed_file
+
+    check_paths(options["input_path"], options["output"], stdin_ok=False)
 
     summary = embed_file(keep_cols=keep_cols or None, **options)
     report_run(summary, reject_exit_code, summary_json)
