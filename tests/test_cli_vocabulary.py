@@ -104,3 +104,14 @@ def test_explanations_name_training_examples_by_the_id_column(bundle_dir: Path, 
     assert result.exit_code == 0, result.output
     ids = set(pd.read_csv(synthetic_csv)["id"])
     assert set(pd.read_csv(scored)["similar_1_id"]) <= ids
+
+
+def test_row_totals_for_progress(tmp_path: Path) -> None:
+    from complaintkit.io import estimate_rows
+
+    frame = pd.DataFrame({"text": ["a", "b", "c"]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    (tmp_path / "t.jsonl").write_text('{"text": "a"}\n\n{"text": "b"}\n{"text": "c"}')
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert [estimate_rows(tmp_path / f"t.{ext}") for ext in ("parquet", "jsonl", "csv")] == [3, 3, 3]
+    assert estimate_rows(tmp_path / "missing.csv") is None

@@ -149,6 +149,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     }
     heads: dict[str, Any] = {}
     files: dict[str, bytes] = {}
+    steps = _logging.Steps(sum(map(bool, (config.label_col, config.label_col, config.churn_col, test_rows.any()))))
     languages = check_encoder_language(texts[usable], config.embedding_model)
     start = time.perf_counter()
     if config.label_col:
@@ -158,7 +159,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         _check_labels(labels, config.label_col)
         head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                    redact=config.redact, calibration=config.calibration)
-        _logging.logger.info("training root-cause head on %d rows, %d classes", len(labels), labels.nunique())
+        steps.next("training the root-cause head on %d rows, %d classes", len(labels), labels.nunique())
         # the id column (else the row number in the training table) names the examples behind explanations
         example_ids = (frame.loc[rows, config.id_col].astype(str).to_numpy() if config.id_col
                        else np.flatnonzero(rows.to_numpy()))
@@ -170,7 +171,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             "label_counts": {str(k): int(v) for k, v in labels.value_counts().items()}}
         if config.parent_col:
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
-        _logging.logger.info("out-of-fold predictions for the needs_review threshold and doubtful labels")
+        steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
         oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
         if config.review_precision is not None:
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
@@ -187,7 +188,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
                                categorical_cols=config.categorical_cols, redact=config.redact)
-        _logging.logger.info("training churn head on %d rows", int(rows.sum()))
+        steps.next("training the churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
     if any(dropped.values()):
@@ -200,7 +201,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
     bundle = Bundle(metadata=metadata, files=files, **heads)
     if test_rows.any():
-        _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
+        steps.next("evaluating on %d held-out rows", int(test_rows.sum()))
         metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained
         metadata["metrics_precision"] = metrics.pop("precision")
         metadata["metrics"] = metrics
