@@ -38,13 +38,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
                     str(root / "dist"), str(REPO)], check=True, capture_output=True)
     wheel = next((root / "dist").glob("complaintkit-*.whl"))
-    venv.create(root / "env", with_pip=True)
+    venv.create(root / "env", with_pip=False)  # the project's pip installs into it (pip --python)
     env_bin = root / "env" / "bin"
     site = subprocess.run([env_bin / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                           check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "project-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([env_bin / "python", "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(env_bin / "python"), "install", "--no-deps",
+                    "--no-index", "-q", str(wheel)], check=True, capture_output=True)
     return env_bin
 
 

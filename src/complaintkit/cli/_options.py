@@ -60,6 +60,17 @@ precision_option = click.option(
     "--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
     help="Encoder precision. auto: bf16 on CPUs with native bf16 matmul (amx_bf16 or avx512_bf16 in "
          "/proc/cpuinfo), else fp32. bf16 is several times faster there and agrees with fp32 on >= 99% of causes.")
+
+
+def embedding_model_option(name: str = "embedding_model") -> Callable:
+    """``--embedding-model``, passed to the command as ``name``."""
+    from ..embedding.models import DEFAULT_MODEL
+
+    return click.option("--embedding-model", name, default=DEFAULT_MODEL, show_default=True,
+                        help="Embedding model alias (all-MiniLM-L6-v2, multilingual) or a local "
+                             "sentence-transformers folder.")
+
+
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the output if it exists.")
 
 

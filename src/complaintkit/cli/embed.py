@@ -6,16 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..embedding.models import DEFAULT_MODEL
-from ._options import examples, text_col_option
+from ._options import embedding_model_option, examples, text_col_option
 from ._run_options import check_paths, report_run, run_options
 
 
 @click.command("embed", epilog=examples(
     "complaintkit embed --input complaints.csv --output embeddings.parquet --id-col ticket_id",
     "complaintkit embed --input complaints.parquet --output embeddings.parquet --embedding-model multilingual"))
-@click.option("--embedding-model", "model", default=DEFAULT_MODEL, show_default=True,
-              help="Embedding model alias or local sentence-transformers folder.")
+@embedding_model_option("model")
 @text_col_option(default="text")
 @run_options
 def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_json: Path | None,

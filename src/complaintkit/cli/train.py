@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..embedding.models import DEFAULT_MODEL
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ._options import (
     TABLE_FORMATS,
     AliasedOption,
+    embedding_model_option,
     encoding_option,
     examples,
     input_option,
@@ -45,8 +45,7 @@ if TYPE_CHECKING:
 @click.option("--split-col", help="Column marking train/test rows; held-out metrics go into the bundle.")
 @click.option("--train-split", default="train", show_default=True, help="Value of --split-col for training rows.")
 @click.option("--test-split", default="test", show_default=True, help="Value of --split-col for held-out rows.")
-@click.option("--embedding-model", default=DEFAULT_MODEL, show_default=True,
-              help="Embedding model alias or local sentence-transformers folder.")
+@embedding_model_option()
 @click.option("--speaker", "speakers", multiple=True,
               help="For transcripts, embed only this speaker's turns (repeat for several), e.g. customer.")
 @click.option("--review-precision", type=float, default=0.9, show_default=True,
