@@ -11,7 +11,7 @@ from ._options import examples, load_bundle, model_option, text_col_option
 from ._run_options import STDIN, check_paths, report_run, run_options
 
 _COLUMNS = """\b
-Output columns (details and types: docs/output-columns.md):
+Output columns (types and details: docs/output-columns.md in the complaintkit repository):
   row_number            int     input row, from 0 in file order
   <kept input columns>          --id-col and --keep-col (default: all)
   root_cause            str     most probable root cause
