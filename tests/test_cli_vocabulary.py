@@ -115,3 +115,12 @@ def test_row_totals_for_progress(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "t.csv", index=False)
     assert [estimate_rows(tmp_path / f"t.{ext}") for ext in ("parquet", "jsonl", "csv")] == [3, 3, 3]
     assert estimate_rows(tmp_path / "missing.csv") is None
+
+
+@pytest.mark.parametrize(("args", "level"), [(["-q"], "WARNING"), (["--log-level", "error"], "ERROR"),
+                                             (["-v"], "DEBUG"), ([], "INFO")])
+def test_log_level_options_after_the_subcommand(args: list[str], level: str, tmp_path: Path) -> None:
+    import logging
+
+    CliRunner().invoke(main, ["report", "--input", str(tmp_path / "missing.csv"), "--output", "x.html", *args])
+    assert logging.getLogger("complaintkit").level == getattr(logging, level)
