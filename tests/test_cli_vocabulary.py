@@ -124,3 +124,9 @@ def test_log_level_options_after_the_subcommand(args: list[str], level: str, tmp
 
     CliRunner().invoke(main, ["report", "--input", str(tmp_path / "missing.csv"), "--output", "x.html", *args])
     assert logging.getLogger("complaintkit").level == getattr(logging, level)
+
+
+def test_score_stdin_refuses_file_only_options(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["score", "--model", str(tmp_path / "no-model"), "--input", "-",
+                                       "--customer-col", "customer", "--resume"], input="text\n")
+    assert result.exit_code == 2 and "--customer-col, --resume work on files" in result.output

@@ -57,7 +57,8 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
     if (date_col or customers_output) and not customer_col:
         raise click.UsageError("--date-col and --customers-output need --customer-col.")
     if options["input_path"] == STDIN:
-        _score_stdin(model_path, text_cols, options)
+        _score_stdin(model_path, text_cols, {**options, "keep_cols": keep_cols, "customer_col": customer_col,
+                                             "customers_output": customers_output, "summary_json": summary_json})
         return
     if keep_cols and customer_col:
         keep_cols = tuple(dict.fromkeys([*keep_cols, customer_col, *([date_col] if date_col else [])]))
@@ -71,8 +72,20 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
     report_run(summary, reject_exit_code, summary_json)
 
 
+_FILE_ONLY = {"id_cols": "--id-col", "keep_cols": "--keep-col", "customer_col": "--customer-col",
+              "customers_output": "--customers-output", "rejects": "--rejects",
+              "resume": "--resume", "summary_json": "--summary-json", "spark_master": "--spark-master"}
+
+
 def _score_stdin(model_path: Path, text_cols: tuple[str, ...], options: dict) -> None:
     from ..embedding import resolve_precision
+
+    given = [name for key, name in _FILE_ONLY.items() if options.get(key)]
+    if options["engine"] != "local" or options["workers"] != 1:
+        given.append("--engine/--workers")
+    if given:
+        raise click.UsageError(f"{', '.join(given)} work on files; with --input - each JSON line is scored and "
+                               "written to stdout with all its fields. Name a file with --input, or drop them.")
     from ..scoring.records import predict_records, read_records, write_records
 
     bundle = load_bundle(model_path)
