@@ -10,13 +10,13 @@ mkdir -p out
 
 # Issues with fewer than 20 complaints in the sample become "Other <product> issue".
 python scripts/demo_issues.py data/cfpb/complaints.csv out/cfpb-issues.csv
-complaintkit train --data out/cfpb-issues.csv --text-col narrative --label-col cause \
-  --parent-col product_group --split-col split --out models/cfpb-issue --overwrite
-complaintkit evaluate --model models/cfpb-issue --data out/cfpb-issues.csv \
+complaintkit train --input out/cfpb-issues.csv --text-col narrative --label-col cause \
+  --parent-col product_group --split-col split --id-col complaint_id --model models/cfpb-issue --overwrite
+complaintkit evaluate --model models/cfpb-issue --input out/cfpb-issues.csv \
   --split-col split --split test --output out/metrics.json --plots-dir out/plots
 complaintkit score --model models/cfpb-issue --input out/cfpb-issues.csv \
   --output out/scored.parquet --id-col complaint_id --overwrite
-complaintkit report --scored out/scored.parquet --text-col narrative --date-col date_received \
+complaintkit report --input out/scored.parquet --text-col narrative --date-col date_received \
   --by root_cause_parent --by company --model models/cfpb-issue --state out/emerging-state.json \
-  --out out/report.html --overwrite
+  --output out/report.html --overwrite
 echo "demo done: models/cfpb-issue, out/metrics.json, out/scored.parquet, out/report.html"

@@ -15,7 +15,7 @@ def test_held_out_metrics_carry_intervals_into_metadata_card_and_evaluate(traine
     quality = trained_bundle.metadata["quality"]
     assert (quality["kind"], quality["head"], quality["rows"]) == ("held-out", "root_cause", 6)
     assert quality["ci"]["macro_f1"] == metrics["ci"]["macro_f1"]
-    assert "macro_f1" in render_model_card(trained_bundle.metadata).split("## Held-out metrics")[1].split("##")[0]
+    assert "macro-F1" in render_model_card(trained_bundle.metadata).split("## Held-out metrics")[1].split("##")[0]
     assert "95% CI" in render_model_card(trained_bundle.metadata)
     result = evaluate(trained_bundle, synthetic_frame, split_col="split", split="test", precision="fp32")
     assert result["root_cause"]["ci"] == metrics["ci"]  # same rows, same seed

@@ -13,14 +13,19 @@ from tqdm.auto import tqdm
 logger = logging.getLogger("complaintkit")
 
 
-def configure(verbose: bool = False) -> None:
-    """Send complaintkit's log records to stderr (used by the CLI)."""
-    if logger.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+LEVELS = ("debug", "info", "warning", "error")
+
+
+def configure(verbose: bool = False, level: str | None = None) -> None:
+    """Send complaintkit's log records to stderr at ``level`` (debug with ``verbose``; used by the CLI).
+
+    Called again, it only changes the level (options after the subcommand override those before it).
+    """
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else getattr(logging, (level or "info").upper()))
 
 
 def show_bars() -> bool:
@@ -45,7 +50,7 @@ class _LineProgress:
 
     def _log(self, now: float) -> None:
         rate = self.n / max(now - self._start, 1e-9)
-        of = f"/{self.total}" if self.total else ""
+        of = f"/{self.total} ({min(self.n / self.total, 1):.0%})" if self.total else ""
         eta = ""
         if self.total and rate > 0:
             eta = f", ETA {max(self.total - self.n, 0) / rate:.0f}s"
@@ -55,11 +60,25 @@ class _LineProgress:
         self._log(time.monotonic())
 
 
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 @contextmanager
-def progress(total: int | None, desc: str, unit: str = "rows") -> Iterator[tqdm | _LineProgress]:
-    """A progress reporter with ``update(n)``: a bar on a terminal, log lines elsewhere."""
-    bar: tqdm | _LineProgress
-    if show_bars():
+def progress(total: int | None, desc: str, unit: str = "rows",
+             quiet: bool = False) -> Iterator[tqdm | _LineProgress | _NoProgress]:
+    """A progress reporter with ``update(n)``: a bar on a terminal, log lines elsewhere, nothing if ``quiet``.
+
+    With ``total`` known, the bar and the log lines show the share done and the time left.
+    """
+    bar: tqdm | _LineProgress | _NoProgress
+    if quiet:
+        bar = _NoProgress()
+    elif show_bars():
         bar = tqdm(total=total, desc=desc, unit=f" {unit}", dynamic_ncols=True)
     else:
         bar = _LineProgress(total, desc, unit)
@@ -67,3 +86,16 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> Iterator[tqdm 
         yield bar
     finally:
         bar.close()
+
+
+class Steps:
+    """Numbered log lines for the stages of a long task: ``[2/4] message (41s so far)``."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self._start = time.monotonic()
+
+    def next(self, message: str, *args: object) -> None:
+        """Log the start of the next stage."""
+        self.done += 1
+        logger.info(f"[%d/%d] {message} (%.0fs so far)", self.done, self.total, *args, time.monotonic() - self._start)

@@ -44,8 +44,9 @@ class TrainConfig:
         Target precision of auto-classified complaints; sets the ``needs_review`` threshold
         from out-of-fold predictions on the training rows. ``None`` turns flagging off.
     id_col : str or None
-        Column identifying each row in ``label_issues.csv`` (doubtful training labels);
-        ``None`` identifies rows by their number in the table (0-based).
+        Column identifying each row in ``label_issues.csv`` (doubtful training labels) and the
+        training examples of explanations (``similar_k_id``); ``None`` identifies rows by their
+        number in the table (0-based).
     calibration : str
         Probability calibration of the root-cause head: "auto" (temperature scaling, which
         keeps the class-balanced decisions), "temperature", "sigmoid" or "isotonic".

@@ -139,6 +139,11 @@ def quality_summary(metadata: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _row_ids(frame: pd.DataFrame, rows: pd.Series, id_col: str | None) -> np.ndarray:
+    """The ids that name training rows (in explanations): the id column, else the row number in the table."""
+    return frame.loc[rows, id_col].astype(str).to_numpy() if id_col else np.flatnonzero(rows.to_numpy())
+
+
 def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
     """Map each label to its most frequent parent label."""
     pairs = pd.DataFrame({"label": labels.astype(str), "parent": parents.astype(str)})
@@ -186,6 +191,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     }
     heads: dict[str, Any] = {}
     files: dict[str, bytes] = {}
+    steps = _logging.Steps(sum(map(bool, (config.label_col, config.label_col, config.churn_col, test_rows.any()))))
     languages = check_encoder_language(texts[usable], config.embedding_model)
     start = time.perf_counter()
     if config.label_col:
@@ -194,16 +200,15 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         labels = frame.loc[rows, config.label_col].astype(str).str.strip()
         _check_labels(labels, config.label_col)
         path, reason = choose_root_cause_head(config.root_cause_head, labels)
-        _logging.logger.info("training the %s root-cause head on %d rows, %d classes (%s)", path, len(labels),
-                             labels.nunique(), reason)
-        # row numbers of the training table identify the examples behind explanations
+        steps.next("training the %s root-cause head on %d rows, %d classes (%s)", path, len(labels),
+                   labels.nunique(), reason)
         if path == "few-label":
             head, chosen = fit_few_label(texts[usable], labels.reindex(texts[usable].index), config,
-                                         example_ids=np.flatnonzero(usable.to_numpy()))
+                                         example_ids=_row_ids(frame, usable, config.id_col))
         else:
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                        redact=config.redact, calibration=config.calibration)
-            head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=np.flatnonzero(rows.to_numpy()))
+            head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}
         heads["root_cause"] = head
@@ -219,7 +224,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                 metadata["review"] = {"threshold": 0.0, "rule": "off: few-label training has too few rows per class "
                                       "for out-of-fold predictions (each fold would fine-tune the encoder again)"}
         else:
-            _logging.logger.info("out-of-fold predictions for the needs_review threshold and doubtful labels")
+            steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
             oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
         if config.review_precision is not None and oof is not None:
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
@@ -237,7 +242,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
                                categorical_cols=config.categorical_cols, redact=config.redact)
-        _logging.logger.info("training churn head on %d rows", int(rows.sum()))
+        steps.next("training the churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
         if not test_rows.any():
@@ -255,7 +260,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
     bundle = Bundle(metadata=metadata, files=files, **heads)
     if test_rows.any():
-        _logging.logger.info("evaluating on %d held-out rows", int(test_rows.sum()))
+        steps.next("evaluating on %d held-out rows", int(test_rows.sum()))
         metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained
         metadata["metrics_precision"] = metrics.pop("precision")
         metadata["metrics"] = metrics

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import logging
 import sys
 
 import click
 
 from .. import __version__, _logging
 from ..exceptions import ComplaintkitError
+from ._options import LOG_LEVEL_SET, examples, logging_options
 
 _OS_ERROR_HINTS = {
     errno.ENOSPC: "free some space or write elsewhere",
@@ -44,7 +46,7 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except OSError as exc:
-            if ctx.params.get("verbose"):
+            if _logging.logger.isEnabledFor(logging.DEBUG):
                 raise
             click.echo(f"error: {os_error_message(exc)}", err=True)
             sys.exit(1)
@@ -53,26 +55,37 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             params=logging_options(), epilog=examples(
+                 "complaintkit train --input complaints.csv --label-col label --model models/mine",
+                 "complaintkit score --model models/mine --input new.csv --output scored.parquet",
+                 "complaintkit report --input scored.parquet --output report.html",
+                 "complaintkit predict --model models/mine \"I was charged twice for one order\""))
 @click.version_option(__version__, prog_name="complaintkit")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
-def main(verbose: bool) -> None:
-    """Train, evaluate and run complaint root-cause and churn models, and write reports."""
-    _logging.configure(verbose)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Train, evaluate and run complaint root-cause and churn models, and write reports.
+
+    Every command has its own --help with an example.
+    """
+    if not ctx.meta.get(LOG_LEVEL_SET):
+        _logging.configure()
 
 
 def _register() -> None:
     from .build_multilingual import build_multilingual_command
     from .embed import embed_command
     from .evaluate import evaluate_command
+    from .predict import predict_command
     from .report import report_command
     from .score import score_command
     from .serve import serve_command
     from .suggest import suggest_command
     from .train import train_command
 
-    for command in (train_command, evaluate_command, score_command, report_command, embed_command,
+    for command in (train_command, evaluate_command, score_command, predict_command, report_command, embed_command,
                     suggest_command, build_multilingual_command, serve_command):
+        command.params.extend(logging_options())
         main.add_command(command)
 
 

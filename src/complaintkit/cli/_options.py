@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import _logging
 from ..embedding.precision import PRECISION_CHOICES
 
 if TYPE_CHECKING:
     from ..bundle import Bundle
 
 _TRUST = "complaintkit.trust"
+LOG_LEVEL_SET = "complaintkit.log_level_set"
 
 
 def _remember_trust(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -23,7 +25,7 @@ def _remember_trust(ctx: click.Context, param: click.Parameter, value: bool) -> 
 
 _model_path_option = click.option(
     "--model", "model_path", required=True, type=click.Path(path_type=Path),
-    help="Bundle folder written by `complaintkit train` (e.g. models/cfpb).")
+    help="Bundle folder written by `complaintkit train` (e.g. models/mine).")
 _trust_option = click.option(
     "--trust", is_flag=True, expose_value=False, callback=_remember_trust,
     help="Load the bundle even if it needs code outside complaintkit's trusted types, or is an "
@@ -58,7 +60,59 @@ precision_option = click.option(
     "--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
     help="Encoder precision. auto: bf16 on CPUs with native bf16 matmul (amx_bf16 or avx512_bf16 in "
          "/proc/cpuinfo), else fp32. bf16 is several times faster there and agrees with fp32 on >= 99% of causes.")
+
+
+def embedding_model_option(name: str = "embedding_model") -> Callable:
+    """``--embedding-model``, passed to the command as ``name``."""
+    from ..embedding.models import DEFAULT_MODEL
+
+    return click.option("--embedding-model", name, default=DEFAULT_MODEL, show_default=True,
+                        help="Embedding model alias (all-MiniLM-L6-v2, multilingual) or a local "
+                             "sentence-transformers folder.")
+
+
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace the output if it exists.")
+
+
+class AliasedOption(click.Option):
+    """An option whose old names (``hidden_aliases``) still work but are left out of ``--help``."""
+
+    def __init__(self, *args: Any, hidden_aliases: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hidden_aliases = hidden_aliases
+
+    def _visible(self) -> list[str]:
+        return [name for name in self.opts if name not in self.hidden_aliases]
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:  # noqa: D102
+        opts, self.opts = self.opts, self._visible()
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = opts
+
+    def get_error_hint(self, ctx: click.Context) -> str:  # noqa: D102
+        return " / ".join(f"'{name}'" for name in self._visible())
+
+
+def input_option(help: str, required: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
+    """``--input`` (parameter ``input_path``): the table a command reads; ``aliases`` are its old, hidden names."""
+    return click.option("--input", *aliases, "input_path", cls=AliasedOption, hidden_aliases=aliases,
+                        required=required, type=click.Path(path_type=Path), help=help)
+
+
+def output_option(help: str, required: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
+    """``--output`` (parameter ``output``): the file a command writes; ``aliases`` are its old, hidden names."""
+    return click.option("--output", *aliases, "output", cls=AliasedOption, hidden_aliases=aliases,
+                        required=required, type=click.Path(path_type=Path), help=help)
+
+
+TABLE_FORMATS = "CSV, TSV, JSONL, Parquet file or folder of Parquet files"
+
+
+def examples(*lines: str) -> str:
+    """A click epilog listing example command lines, kept as written (click's ``\\b`` marker)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -67,3 +121,22 @@ def load_bundle(path: Path) -> Bundle:
 
     ctx = click.get_current_context(silent=True)
     return Bundle.load(path, trust=bool(ctx and ctx.meta.get(_TRUST)))
+
+
+def _set_log_level(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value:
+        _logging.configure(level={"verbose": "debug", "quiet": "warning"}.get(param.name or "", value))
+        ctx.meta[LOG_LEVEL_SET] = True
+    return value
+
+
+def logging_options() -> list[click.Option]:
+    """``-v/--verbose``, ``-q/--quiet`` and ``--log-level``, accepted before or after the subcommand."""
+    return [
+        click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=_set_log_level,
+                     help="Log debug details (and show the traceback of file errors)."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_log_level,
+                     help="Log only warnings and errors: no progress."),
+        click.Option(["--log-level"], type=click.Choice(_logging.LEVELS), expose_value=False,
+                     callback=_set_log_level, help="Log level (default info)."),
+    ]

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 import click
 
 from ..scoring.choices import ENGINES, TOO_LONG_POLICIES
-from ._options import encoding_option, overwrite_option, precision_option
+from ._options import TABLE_FORMATS, encoding_option, input_option, output_option, overwrite_option, precision_option
 
 if TYPE_CHECKING:
     from ..scoring.job import ScoreSummary
 
 _OPTIONS = [
-    click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
-                 help="Table to read (CSV, TSV, JSONL, Parquet file or folder of Parquet files)."),
-    click.option("--output", required=True, type=click.Path(path_type=Path),
-                 help="Output table; format from the extension (.parquet, .csv, .jsonl)."),
+    input_option(f"Table to read ({TABLE_FORMATS}); `-` reads JSON lines (or lines of text) from stdin "
+                 "and writes JSON lines to stdout (score only)."),
+    output_option("Output table; format from the extension (.parquet, .csv, .tsv, .jsonl).", required=False,
+                  aliases=("--out",)),
     click.option("--id-col", "id_cols", multiple=True,
                  help="Id column that must be filled in every row; always copied to the output."),
     click.option("--keep-col", "keep_cols", multiple=True, help="Input column to copy to the output (default: all)."),
@@ -54,6 +54,19 @@ def run_options(command: Callable) -> Callable:
     for option in reversed(_OPTIONS):
         command = option(command)
     return command
+
+
+STDIN = Path("-")
+
+
+def check_paths(input_path: Path, output: Path | None, stdin_ok: bool) -> None:
+    """Refuse a missing ``--output``, and ``--input -`` where stdin is not read."""
+    if input_path == STDIN and not stdin_ok:
+        raise click.UsageError("--input - (stdin) is read by `score` and `predict`; name a file here.")
+    if input_path != STDIN and output is None:
+        raise click.UsageError("Missing option '--output': name the table to write, e.g. --output scored.parquet.")
+    if input_path == STDIN and output not in (None, STDIN):
+        raise click.UsageError("with --input - the output is JSON lines on stdout; drop --output.")
 
 
 def report_run(summary: ScoreSummary, reject_exit_code: int, summary_json: Path | None) -> None:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..embedding.models import DEFAULT_MODEL
-from ._options import text_col_option
-from ._run_options import report_run, run_options
+from ._options import embedding_model_option, examples, text_col_option
+from ._run_options import check_paths, report_run, run_options
 
 
-@click.command("embed")
-@click.option("--embedding-model", "model", default=DEFAULT_MODEL, show_default=True,
-              help="Embedding model alias or local sentence-transformers folder.")
+@click.command("embed", epilog=examples(
+    "complaintkit embed --input complaints.csv --output embeddings.parquet --id-col ticket_id",
+    "complaintkit embed --input complaints.parquet --output embeddings.parquet --embedding-model multilingual"))
+@embedding_model_option("model")
 @text_col_option(default="text")
 @run_options
 def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_json: Path | None,
@@ -23,6 +23,8 @@ def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_jso
     Rows are streamed, validated and rejected exactly as by `complaintkit score`.
     """
     from ..scoring.run import embed_file
+
+    check_paths(options["input_path"], options["output"], stdin_ok=False)
 
     summary = embed_file(keep_cols=keep_cols or None, **options)
     report_run(summary, reject_exit_code, summary_json)

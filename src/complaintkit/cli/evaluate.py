@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from ._options import encoding_option, load_bundle, model_option, precision_option, text_col_option
+from ._options import (
+    TABLE_FORMATS,
+    encoding_option,
+    examples,
+    input_option,
+    load_bundle,
+    model_option,
+    precision_option,
+    text_col_option,
+)
 from ._summaries import with_interval
 
 
@@ -41,9 +50,11 @@ def _print_summary(result: dict) -> None:
                        f"{r['mean_churn_proba']:10.3f}" + (f" {r['value_at_risk']:14.2f}" if money else ""))
 
 
-@click.command("evaluate")
+@click.command("evaluate", epilog=examples(
+    "complaintkit evaluate --model models/mine --input labelled.csv",
+    "complaintkit evaluate --model models/mine --input labelled.csv --split-col split --output metrics.json"))
 @model_option
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="Labelled table to evaluate on.")
+@input_option(f"Labelled table to evaluate on ({TABLE_FORMATS}).", aliases=("--data",))
 @text_col_option()
 @click.option("--label-col", help="Root-cause label column. Default: the bundle's.")
 @click.option("--churn-col", help="Churn outcome column. Default: the bundle's.")
@@ -55,14 +66,14 @@ def _print_summary(result: dict) -> None:
               help="Write PNG plots (confusion, coverage, churn reliability diagram) here.")
 @encoding_option
 @precision_option
-def evaluate_command(model_path: Path, data: Path, text_cols: tuple[str, ...], output: Path | None,
+def evaluate_command(model_path: Path, input_path: Path, text_cols: tuple[str, ...], output: Path | None,
                      encoding: str, **options: object) -> None:
     """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
     from ..evaluation import evaluate
     from ..io import read_table
 
     bundle = load_bundle(model_path)
-    result = evaluate(bundle, read_table(data, encoding=encoding), text_cols=text_cols or None, **options)
+    result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None, **options)
     click.echo(f"encoder precision {result['precision']}")
     _print_summary(result)
     if output:

@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from ..embedding import PRECISION_CHOICES
-from ._options import load_bundle, model_option
+from ._options import examples, load_bundle, model_option
 
 
-@click.command("serve")
+@click.command("serve", epilog=examples(
+    "complaintkit serve --model models/mine --port 8000",
+    "curl -s localhost:8000/v1/score -H 'Content-Type: application/json' -d '{\"texts\": [\"charged twice\"]}'"))
 @model_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; 0.0.0.0 accepts connections from other machines.")

@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING
 import click
 
 from ..config import ROOT_CAUSE_HEADS
-from ..embedding.models import DEFAULT_MODEL
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
-from ._options import encoding_option, overwrite_option, text_col_option
+from ._options import (
+    TABLE_FORMATS,
+    AliasedOption,
+    embedding_model_option,
+    encoding_option,
+    examples,
+    input_option,
+    overwrite_option,
+    text_col_option,
+)
 from ._summaries import quality_line
 
 if TYPE_CHECKING:
@@ -19,10 +27,15 @@ if TYPE_CHECKING:
     from ..taxonomy import Taxonomy
 
 
-@click.command("train")
-@click.option("--data", type=click.Path(path_type=Path), help="Labelled table (CSV, JSONL, Parquet).")
+@click.command("train", epilog=examples(
+    "complaintkit train --input complaints.csv --label-col label --id-col ticket_id --model models/mine",
+    "complaintkit train --input complaints.csv --label-col label --churn-col churned --split-col split \\",
+    "    --model models/mine",
+    "complaintkit train --taxonomy default --model models/zero-shot",
+    "complaintkit train --taxonomy my_taxonomy.yaml --unlabelled complaints.csv --model models/zero-shot"))
+@input_option(f"Labelled table ({TABLE_FORMATS}).", required=False, aliases=("--data",))
 @click.option("--taxonomy", help="Build a zero-shot root-cause model from this taxonomy YAML file, or `default` for "
-                                 "the packaged ten causes; with --data or --unlabelled it adapts to those complaints.")
+                                 "the packaged ten causes; with --input or --unlabelled it adapts to those complaints.")
 @click.option("--unlabelled", type=click.Path(path_type=Path),
               help="With --taxonomy: a table of your own unlabelled complaints to adapt the zero-shot model to.")
 @text_col_option(default="text")
@@ -34,8 +47,7 @@ if TYPE_CHECKING:
 @click.option("--split-col", help="Column marking train/test rows; held-out metrics go into the bundle.")
 @click.option("--train-split", default="train", show_default=True, help="Value of --split-col for training rows.")
 @click.option("--test-split", default="test", show_default=True, help="Value of --split-col for held-out rows.")
-@click.option("--embedding-model", default=DEFAULT_MODEL, show_default=True,
-              help="Embedding model alias or local sentence-transformers folder.")
+@embedding_model_option()
 @click.option("--speaker", "speakers", multiple=True,
               help="For transcripts, embed only this speaker's turns (repeat for several), e.g. customer.")
 @click.option("--review-precision", type=float, default=0.9, show_default=True,
@@ -51,19 +63,25 @@ if TYPE_CHECKING:
                    "recorded in the bundle, so scoring masks the same.")
 @click.option("--redact-kind", "redact_kinds", multiple=True, type=click.Choice(KINDS),
               help="Mask only this kind of personal data (repeat; implies --redact).")
-@click.option("--id-col", help="Row id column, used in label_issues.csv (doubtful labels). Default: row number.")
+@click.option("--id-col", help="Complaint id column: names training complaints in label_issues.csv (doubtful labels) "
+                               "and in explanations (score --explain). Default: their row number.")
 @click.option("--mlflow", "mlflow_run", is_flag=True,
               help="Log the run to MLflow (also on whenever MLFLOW_TRACKING_URI is set): parameters, metrics, "
                    "plots, the bundle and a registered pyfunc model.")
 @click.option("--mlflow-experiment", default="complaintkit", show_default=True, help="MLflow experiment name.")
 @click.option("--mlflow-model-name", help="Registered model name in MLflow. Default: the bundle folder's name.")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/cfpb.")
+@click.option("--model", "--output", "--out", "out", cls=AliasedOption, hidden_aliases=("--output", "--out"),
+              required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/mine.")
 @encoding_option
 @overwrite_option
-def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | None, out: Path, overwrite: bool,
+def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Path | None, out: Path, overwrite: bool,
                   encoding: str, redact_all: bool, redact_kinds: tuple[str, ...], mlflow_run: bool,
                   mlflow_experiment: str, mlflow_model_name: str | None, **options: object) -> None:
-    """Train a root-cause and/or churn model and save it as a bundle."""
+    """Train a root-cause and/or churn model and save it as a bundle folder.
+
+    With --label-col, a root-cause classifier is trained on your labels; with --churn-col, a churn
+    classifier; with --taxonomy, a zero-shot root-cause model from cause descriptions (no labels needed).
+    """
     from ..config import TrainConfig
     from ..taxonomy import load_taxonomy
     from ..tracking import log_training_run, tracking_requested
@@ -72,14 +90,14 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
     if out.exists() and not overwrite:
         raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
     if taxonomy is not None:
-        bundle = _train_from_taxonomy(load_taxonomy(taxonomy), data, unlabelled, out.name, encoding, options)
+        bundle = _train_from_taxonomy(load_taxonomy(taxonomy), input_path, unlabelled, out.name, encoding, options)
     elif unlabelled is not None:
         raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
-    elif data is None:
-        raise click.UsageError("nothing to train from: pass --data (labelled table) or --taxonomy (zero-shot).")
+    elif input_path is None:
+        raise click.UsageError("nothing to train from: pass --input (labelled table) or --taxonomy (zero-shot).")
     else:
         config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
-        bundle = train(data, config, name=out.name, encoding=encoding)
+        bundle = train(input_path, config, name=out.name, encoding=encoding)
     bundle.save(out, overwrite=overwrite)
     click.echo(f"saved {out}")
     path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
@@ -97,7 +115,7 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
 
 def _train_from_taxonomy(taxonomy: Taxonomy, data: Path | None, unlabelled: Path | None, name: str, encoding: str,
                          options: dict[str, object]) -> Bundle:
-    """Zero-shot from the taxonomy, adapted to the complaints of --data and/or --unlabelled when given."""
+    """Zero-shot from the taxonomy, adapted to the complaints of --input and/or --unlabelled when given."""
     from ..io import read_table, require_columns
     from ..training import train_zero_shot, zero_shot_inputs
 

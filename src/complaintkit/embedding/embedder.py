@@ -21,6 +21,8 @@ from .cache import EmbeddingCache, RecentVectors, default_cache_dir
 from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
 from .precision import check_precision
 
+PROGRESS_BATCHES = 64  # batches encoded per call: the unit of progress updates
+
 
 class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
     """Turn texts into L2-normalised sentence embeddings.
@@ -131,14 +133,17 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         _logging.logger.debug("embedding %d texts as %d chunks", len(texts), len(chunks))
         import torch
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=check_precision(self.precision) == "bf16"):
-            vectors = self._encoder().encode(
-                chunks,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=_logging.show_bars() and len(chunks) > 4 * self.batch_size,
-            ).astype(np.float32)
+        # Slices of a fixed size whatever the terminal, so the vectors never depend on how progress is shown.
+        step = PROGRESS_BATCHES * self.batch_size
+        encoder, parts = self._encoder(), []
+        with (torch.autocast("cpu", dtype=torch.bfloat16, enabled=check_precision(self.precision) == "bf16"),
+              _logging.progress(len(chunks), "embedding", "chunks", quiet=len(chunks) <= step) as bar):
+            for start in range(0, len(chunks), step):
+                parts.append(encoder.encode(chunks[start : start + step], batch_size=self.batch_size,
+                                            normalize_embeddings=True, convert_to_numpy=True,
+                                            show_progress_bar=False).astype(np.float32))
+                bar.update(len(parts[-1]))
+        vectors = np.vstack(parts) if parts else np.zeros((0, self.n_features_out_), dtype=np.float32)
         if len(chunks) == len(texts):
             return vectors
         pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)

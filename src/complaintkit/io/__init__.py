@@ -9,6 +9,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     **dict.fromkeys(["atomic_write", "check_output_path"], ".files"),
     **dict.fromkeys(["FORMATS", "LINE_NUMBER", "MALFORMED", "RAW_LINE", "iter_table", "join_text_columns",
                      "no_rows_error", "read_table", "require_columns", "table_format"], ".readers"),
+    "estimate_rows": ".row_count",
     "write_table": ".writers",
 })
 __all__ = __dir__()

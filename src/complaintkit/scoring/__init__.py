@@ -13,6 +13,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     **dict.fromkeys(["embed_frame", "predict_frame", "score_frame"], ".columns"),
     **dict.fromkeys(["UNDECODABLE", "ChunkJob", "ScoreSummary", "reject_reasons"], ".job"),
     **dict.fromkeys(["assemble", "default_rejects_path"], ".parts"),
+    **dict.fromkeys(["predict_records", "read_records", "write_records"], ".records"),
     **dict.fromkeys(["embed_file", "run_file", "score_file"], ".run"),
 })
 __all__ = __dir__()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _logging
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder, resolve_precision
 from ..exceptions import InputError
-from ..io import check_output_path, iter_table, no_rows_error, table_format
+from ..io import check_output_path, estimate_rows, iter_table, no_rows_error, table_format
 from .choices import ENGINES
 from .job import ChunkJob, ScoreSummary
 from .parts import (
@@ -90,7 +90,7 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
                 yield len(chunk), None, (chunk, offset, part, rejected_part)
             offset += len(chunk)
 
-    with _logging.progress(None, "scoring" if job.task == "score" else "embedding") as bar:
+    with _logging.progress(estimate_rows(input_path), "scoring" if job.task == "score" else "embedding") as bar:
         for n_rows, chunk_reasons in map_chunks(job, tasks(), predictor=predictor, workers=workers, threads=threads):
             reasons.update(chunk_reasons)
             summary.rows_read += n_rows
