@@ -7,8 +7,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 logger = logging.getLogger("complaintkit")
 
@@ -60,6 +62,8 @@ def progress(total: int | None, desc: str, unit: str = "rows") -> Iterator[tqdm 
     """A progress reporter with ``update(n)``: a bar on a terminal, log lines elsewhere."""
     bar: tqdm | _LineProgress
     if show_bars():
+        from tqdm.auto import tqdm  # imported when a bar is shown: it pulls in asyncio
+
         bar = tqdm(total=total, desc=desc, unit=f" {unit}", dynamic_ncols=True)
     else:
         bar = _LineProgress(total, desc, unit)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .. import __version__, _logging
+from .. import _logging
 from ..exceptions import ComplaintkitError
 
 _OS_ERROR_HINTS = {
@@ -54,7 +54,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="complaintkit")
+@click.version_option(package_name="complaintkit", prog_name="complaintkit")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
 def main(verbose: bool) -> None:
     """Train, evaluate and run complaint root-cause and churn models, and write reports."""
@@ -63,6 +63,7 @@ def main(verbose: bool) -> None:
 
 def _register() -> None:
     from .build_multilingual import build_multilingual_command
+    from .build_static import build_static_command
     from .embed import embed_command
     from .evaluate import evaluate_command
     from .report import report_command
@@ -72,7 +73,8 @@ def _register() -> None:
     from .train import train_command
 
     for command in (train_command, evaluate_command, score_command, report_command, embed_command,
-                    suggest_command, build_multilingual_command, serve_command):
+                    suggest_command, build_multilingual_command, serve_command,
+                    build_static_command):
         main.add_command(command)
 
 
