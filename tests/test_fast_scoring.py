@@ -95,7 +95,8 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
 
 
 def test_fast_tier_bundle_round_trip_and_scores(random_static_table, tmp_path, synthetic_frame):
-    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True)  # shares the review's refits
+    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True,  # shares the review's refits
+                         root_cause_head="standard")  # 24 rows would pick few-label training
     bundle = train(synthetic_frame, config, name="fast")
     assert "target_precision" in bundle.metadata["review"]
     info = bundle.metadata["heads"]["root_cause"]["fast_tier"]
