@@ -1,20 +1,23 @@
-"""Throughput of `complaintkit score` against the naive path, on the same model and real texts.
+"""Throughput and accuracy of `complaintkit score` variants against the naive path, interleaved, same run.
 
-Texts: CFPB narratives (data/cfpb/complaints.csv) mixed with airline tweets
-(../shared/data/airline/tweets.csv; override the folder with COMPLAINTKIT_SHARED_DATA),
-shuffled; when --n exceeds the distinct texts available the rest are repeats (reported).
+Each accuracy task (airline reasons, banking77, CFPB product, CFPB issue; ``scripts/_benchdata.py``)
+has a bundle trained the default way on its train split (``scripts/_scoring_bundles.py``: fp32
+embeddings, as ``complaintkit train`` does), and one trained with ``--fast-tier`` for the ``fast``
+variant. Their test texts are scored by every variant in turn, block by block, with a fresh, empty
+embedding cache each time.
 
-Naive path: ``SentenceTransformer.encode`` with its default settings (fp32) on the same
-chunks, scikit-learn's own ``TfidfVectorizer.transform`` for the head's TF-IDF blocks, then
-the bundle's classifier (``predict_proba``); no cache, no de-duplication.
-complaintkit: ``score_file`` (the local engine) with a fresh, empty embedding cache; "default"
-is what ``complaintkit score`` does without options (``--precision auto``: bf16 on CPUs with
-native bf16 matmul, else fp32; the resolved precision is printed).
+Naive path: ``SentenceTransformer.encode`` with its default settings (fp32, torch's threads) on the
+same chunks, scikit-learn's own ``TfidfVectorizer.transform`` for the head's TF-IDF blocks, then the
+bundle's classifier (``predict_proba``); no cache, no de-duplication. Variants run ``score_file``:
+"default" is what ``complaintkit score`` does without options (``--precision auto`` and the load-aware
+thread count; both printed), the others set one option each. Reported per variant: texts/s, the
+ratio to naive, agreement with naive's causes, and macro-F1 (accuracy for banking77 too) per task on
+the timed texts. ``--full-accuracy`` adds macro-F1 on every test row, scored with a persistent cache
+(not timed); there the naive path's vectors are the fp32 ones (it agrees with fp32 on every timed text).
 
-The machine is shared, so the variants are interleaved block by block (each block of texts
-is scored by every variant in turn) and only ratios from the same run are meaningful.
+The machine is shared: only ratios from the same run mean something; the load average is printed.
 
-    python scripts/benchmark_scoring.py --model /tmp/bench-model --n 20000
+    python scripts/benchmark_scoring.py --n 150 --block 50 --variants naive,default,fp32,threads1,int8,fast
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import copy
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +35,16 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from _benchdata import Task, label_scores, load_task
+from _scoring_bundles import TASKS, task_bundle
 from complaintkit import Bundle
-from complaintkit.embedding import load_sentence_transformer, resolve_model_path, resolve_precision
-from complaintkit.engines.local import set_torch_threads
+from complaintkit.embedding import load_sentence_transformer, native_bf16_flag, resolve_model_path, resolve_precision
+from complaintkit.engines.local import default_threads, set_torch_threads
 from complaintkit.scoring import score_file
 from complaintkit.text import split_into_chunks
 
 REPO = Path(__file__).resolve().parents[1]
+STATIC_TABLES = REPO / "out" / "cache"  # the cache folder holding the distilled static table (--cache)
 SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -51,6 +58,25 @@ def load_texts(n: int, seed: int = 0) -> tuple[list[str], int]:
         pool = pd.concat([pool, pool.sample(n - len(pool), random_state=seed + 1)]).sample(frac=1.0, random_state=seed)
     texts = pool.iloc[:n].tolist()
     return texts, len(set(texts))
+
+
+def cpu_summary() -> str:
+    """The CPU's model, its SIMD/bf16 flags of interest and what ``--precision auto`` resolves to."""
+    model, flags = "unknown CPU", []
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name") and model == "unknown CPU":
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = line.split(":", 1)[1].split()
+                    break
+    except OSError:
+        pass
+    wanted = [f for f in flags if f.startswith(("avx", "amx", "fma", "sse4")) or f in ("vnni", "f16c")]
+    return (f"CPU: {model}, {os.cpu_count()} cores; flags: {' '.join(wanted) or 'n/a'}; native bf16: "
+            f"{native_bf16_flag() or 'none'}; --precision auto resolves to {resolve_precision('auto')}; "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def plain_sklearn(step: object) -> object:
@@ -93,55 +119,153 @@ def complaintkit_predict(bundle: Bundle, texts: list[str], folder: Path, **optio
     return pd.read_parquet(output, columns=["root_cause"])["root_cause"].to_numpy()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="bundle with a root-cause head")
-    parser.add_argument("--n", type=int, default=20_000, help="texts to score")
-    parser.add_argument("--block", type=int, default=2_000, help="texts per interleaved block")
-    parser.add_argument("--variants", default="naive,default,threads1",
-                        help="comma-separated: naive, default, fp32, threads1, fp32threads1, threads2, workers2, "
-                             "bf16, bf16threads1")
-    args = parser.parse_args()
-    bundle = Bundle.load(args.model)
-    texts, distinct = load_texts(args.n)
-    words = np.array([len(t.split()) for t in texts])
-    print(f"{len(texts)} texts ({distinct} distinct), words per text median {np.median(words):.0f}, "
-          f"p95 {np.percentile(words, 95):.0f}; model {args.model}; --precision auto is "
-          f"{resolve_precision('auto')} here; load average at start {os.getloadavg()[0]:.2f}")
+Variant = Callable[[dict[str, Bundle], list[str], Path], np.ndarray]
+SCORE_OPTIONS = {
+    "default": {}, "fp32": {"precision": "fp32"}, "threads1": {"threads": 1},
+    "fp32threads1": {"precision": "fp32", "threads": 1}, "threads2": {"threads": 2}, "workers2": {"workers": 2},
+    "int8": {"precision": "int8"}, "int8threads1": {"precision": "int8", "threads": 1},
+    "int8threads2": {"precision": "int8", "threads": 2}, "bf16": {"precision": "bf16"},
+    "bf16threads1": {"precision": "bf16", "threads": 1},
+}
+
+
+def variant(name: str) -> Variant:
+    """How variant ``name`` scores a block: ``naive``, a ``score_file`` option set, or ``fast[...]``."""
+    if name == "naive":
+        return lambda bundles, block, folder: naive_predict(bundles["default"], block)
+    if name.startswith("fast"):  # the --fast-tier bundle, with the options of the rest of the name
+        options = SCORE_OPTIONS[name.removeprefix("fast") or "default"]
+        return lambda bundles, block, folder: complaintkit_predict(bundles["fast"], block, folder, **options)
+    options = SCORE_OPTIONS[name]
+    return lambda bundles, block, folder: complaintkit_predict(bundles["default"], block, folder, **options)
+
+
+def fresh_cache(folder: str | Path) -> None:
+    """An empty embedding cache in ``folder`` that still sees the static table built once (it is part of the model)."""
+    os.environ["COMPLAINTKIT_CACHE_DIR"] = str(folder)
+    static = STATIC_TABLES / "static"
+    if static.is_dir():
+        os.symlink(static, Path(folder) / "static")
+
+
+def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: list[str], n: int,
+              block_size: int) -> tuple[dict[str, float], dict[str, dict[str, np.ndarray]], dict[str, list[str]]]:
+    """Seconds and predicted causes per variant, every block scored by every variant in turn."""
     torch_default = __import__("torch").get_num_threads()
-    variants = {
-        "naive": lambda block, folder: naive_predict(bundle, block),
-        "default": lambda block, folder: complaintkit_predict(bundle, block, folder),
-        "threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=1),
-        "fp32": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="fp32"),
-        "fp32threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="fp32", threads=1),
-        "threads2": lambda block, folder: complaintkit_predict(bundle, block, folder, threads=2),
-        "workers2": lambda block, folder: complaintkit_predict(bundle, block, folder, workers=2),
-        "bf16": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="bf16"),
-        "bf16threads1": lambda block, folder: complaintkit_predict(bundle, block, folder, precision="bf16", threads=1),
-    }
-    chosen = args.variants.split(",")
     seconds = dict.fromkeys(chosen, 0.0)
-    predicted: dict[str, list[np.ndarray]] = {name: [] for name in chosen}
-    naive_predict(bundle, texts[:64])  # load the model outside the timings
-    for start in range(0, len(texts), args.block):
-        block = texts[start : start + args.block]
+    predicted = {name: {task.name: [] for task in tasks} for name in chosen}
+    sampled = {}
+    rng = np.random.default_rng(0)
+    for task in tasks:
+        take = rng.permutation(len(task.test_texts))[: n or None]
+        sampled[task.name] = take
+    blocks = [(task, start) for start in range(0, max(len(t) for t in sampled.values()), block_size) for task in tasks
+              if start < len(sampled[task.name])]
+    done = 0
+    for task, start in blocks:
+        block = [task.test_texts[i] for i in sampled[task.name][start:start + block_size]]
         for name in chosen:
             set_torch_threads(torch_default)
             with tempfile.TemporaryDirectory() as folder:
-                os.environ["COMPLAINTKIT_CACHE_DIR"] = folder  # fresh caches: no variant reuses another's vectors
+                fresh_cache(folder)  # no variant reuses another's vectors
                 began = time.perf_counter()
-                predicted[name].append(variants[name](block, Path(folder)))
+                predicted[name][task.name].append(variant(name)(bundles[task.name], block, Path(folder)))
                 seconds[name] += time.perf_counter() - began
-        done = start + len(block)
-        print(f"  {done} texts: " + ", ".join(f"{k} {done / v:.1f}/s" for k, v in seconds.items()), flush=True)
-    print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    reference = np.concatenate(predicted[chosen[0]])
-    print(f"\n| variant | texts/s | × {chosen[0]} | agreement with {chosen[0]} |\n|---|---|---|---|")
+        done += len(block)
+        print(f"  {done} texts ({task.name}), load {os.getloadavg()[0]:.2f}: "
+              + ", ".join(f"{k} {done / v:.1f}/s" for k, v in seconds.items()), flush=True)
+    labels = {task.name: [task.test_labels[i] for i in sampled[task.name]] for task in tasks}
+    return seconds, {k: {t: np.concatenate(v) for t, v in p.items()} for k, p in predicted.items()}, labels
+
+
+def full_accuracy(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: list[str],
+                  cache: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Scores of every variant on every test row, with a persistent cache (naive: the fp32 vectors)."""
+    os.environ["COMPLAINTKIT_CACHE_DIR"] = str(cache)
+    scores: dict[str, dict[str, dict[str, float]]] = {}
     for name in chosen:
-        agreement = float(np.mean(np.concatenate(predicted[name]) == reference))
-        rate = len(texts) / seconds[name]
-        print(f"| {name} | {rate:.1f} | {seconds[chosen[0]] / seconds[name]:.2f} | {agreement:.4f} |")
+        scores[name] = {}
+        for task in tasks:
+            with tempfile.TemporaryDirectory() as folder:
+                predicted = variant("fp32" if name == "naive" else name)(bundles[task.name], task.test_texts,
+                                                                        Path(folder))
+            scores[name][task.name] = label_scores(task.test_labels, predicted)
+        print(f"  full test splits, {name}: " + ", ".join(f"{t} {v['macro_f1']:.4f}" for t, v in scores[name].items()),
+              flush=True)
+    return scores
+
+
+def escalation(tasks: list[Task], bundles: dict[str, dict[str, Bundle]]) -> dict[str, float]:
+    """Share of each task's test rows the fast tier hands to the full head."""
+    shares = {}
+    for task in tasks:
+        head = bundles[task.name]["fast"].root_cause
+        texts = head.full_.pipeline_.named_steps["normalise"].transform(task.test_texts)
+        shares[task.name] = float(head.escalated(texts)[1].mean())
+    return shares
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--n", type=int, default=150, help="test texts per task to time (0: all)")
+    parser.add_argument("--block", type=int, default=50, help="texts per interleaved block")
+    parser.add_argument("--variants", default="naive,default,fp32,threads1,int8,fast",
+                        help="comma-separated: naive, " + ", ".join(SCORE_OPTIONS) + ", fast, fast<option set>")
+    parser.add_argument("--bundles", type=Path, default=REPO / "out" / "bench-bundles",
+                        help="folder of the default bundles (trained there when missing)")
+    parser.add_argument("--full-accuracy", action="store_true", help="also macro-F1 on every test row (not timed)")
+    parser.add_argument("--cache", type=Path, default=REPO / "out" / "cache",
+                        help="persistent embedding cache for training and --full-accuracy")
+    args = parser.parse_args()
+    global STATIC_TABLES
+    STATIC_TABLES = args.cache
+    chosen = args.variants.split(",")
+    print(cpu_summary())
+    print(f"thread default now: {default_threads(1) or 'torch default'} ({__import__('torch').get_num_threads()} "
+          "torch threads)")
+    os.environ["COMPLAINTKIT_CACHE_DIR"] = str(args.cache)
+    tasks = [load_task(name) for name in args.tasks.split(",")]
+    bundles = {}
+    for task in tasks:
+        bundles[task.name] = {"default": task_bundle(task, args.bundles)}
+        if any(name.startswith("fast") for name in chosen):
+            bundles[task.name]["fast"] = task_bundle(task, args.bundles, fast_tier=True)
+    for name in chosen:  # load the models (and build the int8 copy, the static table) outside the timings
+        with tempfile.TemporaryDirectory() as folder:
+            fresh_cache(folder)
+            variant(name)(bundles[tasks[0].name], tasks[0].test_texts[-8:], Path(folder))
+    seconds, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block)
+    print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    total = sum(len(v) for v in labels.values())
+    reference = chosen[0]
+    names = [t.name for t in tasks]
+    print(f"\n{total} timed texts ({', '.join(f'{k} {len(v)}' for k, v in labels.items())})")
+    print(f"| variant | texts/s | × {reference} | agreement with {reference} | "
+          + " | ".join(f"{n} macro-F1" for n in names) + " |")
+    print("|---|---|---|---|" + "---|" * len(names))
+    for name in chosen:
+        agree = np.mean(np.concatenate([predicted[name][t] == predicted[reference][t] for t in names]))
+        f1 = [label_scores(labels[t], predicted[name][t])["macro_f1"] for t in names]
+        print(f"| {name} | {total / seconds[name]:.1f} | {seconds[reference] / seconds[name]:.2f} | {agree:.4f} | "
+              + " | ".join(f"{v:.3f}" for v in f1) + " |")
+    if any(name.startswith("fast") for name in chosen):
+        print("fast tier, share of test rows escalated to the full head: "
+              + ", ".join(f"{k} {v:.1%}" for k, v in escalation(tasks, bundles).items()))
+        for task in tasks:
+            info = bundles[task.name]["fast"].metadata["heads"]["root_cause"]["fast_tier"]
+            print(f"  {task.name}: threshold {info['threshold']:.3f}, out-of-fold {info['out_of_fold']}")
+    if args.full_accuracy:
+        scores = full_accuracy(tasks, bundles, chosen, args.cache)
+        extra = " banking77 accuracy |" if "banking77" in names else ""
+        print("\n| variant | " + " | ".join(f"{n} macro-F1 (Δ points vs {reference})" for n in names) + " |" + extra)
+        print("|---|" + "---|" * (len(names) + bool(extra)))
+        for name in chosen:
+            cells = [f"{scores[name][t]['macro_f1']:.4f} "
+                     f"({100 * (scores[name][t]['macro_f1'] - scores[reference][t]['macro_f1']):+.2f})" for t in names]
+            if "banking77" in names:
+                cells.append(f"{scores[name]['banking77']['accuracy']:.4f}")
+            print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -149,9 +149,9 @@ def test_help_imports_no_heavy_library() -> None:
         "result = CliRunner().invoke(main, ['--help']); assert result.exit_code == 0, result.output; "
         "assert 'score' in result.output; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'sentence_transformers', 'transformers', "
-        "'skops', 'matplotlib', 'pyspark'}))"
+        "'skops', 'matplotlib', 'pyspark', 'numpy', 'pandas', 'tqdm', 'asyncio'}))"
     )
-    assert out.strip() == "[]"
+    assert out.strip() == "[]"  # click alone: help shows in well under a second on an idle machine
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate", "score", "report", "embed", "suggest"])

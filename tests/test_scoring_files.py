@@ -203,10 +203,11 @@ def test_bf16_precision_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_b
     score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "bf16.parquet", precision="bf16")
     fp32, bf16 = pd.read_parquet(tmp_path / "fp32.parquet"), pd.read_parquet(tmp_path / "bf16.parquet")
     assert (fp32["root_cause"] == bf16["root_cause"]).mean() >= 0.95
-    assert not np.array_equal(fp32["root_cause_proba"], bf16["root_cause_proba"])  # not served from the fp32 cache
+    # not served from the fp32 cache (the root-cause head can be saturated on this tiny set; churn's is not)
+    assert not np.array_equal(fp32["churn_proba"], bf16["churn_proba"])
 
 
-def test_precision_auto_is_bf16_only_on_cpus_with_native_bf16_and_is_recorded(tmp_path, trained_bundle,
+def test_precision_auto_is_bf16_on_cpus_with_native_bf16_else_fp32_and_is_recorded(tmp_path, trained_bundle,
                                                                               synthetic_frame):
     cpuinfo = Path("/proc/cpuinfo")
     flags = set(cpuinfo.read_text().split()) if cpuinfo.exists() else set()

@@ -7,8 +7,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 logger = logging.getLogger("complaintkit")
 
@@ -79,6 +81,8 @@ def progress(total: int | None, desc: str, unit: str = "rows",
     if quiet:
         bar = _NoProgress()
     elif show_bars():
+        from tqdm.auto import tqdm  # imported when a bar is shown: it pulls in asyncio
+
         bar = tqdm(total=total, desc=desc, unit=f" {unit}", dynamic_ncols=True)
     else:
         bar = _LineProgress(total, desc, unit)

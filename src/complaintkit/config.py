@@ -53,6 +53,12 @@ class TrainConfig:
     root_cause_head : str
         "auto" (few-label training when the median class has fewer than 32 labelled rows,
         else the standard head), "standard" or "few-label".
+    fast_tier : bool
+        Also train the fast tier: a root-cause head on TF-IDF and a static embedding that
+        answers for the rows it is confident about and hands the rest to the full head
+        (:class:`~complaintkit.heads.cascade.CascadeRootCauseClassifier`).
+    fast_tier_max_f1_loss : float
+        Out-of-fold macro-F1 the fast tier may lose against the full head; sets its threshold.
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -71,6 +77,8 @@ class TrainConfig:
     calibration: str = "auto"
     id_col: str | None = None
     root_cause_head: str = "auto"
+    fast_tier: bool = False
+    fast_tier_max_f1_loss: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -97,6 +105,10 @@ class TrainConfig:
                              f"{self.calibration!r}. Use --calibration auto unless you need another method.")
         if self.root_cause_head not in ROOT_CAUSE_HEADS:
             raise InputError(f"root_cause_head must be one of {list(ROOT_CAUSE_HEADS)}; got {self.root_cause_head!r}.")
+        if self.fast_tier and self.label_col is None:
+            raise InputError("the fast tier is a root-cause head: --fast-tier needs --label-col.")
+        if not 0 <= self.fast_tier_max_f1_loss < 1:
+            raise InputError(f"the fast tier's macro-F1 loss must be in [0, 1); got {self.fast_tier_max_f1_loss}.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:
             raise InputError(
                 f"review precision must be between 0 and 1 (exclusive); got {self.review_precision}."

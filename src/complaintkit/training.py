@@ -26,6 +26,7 @@ from .heads import (
     ZeroShotClassifier,
     normalise_outcome,
 )
+from .heads.cascade import CascadeRootCauseClassifier
 from .heads.few_label import choose_root_cause_head, fit_few_label
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
@@ -144,6 +145,25 @@ def _row_ids(frame: pd.DataFrame, rows: pd.Series, id_col: str | None) -> np.nda
     return frame.loc[rows, id_col].astype(str).to_numpy() if id_col else np.flatnonzero(rows.to_numpy())
 
 
+def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarray, metadata: dict[str, Any],
+                  max_f1_loss: float = 0.01, seed: int = 0,
+                  full_oof_proba: np.ndarray | None = None) -> CascadeRootCauseClassifier:
+    """The fitted root-cause ``head`` behind a fast tier; what was chosen goes into ``metadata``.
+
+    ``full_oof_proba``: the head's out-of-fold probabilities (:func:`out_of_fold_proba`) when computed already.
+    """
+    _logging.logger.info("training the fast tier and choosing its threshold on out-of-fold predictions")
+    cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, random_state=seed)
+    cascade.fit(texts, labels, full_oof_proba=full_oof_proba)
+    metadata["heads"]["root_cause"]["fast_tier"] = {
+        "threshold": cascade.threshold_, "out_of_fold": cascade.oof_,
+        "fast_head": {"embedding_model": cascade.fast_.embedding_model, "C": cascade.fast_.C_,
+                      "embedding_weight": cascade.fast_.embedding_weight_},
+        "rule": "rows whose fast-head confidence is below the threshold go to the full head; the threshold is the "
+                f"lowest that keeps out-of-fold macro-F1 within {max_f1_loss:.3f} of the full head's"}
+    return cascade
+
+
 def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
     """Map each label to its most frequent parent label."""
     pairs = pd.DataFrame({"label": labels.astype(str), "parent": parents.astype(str)})
@@ -235,6 +255,12 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             issues = find_label_issues(oof[0], labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
             metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1])
+        if config.fast_tier and path == "few-label":
+            _logging.logger.warning("no fast tier for a few-label head: it is trained on too few rows to choose one")
+        elif config.fast_tier:
+            heads["root_cause"] = add_fast_tier(head, texts[rows].tolist(), labels.to_numpy(), metadata,
+                                                config.fast_tier_max_f1_loss, config.seed,
+                                                full_oof_proba=None if oof is None else oof[0])
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())

@@ -63,8 +63,9 @@ def _find_in_heads(heads: dict[str, Any], kind: type) -> list[Any]:
     """Every fitted step of type ``kind`` inside the heads' pipelines."""
     found = []
     for head in heads.values():
-        for step in head.pipeline_.named_steps.values():
-            found.extend(_find(step, kind))
+        for pipeline in getattr(head, "pipelines_", None) or [head.pipeline_]:  # a cascade has two
+            for step in pipeline.named_steps.values():
+                found.extend(_find(step, kind))
     return found
 
 
@@ -149,7 +150,7 @@ class Bundle:
         return _embedders(self.heads)
 
     def predict(self, texts: str | Sequence[str] | pd.DataFrame, *, explain: bool = False, language: bool = False,
-                precision: str = "fp32") -> pd.DataFrame:
+                precision: str = "auto") -> pd.DataFrame:
         """The prediction columns ``score`` writes, one row per text (in order).
 
         Parameters
@@ -159,8 +160,9 @@ class Bundle:
             structured columns of its churn head; missing ones are imputed for plain texts).
         explain, language : bool, default=False
             The extra columns of ``score --explain`` and ``--language``.
-        precision : {"fp32", "bf16"}, default="fp32"
-            The encoder's precision.
+        precision : {"auto", "fp32", "bf16", "int8"}, default="auto"
+            The encoder's precision; "auto" as ``score`` resolves it
+            (:func:`~complaintkit.embedding.resolve_precision`), so both give the same columns.
 
         Returns
         -------
@@ -172,6 +174,7 @@ class Bundle:
         --------
         >>> complaintkit.load("models/cfpb").predict("I was charged twice")  # doctest: +SKIP
         """
+        from ..embedding.precision import resolve_precision
         from ..io import join_text_columns
         from ..scoring.columns import predict_frame
         from ..text import is_blank
@@ -185,7 +188,7 @@ class Bundle:
         joined = join_text_columns(frame, cols)
         keep = ~is_blank(joined)
         predicted = predict_frame(self, frame[keep], joined[keep], explain=explain, language=language,
-                                  precision=precision)
+                                  precision=resolve_precision(precision))
         return predicted.reindex(frame.index)
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:

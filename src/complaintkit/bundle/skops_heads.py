@@ -22,6 +22,8 @@ TRUSTED_TYPES = [
     "complaintkit.embedding.SentenceTransformerEmbedder",
     "complaintkit.heads.root_cause.RootCauseClassifier",
     "complaintkit.heads.few_label.FewLabelClassifier",
+    "complaintkit.heads.cascade.CascadeRootCauseClassifier",
+    "complaintkit.embedding.static.StaticEmbedder",
     "complaintkit.heads.zero_shot.ZeroShotClassifier",
     "complaintkit.heads.zero_shot.PrototypeClassifier",
     "complaintkit.heads.self_training.AdaptiveZeroShotClassifier",

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .. import __version__, _logging
+from .. import _logging
 from ..exceptions import ComplaintkitError
 from ._options import LOG_LEVEL_SET, examples, logging_options
 
@@ -61,7 +61,7 @@ class _Group(click.Group):
                  "complaintkit score --model models/mine --input new.csv --output scored.parquet",
                  "complaintkit report --input scored.parquet --output report.html",
                  "complaintkit predict --model models/mine \"I was charged twice for one order\""))
-@click.version_option(__version__, prog_name="complaintkit")
+@click.version_option(package_name="complaintkit", prog_name="complaintkit")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Train, evaluate and run complaint root-cause and churn models, and write reports.
@@ -74,6 +74,7 @@ def main(ctx: click.Context) -> None:
 
 def _register() -> None:
     from .build_multilingual import build_multilingual_command
+    from .build_static import build_static_command
     from .embed import embed_command
     from .evaluate import evaluate_command
     from .predict import predict_command
@@ -84,7 +85,7 @@ def _register() -> None:
     from .train import train_command
 
     for command in (train_command, evaluate_command, score_command, predict_command, report_command, embed_command,
-                    suggest_command, build_multilingual_command, serve_command):
+                    suggest_command, build_multilingual_command, build_static_command, serve_command):
         command.params.extend(logging_options())
         main.add_command(command)
 

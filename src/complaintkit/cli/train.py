@@ -58,6 +58,12 @@ if TYPE_CHECKING:
 @click.option("--root-cause-head", type=click.Choice(ROOT_CAUSE_HEADS), default="auto", show_default=True,
               help="auto = few-label training (the encoder fine-tuned on the labels, then a linear head) when "
                    "the median class has fewer than 32 labelled rows, else the standard TF-IDF + embedding head.")
+@click.option("--fast-tier", is_flag=True,
+              help="Also train the fast tier: a static-embedding head answers for the rows it is sure of and hands "
+                   "the rest to the transformer (many times faster scoring; its out-of-fold macro-F1 loss is bounded "
+                   "by --fast-tier-max-f1-loss and recorded in the bundle).")
+@click.option("--fast-tier-max-f1-loss", type=click.FloatRange(0, 1, max_open=True), default=0.01, show_default=True,
+              help="Out-of-fold macro-F1 the fast tier may lose against the full head.")
 @click.option("--redact", "redact_all", is_flag=True,
               help="Mask personal data (e-mail, phone, card, IBAN, SSN, URL tokens) before embedding; "
                    "recorded in the bundle, so scoring masks the same.")

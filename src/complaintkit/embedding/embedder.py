@@ -43,9 +43,10 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         Keep embeddings in an on-disk cache keyed by model hash, settings and text.
     cache_dir : str or None, default=None
         Cache folder; ``None`` means :func:`default_cache_dir`.
-    precision : {"fp32", "bf16"}, default="fp32"
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
         The encoder's precision ("bf16": bf16 autocast, fast only on CPUs with native bf16
-        matmul); its vectors are cached apart from fp32 ones.
+        matmul; "int8": dynamic quantisation of the Linear layers, fast with AVX2); its vectors
+        are cached apart from fp32 ones.
 
     Examples
     --------
@@ -91,8 +92,12 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         return self
 
     def _encoder(self):
-        path = resolve_model_path(self.model)
-        return load_sentence_transformer(str(path))
+        encoder = load_sentence_transformer(str(resolve_model_path(self.model)))
+        if self.precision == "int8":
+            from .quantisation import quantised_encoder
+
+            return quantised_encoder(encoder)
+        return encoder
 
     def _keys(self, texts: Sequence[str]) -> list[bytes]:
         precision = "" if self.precision == "fp32" else self.precision  # fp32 keys stay as they were
@@ -175,7 +180,7 @@ def run_settings(embedders: Iterable[SentenceTransformerEmbedder], precision: st
     ----------
     embedders : iterable of SentenceTransformerEmbedder
         Typically :attr:`complaintkit.bundle.Bundle.embedders`.
-    precision : {"fp32", "bf16"}, default="fp32"
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
     recent : RecentVectors or None, default=None
         An in-memory store the embedders share (e.g. one per scored chunk), or none.
     """

@@ -7,7 +7,7 @@ import functools
 from .. import _logging
 from ..exceptions import InputError
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 PRECISION_CHOICES = ("auto", *PRECISIONS)  # what users may ask for; "auto" resolves to one of PRECISIONS
 _NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 
@@ -29,6 +29,10 @@ def native_bf16_flag() -> str | None:
 def resolve_precision(precision: str) -> str:
     """``precision`` as run: "auto" becomes "bf16" on CPUs with native bf16 matmul, else "fp32".
 
+    bf16 autocast is slower than fp32 on CPUs without native bf16. "int8" (dynamic quantisation of the
+    encoder's Linear layers, :mod:`complaintkit.embedding.quantisation`) is an option, not the default:
+    its accuracy cost has been measured on one task only.
+
     Raises
     ------
     InputError
@@ -46,7 +50,7 @@ def resolve_precision(precision: str) -> str:
 
 
 def check_precision(precision: str) -> str:
-    """Return ``precision`` if it is one the encoder runs in ("fp32", "bf16"), else raise ValueError."""
+    """Return ``precision`` if it is one the encoder runs in ("fp32", "bf16", "int8"), else raise ValueError."""
     if precision not in PRECISIONS:
         raise ValueError(f"The 'precision' parameter must be one of {list(PRECISIONS)}. Got {precision!r} instead.")
     return precision

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..exceptions import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CALIBRATION_METHODS = ("temperature", "sigmoid", "isotonic")  # of the root-cause head
 
 
 def calibration_folds(y: np.ndarray, wanted: int = 5) -> int:
     """Folds for ``CalibratedClassifierCV``: ``wanted``, fewer if the rarest class is smaller."""
+    import numpy as np  # here, so that the CLI's option lists import no numpy
+
     _, counts = np.unique(y, return_counts=True)
     if len(counts) < 2:
         raise InputError(

@@ -16,6 +16,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from ..embedding.static import make_embedder
 from ..exceptions import InputError
 from ..explain import build_example_index, embed_for_head
 from ..text import TextNormaliser, as_text_list
@@ -151,9 +152,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
         blocks, weights = [], {}
         if self.embedding_weight == "auto" or self.embedding_weight > 0:
-            blocks.append(("embedding", SentenceTransformerEmbedder(
-                model=self.embedding_model, max_words_per_chunk=self.max_words_per_chunk,
-                cache_dir=self.cache_dir)))
+            blocks.append(("embedding", make_embedder(self.embedding_model, self.max_words_per_chunk,
+                                                      self.cache_dir)))
             weights["embedding"] = 1.0
         if use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(

@@ -1,0 +1,59 @@
+"""Bundles trained the default way (``complaintkit train``) on the train split of each accuracy task.
+
+Used by the scoring benchmarks: trained once into a folder and reused (delete the folder to retrain).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from _benchdata import Task, load_task
+from complaintkit import Bundle, TrainConfig, train
+from complaintkit.training import add_fast_tier
+
+TASKS = ("airline", "banking77", "cfpb_product", "cfpb_issue")
+
+
+def task_bundle(task: Task, folder: Path, fast_tier: bool = False) -> Bundle:
+    """The bundle of ``task`` in ``folder`` (trained and saved there first if missing).
+
+    The ``needs_review`` threshold is not fitted (it does not change the predicted causes that the
+    benchmarks compare). With ``fast_tier`` the default bundle (in ``folder``) gets the fast tier,
+    as ``complaintkit train --fast-tier`` adds it, and is saved in ``folder``-fast.
+    """
+    if fast_tier:
+        path = folder.with_name(folder.name + "-fast") / task.name
+        if not (path / "metadata.json").exists():
+            bundle = task_bundle(task, folder)
+            began = time.perf_counter()
+            bundle.root_cause = add_fast_tier(bundle.root_cause, task.train_texts, np.asarray(task.train_labels),
+                                              bundle.metadata)
+            bundle.save(path, overwrite=True)
+            print(f"  added the fast tier to {task.name} in {time.perf_counter() - began:.0f}s -> {path}", flush=True)
+        return Bundle.load(path)
+    path = folder / task.name
+    if not (path / "metadata.json").exists():
+        frame = pd.DataFrame({"text": task.train_texts, "label": task.train_labels})
+        began = time.perf_counter()
+        bundle = train(frame, TrainConfig(label_col="label", review_precision=None), name=task.name)
+        bundle.save(path, overwrite=True)
+        print(f"  trained {task.name} in {time.perf_counter() - began:.0f}s -> {path}", flush=True)
+    return Bundle.load(path)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Train the benchmark bundles.")
+    parser.add_argument("--folder", type=Path, default=Path("out/bench-bundles"))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--fast-tier", action="store_true", help="also the bundles with the fast tier")
+    args = parser.parse_args()
+    for name in args.tasks.split(","):
+        task_bundle(load_task(name), args.folder)
+        if args.fast_tier:
+            task_bundle(load_task(name), args.folder, fast_tier=True)

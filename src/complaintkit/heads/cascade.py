@@ -1,0 +1,155 @@
+"""The fast tier: a cheap head for the rows it is sure of, the full head for the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
+
+from ..embedding.static import STATIC_PREFIX
+from ..exceptions import InputError
+from ..text import as_text_list, string_input_tags
+from .root_cause import RootCauseClassifier
+
+
+def choose_threshold(confidence: np.ndarray, fast: np.ndarray, full: np.ndarray, labels: np.ndarray,
+                     max_f1_loss: float) -> tuple[float, float]:
+    """Lowest confidence threshold whose cascade keeps macro-F1 within ``max_f1_loss`` of ``full``.
+
+    Rows at or above the threshold take the ``fast`` prediction, the others the ``full`` one.
+    Returns the threshold (``inf``: every row goes to the full head) and the cascade's macro-F1.
+    """
+    target = f1_score(labels, full, average="macro", zero_division=0) - max_f1_loss
+    for threshold in np.unique(np.quantile(confidence, np.linspace(0, 1, 201))):
+        f1 = f1_score(labels, np.where(confidence >= threshold, fast, full), average="macro", zero_division=0)
+        if f1 >= target:
+            return float(threshold), float(f1)
+    return float("inf"), float(f1_score(labels, full, average="macro", zero_division=0))
+
+
+class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
+    """Root causes from a fast head where it is confident, from the full head elsewhere.
+
+    The fast head is a :class:`RootCauseClassifier` on TF-IDF and a static embedding distilled
+    from the transformer (:class:`~complaintkit.embedding.static.StaticEmbedder`), with the full
+    head's chosen ``C`` and embedding weight; its encoder is about a hundred times cheaper. Rows
+    whose fast calibrated confidence is below ``threshold_`` are escalated to the full head. The
+    threshold is the lowest that keeps the cascade's out-of-fold macro-F1 within ``max_f1_loss``
+    of the full head's, on the training rows.
+
+    Parameters
+    ----------
+    full : RootCauseClassifier
+        The full head; used as is when already fitted (the settings it chose are kept for the
+        out-of-fold predictions), else cloned and fitted.
+    max_f1_loss : float, default=0.01
+        Out-of-fold macro-F1 the cascade may lose against the full head.
+    folds : int, default=3
+        Folds of the out-of-fold predictions.
+    random_state : int, default=0
+        Seed of the folds.
+
+    Attributes
+    ----------
+    full_, fast_ : RootCauseClassifier
+        The fitted heads.
+    threshold_ : float
+        Fast-head confidence at or above which its prediction is kept (``inf``: never).
+    oof_ : dict
+        Out-of-fold macro-F1 of the full head, the fast head and the cascade, and the share of
+        rows escalated, at ``threshold_``.
+    """
+
+    def __init__(self, full: RootCauseClassifier | None = None, max_f1_loss: float = 0.01, folds: int = 3,
+                 random_state: int = 0) -> None:
+        self.full = full
+        self.max_f1_loss = max_f1_loss
+        self.folds = folds
+        self.random_state = random_state
+
+    def fit(self, X: Iterable[str], y: Iterable[str],
+            full_oof_proba: np.ndarray | None = None) -> CascadeRootCauseClassifier:
+        """Fit the fast head (and the full head unless fitted) and choose the threshold.
+
+        ``full_oof_proba`` are the fitted full head's out-of-fold probabilities on these rows when
+        already computed with the same folds (``folds``, shuffled, ``random_state``), as training
+        does for the ``needs_review`` threshold; they are computed here otherwise.
+        """
+        if not 0 <= self.max_f1_loss < 1:
+            raise ValueError(f"The 'max_f1_loss' parameter must be in [0, 1). Got {self.max_f1_loss!r} instead.")
+        texts = as_text_list(X)
+        labels = np.asarray(y if hasattr(y, "__array__") else list(y))
+        if len(texts) != len(labels):
+            raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
+        full = self.full if self.full is not None else RootCauseClassifier()
+        if not hasattr(full, "pipeline_"):
+            full = clone(full).fit(texts, labels)
+        # The full head's chosen settings: the feature blocks are alike, and no second search is paid for.
+        fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
+                                      embedding_weight=full.embedding_weight_).fit(texts, labels)
+        folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
+        cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)
+        proba = {name: cross_val_predict(clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_),
+                                         texts, labels, cv=cv, method="predict_proba")
+                 for name, head in (("full", full), ("fast", fast))
+                 if name == "fast" or full_oof_proba is None or full is not self.full}
+        if "full" not in proba:
+            proba["full"] = np.asarray(full_oof_proba)
+        classes = full.classes_
+        predicted = {name: classes[p.argmax(axis=1)] for name, p in proba.items()}
+        confidence = proba["fast"].max(axis=1)
+        self.threshold_, cascade_f1 = choose_threshold(confidence, predicted["fast"], predicted["full"], labels,
+                                                       self.max_f1_loss)
+        self.oof_ = {"full_macro_f1": float(f1_score(labels, predicted["full"], average="macro", zero_division=0)),
+                     "fast_macro_f1": float(f1_score(labels, predicted["fast"], average="macro", zero_division=0)),
+                     "cascade_macro_f1": cascade_f1, "escalated": float(np.mean(confidence < self.threshold_)),
+                     "folds": cv.get_n_splits()}
+        self.full_, self.fast_ = full, fast
+        self.classes_ = classes
+        self.n_features_in_ = 1
+        return self
+
+    def escalated(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The fast head's probabilities for ``X`` and the mask of rows it hands to the full head."""
+        check_is_fitted(self, "threshold_")
+        proba = self.fast_.predict_proba(as_text_list(X))
+        return proba, proba.max(axis=1) < self.threshold_
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Calibrated probabilities: the fast head's, or the full head's for escalated rows."""
+        texts = as_text_list(X)
+        proba, escalate = self.escalated(texts)
+        if escalate.any():
+            proba[escalate] = self.full_.predict_proba([texts[i] for i in np.flatnonzero(escalate)])
+        return proba
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """The most probable class of each text."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # What explanations, the example index and the bundle read: the full head's.
+    @property
+    def pipeline_(self):
+        check_is_fitted(self, "full_")
+        return self.full_.pipeline_
+
+    @property
+    def pipelines_(self) -> list:
+        """Both heads' fitted pipelines (the bundle prepares every TF-IDF vocabulary for saving)."""
+        check_is_fitted(self, "full_")
+        return [self.full_.pipeline_, self.fast_.pipeline_]
+
+    @property
+    def embedder_(self):
+        return self.full_.embedder_
+
+    @property
+    def example_index_(self):
+        return getattr(self.full_, "example_index_", None)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        return string_input_tags(super().__sklearn_tags__())

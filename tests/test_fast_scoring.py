@@ -1,0 +1,141 @@
+"""Fast scoring: the int8 encoder, the load-aware thread default, the static embedding and the fast tier."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from complaintkit import Bundle, RootCauseClassifier, TrainConfig, train
+from complaintkit.embedding import model_fingerprint, resolve_model_path
+from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_static_table, static_table_path
+from complaintkit.engines import local
+from complaintkit.heads.cascade import CascadeRootCauseClassifier, choose_threshold
+from complaintkit.scoring import score_file
+
+
+@pytest.fixture(scope="module")
+def random_static_table() -> np.ndarray:
+    """A random table in the test cache where the real one would be (distilling takes minutes).
+
+    It stands in for the distilled table in the tests of the machinery around it; the recipe
+    itself is tested on a slice of the vocabulary in a slow test.
+    """
+    path = static_table_path(model_fingerprint(resolve_model_path("minilm")), STATIC_DIMS)
+    table = np.random.default_rng(0).standard_normal((30522, STATIC_DIMS)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, table)
+    return table
+
+
+def test_int8_encoder_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bundle, synthetic_frame):
+    synthetic_frame.to_csv(tmp_path / "in.csv", index=False)
+    score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "fp32.parquet", precision="fp32")
+    run = score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "int8.parquet", precision="int8")
+    assert run.precision == "int8"
+    fp32, int8 = pd.read_parquet(tmp_path / "fp32.parquet"), pd.read_parquet(tmp_path / "int8.parquet")
+    assert (fp32["root_cause"] == int8["root_cause"]).mean() >= 0.9
+    assert not np.array_equal(fp32["root_cause_proba"], int8["root_cause_proba"])  # not served from the fp32 cache
+
+
+@pytest.mark.parametrize(("load", "workers", "expected"), [
+    (0.2, 1, None),   # idle: torch's own threads
+    (0.8, 1, 1),      # one core busy elsewhere
+    (2.5, 1, 1),      # loaded: one thread
+    (0.0, 2, 1),      # two workers share two cores
+    (9.0, 2, 1),
+])
+def test_thread_default_uses_the_idle_cores(monkeypatch, load, workers, expected):
+    monkeypatch.setattr(local, "load_average", lambda: load)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert local.default_threads(workers) == expected
+
+
+def test_static_embedder_gives_unit_vectors_by_text_alone(random_static_table):
+    embedder = StaticEmbedder().fit()
+    texts = ["my bill is wrong", "the line is down", "", "my bill is wrong"]
+    vectors = embedder.transform(texts)
+    assert vectors.shape == (4, STATIC_DIMS) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors[[0, 1, 3]], axis=1), 1.0, rtol=1e-5)
+    assert not vectors[2].any()  # no token, no direction
+    np.testing.assert_array_equal(vectors[0], vectors[3])
+    np.testing.assert_allclose(embedder.transform(texts[::-1])[::-1], vectors, rtol=1e-6)
+    assert embedder.transform([]).shape == (0, STATIC_DIMS)
+    with pytest.raises(ValueError, match="'dims' parameter"):
+        StaticEmbedder(dims=2).fit()
+
+
+def test_choose_threshold_keeps_the_loss_within_bounds():
+    labels = np.array(["a", "b"] * 50)
+    full = labels.copy()
+    fast = np.where(np.arange(100) < 20, np.where(labels == "a", "b", "a"), labels)  # first 20 wrong
+    confidence = np.where(np.arange(100) < 20, 0.4, 0.9)
+    threshold, f1 = choose_threshold(confidence, fast, full, labels, max_f1_loss=0.0)
+    assert 0.4 < threshold <= 0.9 and f1 == 1.0  # the 20 unsure rows escalated, no loss
+    assert choose_threshold(confidence, fast, full, labels, max_f1_loss=0.5)[0] == 0.4  # loose: keep all
+
+
+def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, synthetic_frame):
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy()
+    full = RootCauseClassifier().fit(texts, labels)
+    cascade = CascadeRootCauseClassifier(full, max_f1_loss=0.0).fit(texts, labels)
+    assert cascade.full_ is full and cascade.fast_.embedder_.__class__ is StaticEmbedder
+    assert cascade.oof_["cascade_macro_f1"] >= cascade.oof_["full_macro_f1"]
+    fast_proba, escalate = cascade.escalated(texts)
+    cascade.threshold_ = float(np.median(fast_proba.max(axis=1)))  # split the rows, whatever was chosen
+    fast_proba, escalate = cascade.escalated(texts)
+    assert 0 < escalate.sum() < len(texts)
+    proba = cascade.predict_proba(texts)
+    escalated_texts = [t for t, e in zip(texts, escalate, strict=True) if e]
+    np.testing.assert_allclose(proba[escalate], full.predict_proba(escalated_texts))
+    np.testing.assert_allclose(proba[~escalate], fast_proba[~escalate])
+    assert list(cascade.classes_) == list(full.classes_)
+
+
+def test_fast_tier_bundle_round_trip_and_scores(random_static_table, tmp_path, synthetic_frame):
+    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True,  # shares the review's refits
+                         root_cause_head="standard")  # 24 rows would pick few-label training
+    bundle = train(synthetic_frame, config, name="fast")
+    assert "target_precision" in bundle.metadata["review"]
+    info = bundle.metadata["heads"]["root_cause"]["fast_tier"]
+    assert set(info["out_of_fold"]) >= {"full_macro_f1", "fast_macro_f1", "cascade_macro_f1", "escalated"}
+    loaded = Bundle.load(bundle.save(tmp_path / "fast"))
+    assert isinstance(loaded.root_cause, CascadeRootCauseClassifier)
+    texts = synthetic_frame["text"].tolist()
+    np.testing.assert_allclose(loaded.root_cause.predict_proba(texts), bundle.root_cause.predict_proba(texts),
+                               rtol=1e-5)
+    synthetic_frame.to_csv(tmp_path / "in.csv", index=False)
+    summary = score_file(loaded, tmp_path / "in.csv", tmp_path / "out.parquet")
+    assert summary.rows_scored == len(synthetic_frame)
+    assert pd.read_parquet(tmp_path / "out.parquet")["root_cause"].isin(set(synthetic_frame["cause"])).all()
+
+
+def test_fast_tier_needs_a_label_column():
+    from complaintkit.exceptions import InputError
+
+    with pytest.raises(InputError, match="--fast-tier needs --label-col"):
+        TrainConfig(churn_col="churned", fast_tier=True)
+
+
+@pytest.mark.slow
+def test_distilled_table_puts_related_words_together():
+    table = distil_static_table(resolve_model_path("minilm"), dims=32, max_tokens=4000)
+    from tokenizers import Tokenizer
+
+    vocab = Tokenizer.from_file(str(resolve_model_path("minilm") / "tokenizer.json")).get_vocab()
+    rows = {w: table[vocab[w]] / np.linalg.norm(table[vocab[w]]) for w in ("money", "paid", "water", "[unused5]")
+            if w in vocab and vocab[w] < 4000}
+    assert not table[vocab["[unused5]"]].any() and not table[0].any()  # never-seen tokens and padding are zero
+    assert rows["money"] @ rows["paid"] > rows["money"] @ rows["water"]
+
+
+def test_build_static_command_reports_the_table(random_static_table):
+    from click.testing import CliRunner
+
+    from complaintkit.cli import main
+
+    result = CliRunner().invoke(main, ["build-static"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(".npy") and "static embedding of all-MiniLM-L6-v2 ready" in result.output
