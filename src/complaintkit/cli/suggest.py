@@ -23,9 +23,9 @@ def suggest_command(model_path: Path, data: Path, out: Path, text_cols: tuple[st
                     **options: object) -> None:
     """Write the complaints most worth labelling next: uncertain and unlike each other."""
     from ..active_learning import suggest
-    from ..io import check_output_path, read_table, write_table
+    from ..io import claim_outputs, read_table, write_table
 
-    check_output_path(out, overwrite)
-    picked = suggest(load_bundle(model_path), read_table(data), text_cols=text_cols or None, **options)
-    write_table(picked, out)
+    with claim_outputs({"--out": out}, inputs={"--data": data, "--model": model_path}, overwrite=overwrite):
+        picked = suggest(load_bundle(model_path), read_table(data), text_cols=text_cols or None, **options)
+        write_table(picked, out)
     click.echo(f"wrote {len(picked)} complaints to label to {out}")

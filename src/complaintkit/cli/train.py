@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,22 +66,24 @@ def train_command(data: Path | None, taxonomy: str | None, unlabelled: Path | No
                   mlflow_experiment: str, mlflow_model_name: str | None, **options: object) -> None:
     """Train a root-cause and/or churn model and save it as a bundle."""
     from ..config import TrainConfig
+    from ..io import claim_outputs
     from ..taxonomy import load_taxonomy
     from ..tracking import log_training_run, tracking_requested
     from ..training import train
 
-    if out.exists() and not overwrite:
-        raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
-    if taxonomy is not None:
-        bundle = _train_from_taxonomy(load_taxonomy(taxonomy), data, unlabelled, out.name, encoding, options)
-    elif unlabelled is not None:
+    if taxonomy is None and unlabelled is not None:
         raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
-    elif data is None:
+    if taxonomy is None and data is None:
         raise click.UsageError("nothing to train from: pass --data (labelled table) or --taxonomy (zero-shot).")
-    else:
-        config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
-        bundle = train(data, config, name=out.name, encoding=encoding)
-    bundle.save(out, overwrite=overwrite)
+    taxonomy_file = Path(taxonomy) if taxonomy is not None and os.path.lexists(taxonomy) else None  # else a name
+    with claim_outputs({"--out": out}, inputs={"--data": data, "--taxonomy": taxonomy_file,
+                                               "--unlabelled": unlabelled}, overwrite=overwrite, folders=True):
+        if taxonomy is not None:
+            bundle = _train_from_taxonomy(load_taxonomy(taxonomy), data, unlabelled, out.name, encoding, options)
+        else:
+            config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
+            bundle = train(data, config, name=out.name, encoding=encoding)
+        bundle.save(out, overwrite=overwrite)
     click.echo(f"saved {out}")
     path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
     if path:
