@@ -64,10 +64,9 @@ def mutate_metadata(rng: random.Random, folder: Path) -> str:
         elif action == "artifact":
             name = random_value(rng) if rng.random() < 0.3 else rng.choice(
                 ["../outside.skops", "/dev/zero", "sub/root_cause.skops", "root_cause.skops", "x" * 300])
-            digest = rng.choice([rng.choice(list(metadata.get("artifacts", {"a": "0" * 64}).values()) or ["0"]),
-                                 "0" * 64, random_value(rng)])
-            metadata["artifacts"] = {str(name): digest} if rng.random() < 0.5 else {
-                **(metadata.get("artifacts") if isinstance(metadata.get("artifacts"), dict) else {}), str(name): digest}
+            existing = metadata.get("artifacts") if isinstance(metadata.get("artifacts"), dict) else {}
+            digest = rng.choice([*existing.values(), "0" * 64, random_value(rng)])
+            metadata["artifacts"] = {str(name): digest} if rng.random() < 0.5 else {**existing, str(name): digest}
         else:
             metadata[key] = random_value(rng)
     text = json.dumps(metadata)

@@ -25,13 +25,14 @@ PATTERNS: dict[str, re.Pattern[str]] = {
                      r"|(?:" + _MONTH + r")\.? \d{1,2},? \d{4}|\d{1,2} (?:" + _MONTH + r")\.?,? \d{4})"),
     "address": re.compile(r"\b\d{1,6}(?: [NSEW]\.?)?(?: [A-Z][a-z]+| \d{1,3}(?:st|nd|rd|th)){1,3} (?:" + _STREET +
                          r")\b\.?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?[\w-]+)?"),
-    "phone": re.compile(r"(?<![\w/:.-])(?:\+?\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\d:])"),
+    "phone": re.compile(r"(?<![\w/:.$-])(?:\+?\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\d:])"),
     "name": re.compile(r"\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? |(?i:my name is|name is|this is|named|signed,?|"
                       r"sincerely,?|regards,?) )(?P<value>[A-Z][a-z]+(?:[ -](?:[A-Z]\. ?)?[A-Z][a-z']+){0,2})"),
 }
 KINDS = tuple(PATTERNS)
 TOKEN = "[token]"
 _DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")  # never a phone number
+_AMOUNT = re.compile(r"\d+\.\d{2}")  # 63000.00 is money
 _URL_PARTS = re.compile(r"^(?P<scheme>[a-z]+://)?(?:[^/?#@]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)$",
                         re.IGNORECASE | re.DOTALL)
 # A path segment that may be a secret: 8+ characters mixing digits with anything, or 20+ of anything.
@@ -81,7 +82,7 @@ def _replace(kind: str) -> Callable[[re.Match[str]], str]:
             return _mask_url(text)
         if kind == "card" and not luhn_valid(re.sub(r"\D", "", text)):
             return text
-        if kind == "phone" and (len(re.sub(r"\D", "", text)) < 7 or _DATE.search(text)):
+        if kind == "phone" and (len(re.sub(r"\D", "", text)) < 7 or _DATE.search(text) or _AMOUNT.fullmatch(text)):
             return text
         return f"[{kind}]"
 
