@@ -8,7 +8,7 @@ import click
 
 from ..embedding.models import DEFAULT_MODEL
 from ._options import text_col_option
-from ._run_options import report_run, run_options
+from ._run_options import check_side_outputs, report_run, run_options
 
 
 @click.command("embed")
@@ -24,5 +24,6 @@ def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_jso
     """
     from ..scoring.run import embed_file
 
+    check_side_outputs(options, summary_json=summary_json)
     summary = embed_file(keep_cols=keep_cols or None, **options)
     report_run(summary, reject_exit_code, summary_json)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ._options import load_bundle, model_option, text_col_option
-from ._run_options import report_run, run_options
+from ._run_options import check_side_outputs, report_run, run_options
 
 
 @click.command("score")
@@ -35,6 +35,7 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
 
     if (date_col or customers_output) and not customer_col:
         raise click.UsageError("--date-col and --customers-output need --customer-col.")
+    check_side_outputs(options, summary_json=summary_json, customers_output=customers_output)
     if keep_cols and customer_col:
         keep_cols = tuple(dict.fromkeys([*keep_cols, customer_col, *([date_col] if date_col else [])]))
     bundle = load_bundle(model_path)
