@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import _logging
 from ..bundle import METADATA
-from ..bundle.metadata_schema import read_metadata
+from ..bundle.metadata_schema import check_artifacts, read_metadata
 from ..exceptions import BundleError
 from ..io import check_distinct, claim_outputs, read_table
 from .aggregate import build_report
@@ -21,7 +21,9 @@ def read_training_profile(model: str | Path) -> dict[str, Any] | None:
     """``training_profile`` from a bundle's ``metadata.json`` (the heads are not loaded)."""
     if not (Path(model) / METADATA).is_file():
         raise BundleError(f"no {METADATA} in {str(model)!r}; pass the bundle folder written by `complaintkit train`.")
-    profile = read_metadata(Path(model)).get("training_profile")
+    metadata = read_metadata(Path(model))
+    check_artifacts(Path(model), metadata.get("artifacts", {}))  # e.g. label_issues.csv, read for the report
+    profile = metadata.get("training_profile")
     if profile is None:
         _logging.logger.warning("bundle %s has no training profile (trained before it was recorded); "
                                 "drift is compared with --previous only", model)
