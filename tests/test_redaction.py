@@ -40,6 +40,15 @@ def assert_no_pii(text: str) -> None:
     ("reset: https://bank.example/reset?token=abc&user=jo", "reset: https://bank.example/reset?[token]"),
     ("link https://jo:secret@bank.example/a/9f8e7d6c5b4a3928", "link https://bank.example/a/[token]"),
     ("go to www.shop.example/orders/AB12CD34EF#frag", "go to www.shop.example/orders/[token]#[token]"),
+    ("on 2023-11-05 12:30 and 11/05/2023 at 10:45", "on 2023-11-05 12:30 and 11/05/2023 at 10:45"),
+    ("a charge of {$63000.00} and 2024-02-29T08:15", "a charge of {$63000.00} and 2024-02-29T08:15"),
+    ("my date of birth is 03/14/1985", "my date of birth is [dob]"),
+    ("DOB: 1985-03-14, born on March 3, 1980", "DOB: [dob], born on [dob]"),
+    ("I live at 1234 Elm Street, Apt 5B now", "I live at [address] now"),
+    ("sent to 77 W 42nd St yesterday", "sent to [address] yesterday"),
+    ("Mr. Smith called; my name is Jane Doe.", "Mr. [name] called; my name is [name]."),
+    ("Sincerely, Mary Ann Jones", "Sincerely, [name]"),
+    ("this is a scam", "this is a scam"),
 ])
 def test_redact_examples(text: str, expected: str) -> None:
     assert redact(text) == expected
@@ -152,3 +161,12 @@ def test_train_with_redact_masks_before_embedding_and_scoring_does_the_same(
     vocabulary = bundle.root_cause.pipeline_.named_steps["features"].transformer_list[1][1].vocabulary_
     leaked = [term for term in vocabulary if re.search(r"\d{3}|jane|doe|bob|zx81kq", term)]
     assert leaked == []
+    stored = " ".join(bundle.root_cause.example_index_.texts)  # the texts --explain shows
+    assert_no_pii(stored)
+    assert "[email]" in stored
+    scored = tmp_path / "scored.csv"
+    result = CliRunner().invoke(main, ["score", "--model", str(out), "--input", str(data), "--output", str(scored),
+                                       "--explain"])
+    assert result.exit_code == 0, result.output
+    shown = pd.read_csv(scored)[[f"similar_{i}_text" for i in (1, 2, 3)]]
+    assert_no_pii(" ".join(shown.astype(str).to_numpy().ravel()))

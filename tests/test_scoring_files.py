@@ -124,7 +124,8 @@ def test_cli_exit_code_says_whether_rows_were_rejected(tmp_path, trained_bundle)
     failed = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "a.csv")])
     assert failed.exit_code == 3, failed.output
     assert '"rows_rejected": 1' in (tmp_path / "summary.json").read_text()
-    allowed = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "b.csv"), "--reject-exit-code", "0"])
+    allowed = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "b.csv"), "--reject-exit-code", "0",
+                                        "--overwrite"])  # the summary exists now: replacing it needs --overwrite
     assert allowed.exit_code == 0, allowed.output
     assert pd.read_csv(tmp_path / "b.csv")["id"].tolist() == ["a"]
 

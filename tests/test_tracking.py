@@ -57,7 +57,8 @@ def test_intervals_are_read_wherever_the_metadata_has_them():
 def test_train_logs_when_the_tracking_uri_is_set(store, synthetic_csv, tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--label-col", "cause",
-                                       "--id-col", "id", "--out", str(tmp_path / "model")])
+                                       "--id-col", "id", "--root-cause-head", "standard",
+                                       "--out", str(tmp_path / "model")])
     assert result.exit_code == 0, result.output
     assert "logged MLflow run" in result.output
     [run] = mlflow.MlflowClient(store).search_runs([mlflow.get_experiment_by_name("complaintkit").experiment_id])

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .redaction import redact
+
 MAX_EXAMPLES = 10_000
 MAX_EXAMPLE_CHARS = 300
 
@@ -120,15 +122,18 @@ def explain_frame(head: Any, texts: pd.Series, predicted: pd.Series, k: int = 3,
 
     ``similar_{i}_id`` / ``_label`` / ``_text`` / ``_similarity`` for the ``k`` nearest training
     examples (when the head has an example index) and ``top_terms`` (when it has TF-IDF features).
+    Example texts are masked with the head's ``redact`` kinds.
     """
     out = pd.DataFrame(index=texts.index)
     index: ExampleIndex | None = getattr(head, "example_index_", None)
+    kinds = tuple(getattr(head, "redact", ()) or ())  # bundles saved before texts were masked when stored
     if index is not None and len(index):
         positions, similarity = index.nearest(embed_for_head(head, texts.tolist()), k)
         for i in range(positions.shape[1]):
             out[f"similar_{i + 1}_id"] = index.ids[positions[:, i]]
             out[f"similar_{i + 1}_label"] = index.labels[positions[:, i]]
-            out[f"similar_{i + 1}_text"] = index.texts[positions[:, i]]
+            out[f"similar_{i + 1}_text"] = [redact(text, kinds) if kinds else text
+                                            for text in index.texts[positions[:, i]]]
             out[f"similar_{i + 1}_similarity"] = similarity[:, i].round(4)
     out["top_terms"] = top_terms(head, texts.tolist(), predicted.tolist(), n_terms)
     return out

@@ -1,4 +1,5 @@
-"""Masking personal data (e-mail, phone, card, IBAN, SSN, tokens in URLs) in complaint text."""
+"""Masking personal data (e-mail, phone, card, IBAN, SSN, date of birth, street address, names after a
+title or an introduction, tokens in URLs) in complaint text."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from collections.abc import Callable, Iterable
 
 from .exceptions import InputError
 
+_MONTH = ("Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+          "|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?")
+_STREET = ("Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Circle"
+           "|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq")
 # Applied in this order: URLs first, so their user names and tokens are not half-matched
 # as e-mail addresses or phone numbers.
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -15,10 +20,19 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "iban": re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b"),
     "card": re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)"),
     "ssn": re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)"),
-    "phone": re.compile(r"(?<![\w/])(?:\+?\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}(?!\d)"),
+    "dob": re.compile(r"(?i:\b(?:date of birth|birth ?date|d\.?o\.?b\.?|born(?: on)?)\s*(?:is|was|of|:)?\s*)"
+                     r"(?P<value>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+                     r"|(?:" + _MONTH + r")\.? \d{1,2},? \d{4}|\d{1,2} (?:" + _MONTH + r")\.?,? \d{4})"),
+    "address": re.compile(r"\b\d{1,6}(?: [NSEW]\.?)?(?: [A-Z][a-z]+| \d{1,3}(?:st|nd|rd|th)){1,3} (?:" + _STREET +
+                         r")\b\.?(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?[\w-]+)?"),
+    "phone": re.compile(r"(?<![\w/:.$-])(?:\+?\d{1,3}[ .-]?)?\(?\d{2,4}\)?(?:[ .-]?\d{2,4}){2,4}(?![\d:])"),
+    "name": re.compile(r"\b(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.? |(?i:my name is|name is|this is|named|signed,?|"
+                      r"sincerely,?|regards,?) )(?P<value>[A-Z][a-z]+(?:[ -](?:[A-Z]\. ?)?[A-Z][a-z']+){0,2})"),
 }
 KINDS = tuple(PATTERNS)
 TOKEN = "[token]"
+_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")  # never a phone number
+_AMOUNT = re.compile(r"\d+\.\d{2}")  # 63000.00 is money
 _URL_PARTS = re.compile(r"^(?P<scheme>[a-z]+://)?(?:[^/?#@]*@)?(?P<host>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)$",
                         re.IGNORECASE | re.DOTALL)
 # A path segment that may be a secret: 8+ characters mixing digits with anything, or 20+ of anything.
@@ -62,11 +76,13 @@ def _mask_url(url: str) -> str:
 def _replace(kind: str) -> Callable[[re.Match[str]], str]:
     def repl(match: re.Match[str]) -> str:
         text = match.group(0)
+        if "value" in match.re.groupindex:  # keep the context words ("born on", "Mr."), mask the value
+            return text[:match.start("value") - match.start()] + f"[{kind}]"
         if kind == "url":
             return _mask_url(text)
         if kind == "card" and not luhn_valid(re.sub(r"\D", "", text)):
             return text
-        if kind == "phone" and len(re.sub(r"\D", "", text)) < 7:
+        if kind == "phone" and (len(re.sub(r"\D", "", text)) < 7 or _DATE.search(text) or _AMOUNT.fullmatch(text)):
             return text
         return f"[{kind}]"
 

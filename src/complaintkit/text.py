@@ -18,6 +18,10 @@ _REDACTED_DATE = re.compile(r"\b(?:XX|\d{1,2})/(?:XX|\d{1,2})/(?:XXXX|\d{2,4})\b
 _REDACTED_RUN = re.compile(r"\b(?:X{2,}\b[\s,./-]*)+")
 _BRACED_AMOUNT = re.compile(r"\{\$([\d,]+(?:\.\d+)?)\}")
 _WHITESPACE = re.compile(r"\s+")
+# Characters that show nothing: zero-width spaces and joiners, word joiner, BOM, soft hyphen.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+_STRIPPED = " \t\n\r\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+    "\u2028\u2029\u202f\u205f\u3000\x1c\x1d\x1e\x1f\x85" + _INVISIBLE
 
 _TURN_PREFIX = re.compile(r"^\s*([A-Za-z][\w .-]{0,30}?)\s*:\s*(.*)$")
 REDACTION_TOKEN = "[redacted]"
@@ -25,18 +29,19 @@ DATE_TOKEN = "[date]"
 
 
 def is_blank(value: object) -> bool | pd.Series:
-    """Whether a text is missing or only whitespace; element-wise (a boolean Series) for a Series.
+    """Whether a text is missing or only whitespace and invisible characters (zero-width spaces,
+    joiners, BOM); element-wise (a boolean Series) for a Series.
 
     Examples
     --------
-    >>> is_blank("  "), is_blank(None), is_blank("bill")
-    (True, True, False)
+    >>> is_blank("  "), is_blank(None), is_blank("\u200b\u200d"), is_blank("bill")
+    (True, True, True, False)
     """
     if isinstance(value, pd.Series):
-        return (value.isna() | (value.astype("string").str.strip() == "")).fillna(True).astype(bool)
+        return (value.isna() | (value.astype("string").str.strip(_STRIPPED) == "")).fillna(True).astype(bool)
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return True
-    return not str(value).strip()
+    return not str(value).strip(_STRIPPED)
 
 
 def normalise_text(text: str) -> str:

@@ -32,6 +32,7 @@ from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
 from .language import check_encoder_language
+from .redaction import redact
 from .taxonomy import Taxonomy
 
 
@@ -279,7 +280,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     if any(dropped.values()):
         _logging.logger.warning("rows left out of training (counted in the bundle's metadata): %s",
                                 {k: v for k, v in dropped.items() if v})
-    metadata["training_data"] = {"path": source, "sha256": sha, "rows": int(len(frame)),
+    metadata["training_data"] = {"path": redact(source, config.redact), "sha256": sha, "rows": int(len(frame)),
                                  "rows_used": int(usable.sum()), "dropped": dropped,
                                  "languages": languages,
                                  "seconds": round(time.perf_counter() - start, 1)}

@@ -7,7 +7,7 @@ bundle's ``encoder/`` folder (safetensors, every file hashed; see :mod:`.encoder
 
 Heads are stored with ``skops.io`` (format 2) and loaded against an explicit list of
 trusted types, so loading a bundle runs no pickled code. Format 1 bundles (joblib
-pickles) are still read, but only from the trusted models folder or with ``trust=True``.
+pickles) are still read, but only with ``trust=True``, wherever they lie.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .._versions import library_versions
 from ..embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
 from ..exceptions import BundleError, OutputExistsError
 from ..heads import ChurnClassifier, RootCauseClassifier
+from ..io.files import current_umask
 from ..model_card import render_model_card
 from .encoder import FOLDER as ENCODER_FOLDER
 from .encoder import encoder_files, packed_encoders, unpack_encoders
@@ -42,12 +43,12 @@ from .folder import (
     swap_into_place,
     verify_artifacts,
 )
+from .metadata_schema import check_artifacts, read_metadata
 from .skops_heads import (
     LEGACY_TRUSTED_TYPES,
     MODELS_DIR_ENV,
     TRUSTED_TYPES,
     dump_head,
-    in_models_dir,
     load_head,
     models_dirs,
 )
@@ -201,6 +202,7 @@ class Bundle:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(target)
         staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(target)}{os.getpid()}-", dir=target.parent))
+        staging.chmod(0o777 & ~current_umask())  # as mkdir would make it, not mkdtemp's 0700
         try:
             artifacts = {}
             _plain_vectorizers(self.heads)
@@ -241,7 +243,7 @@ class Bundle:
             The bundle folder.
         trust : bool, default=False
             Load types outside :data:`TRUSTED_TYPES` from a format 2 bundle, and load a
-            format 1 (pickled) bundle from outside :func:`models_dirs`. Loading a pickle runs
+            format 1 (pickled) bundle, wherever it lies. Loading a pickle runs
             whatever code it holds: pass ``True`` only for bundles from a source you trust.
 
         Raises
@@ -252,18 +254,9 @@ class Bundle:
             found now differs from training.
         """
         root = Path(path)
-        meta_path = root / METADATA
         if not root.is_dir():
             raise BundleError(f"model bundle {str(root)!r} does not exist; train one with `complaintkit train`.")
-        if not meta_path.exists():
-            raise BundleError(f"{str(root)!r} is not a complaintkit bundle: {METADATA} is missing.")
-        try:
-            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "msg", None) or type(exc).__name__
-            raise BundleError(f"{str(meta_path)!r} is not valid JSON ({reason}); the bundle is damaged.") from None
-        if not isinstance(metadata, dict):
-            raise BundleError(f"{str(meta_path)!r} holds no JSON object; the bundle is damaged.")
+        metadata = read_metadata(root)
         version = metadata.get("format_version")
         if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
             raise BundleError(
@@ -271,13 +264,14 @@ class Bundle:
                 f"{FORMAT_VERSION}. Upgrade complaintkit (bundle made with "
                 f"{metadata.get('versions', {}).get('complaintkit', 'unknown')})."
             )
-        if version == 1 and not (trust or in_models_dir(root)):
+        if version == 1 and not trust:
             raise BundleError(
-                f"bundle {str(root)!r} is a format 1 bundle (pickled heads, which run code when loaded) "
-                f"outside the trusted models folder {[str(d) for d in models_dirs()]}; if you trust its "
-                f"source pass --trust (Python: trust=True), move it there or set {MODELS_DIR_ENV}."
+                f"bundle {str(root)!r} is a format 1 bundle (pickled heads, which run any code they hold when "
+                "loaded); if you trust its source pass --trust (Python: trust=True), or re-train it to get a "
+                "format 2 bundle, which needs no trust."
             )
         artifacts = metadata.get("artifacts", {})
+        check_artifacts(root, artifacts)
         verify_artifacts(root, artifacts)
         _warn_version_differences(metadata.get("versions", {}))
         heads = {}

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,10 @@ def load_head(file: Path, trust: bool) -> Any:
                 "if you trust its source pass --trust (Python: trust=True)."
             )
         return skops.io.load(file, trusted=TRUSTED_TYPES + LEGACY_TRUSTED_TYPES + unknown)
-    except (zipfile.BadZipFile, KeyError, ValueError, ImportError, AttributeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError, IndexError, ImportError,
+            AttributeError, RecursionError) as exc:  # what a damaged file raises while it is parsed
+        reason = " ".join(str(exc).split())[:200]
         raise BundleError(
-            f"cannot read bundle file {str(file)!r} ({type(exc).__name__}: {str(exc)[:200]}); "
+            f"cannot read bundle file {str(file)!r} ({type(exc).__name__}: {reason}); "
             "the bundle is damaged or was made by another complaintkit. Re-train it."
         ) from exc

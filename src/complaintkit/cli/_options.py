@@ -29,7 +29,7 @@ _model_path_option = click.option(
 _trust_option = click.option(
     "--trust", is_flag=True, expose_value=False, callback=_remember_trust,
     help="Load the bundle even if it needs code outside complaintkit's trusted types, or is an "
-         "old pickled bundle outside $COMPLAINTKIT_MODELS_DIR (default ./models). Only for bundles you trust.")
+         "old pickled (format 1) bundle. Only for bundles you trust.")
 
 
 def model_option(command: Callable) -> Callable:

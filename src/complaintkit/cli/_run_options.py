@@ -69,6 +69,21 @@ def check_paths(input_path: Path, output: Path | None, stdin_ok: bool) -> None:
         raise click.UsageError("with --input - the output is JSON lines on stdout; drop --output.")
 
 
+def check_side_outputs(options: dict, **side: Path | None) -> None:
+    """Check the run's other outputs (``--summary-json``, ``--customers-output``) before it starts.
+
+    Like the main output they are never an input or another output, and replace a file only
+    with ``--overwrite``.
+    """
+    from ..io import check_distinct, check_output_path
+
+    named = {f"--{name.replace('_', '-')}": path for name, path in side.items()}
+    check_distinct({"--input": options["input_path"]}, {"--output": options["output"], **named})
+    for path in named.values():
+        if path is not None:
+            check_output_path(path, bool(options["overwrite"]))
+
+
 def report_run(summary: ScoreSummary, reject_exit_code: int, summary_json: Path | None) -> None:
     """Print ``summary``, write it as JSON if asked, and exit with ``reject_exit_code`` on rejects."""
     click.echo(f"read {summary.rows_read} rows: ok {summary.rows_scored}, rejected {summary.rows_rejected}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..embedding.models import DEFAULT_MODEL
-from ._options import overwrite_option
+from ._options import embedding_model_option, examples, overwrite_option
 
 
-@click.command("build-static")
-@click.option("--embedding-model", default=DEFAULT_MODEL, show_default=True,
-              help="The transformer to distil (alias or local sentence-transformers folder).")
+@click.command("build-static", epilog=examples(
+    "complaintkit build-static",
+    "complaintkit train --input complaints.csv --label-col label --fast-tier --model models/mine"))
+@embedding_model_option()
 @overwrite_option
 def build_static_command(embedding_model: str, overwrite: bool) -> None:
     """Distil the fast tier's static embedding from the local transformer, ahead of training or scoring.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ._options import embedding_model_option, examples, text_col_option
-from ._run_options import check_paths, report_run, run_options
+from ._run_options import check_paths, check_side_outputs, report_run, run_options
 
 
 @click.command("embed", epilog=examples(
@@ -26,5 +26,6 @@ def embed_command(keep_cols: tuple[str, ...], reject_exit_code: int, summary_jso
 
     check_paths(options["input_path"], options["output"], stdin_ok=False)
 
+    check_side_outputs(options, summary_json=summary_json)
     summary = embed_file(keep_cols=keep_cols or None, **options)
     report_run(summary, reject_exit_code, summary_json)

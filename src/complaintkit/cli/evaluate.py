@@ -14,6 +14,7 @@ from ._options import (
     input_option,
     load_bundle,
     model_option,
+    overwrite_option,
     precision_option,
     text_col_option,
 )
@@ -66,17 +67,20 @@ def _print_summary(result: dict) -> None:
               help="Write PNG plots (confusion, coverage, churn reliability diagram) here.")
 @encoding_option
 @precision_option
+@overwrite_option
 def evaluate_command(model_path: Path, input_path: Path, text_cols: tuple[str, ...], output: Path | None,
-                     encoding: str, **options: object) -> None:
+                     encoding: str, overwrite: bool, **options: object) -> None:
     """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
     from ..evaluation import evaluate
-    from ..io import read_table
+    from ..io import atomic_write, claim_outputs, read_table
 
-    bundle = load_bundle(model_path)
-    result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None, **options)
-    click.echo(f"encoder precision {result['precision']}")
-    _print_summary(result)
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result, indent=2))
-        click.echo(f"wrote {output}")
+    with claim_outputs({"--output": output}, inputs={"--input": input_path, "--model": model_path},
+                       overwrite=overwrite):
+        bundle = load_bundle(model_path)
+        result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None, **options)
+        click.echo(f"encoder precision {result['precision']}")
+        _print_summary(result)
+        if output:
+            with atomic_write(output) as partial:
+                partial.write_text(json.dumps(result, indent=2))
+            click.echo(f"wrote {output}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ._options import examples, load_bundle, model_option, text_col_option
-from ._run_options import STDIN, check_paths, report_run, run_options
+from ._run_options import STDIN, check_paths, check_side_outputs, report_run, run_options
 
 _COLUMNS = """\b
 Output columns (types and details: docs/output-columns.md in the complaintkit repository):
@@ -60,6 +60,7 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
         _score_stdin(model_path, text_cols, {**options, "keep_cols": keep_cols, "customer_col": customer_col,
                                              "customers_output": customers_output, "summary_json": summary_json})
         return
+    check_side_outputs(options, summary_json=summary_json, customers_output=customers_output)
     if keep_cols and customer_col:
         keep_cols = tuple(dict.fromkeys([*keep_cols, customer_col, *([date_col] if date_col else [])]))
     bundle = load_bundle(model_path)

@@ -33,9 +33,10 @@ def suggest_command(model_path: Path, input_path: Path, output: Path, text_cols:
                     **options: object) -> None:
     """Write the complaints most worth labelling next: uncertain and unlike each other."""
     from ..active_learning import suggest
-    from ..io import check_output_path, read_table, write_table
+    from ..io import claim_outputs, read_table, write_table
 
-    check_output_path(output, overwrite)
-    picked = suggest(load_bundle(model_path), read_table(input_path), text_cols=text_cols or None, **options)
-    write_table(picked, output)
+    with claim_outputs({"--output": output}, inputs={"--input": input_path, "--model": model_path},
+                       overwrite=overwrite):
+        picked = suggest(load_bundle(model_path), read_table(input_path), text_cols=text_cols or None, **options)
+        write_table(picked, output)
     click.echo(f"wrote {len(picked)} complaints to label to {output}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,22 +90,24 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
     classifier; with --taxonomy, a zero-shot root-cause model from cause descriptions (no labels needed).
     """
     from ..config import TrainConfig
+    from ..io import claim_outputs
     from ..taxonomy import load_taxonomy
     from ..tracking import log_training_run, tracking_requested
     from ..training import train
 
-    if out.exists() and not overwrite:
-        raise click.UsageError(f"bundle folder {str(out)!r} already exists; pass --overwrite to replace it.")
-    if taxonomy is not None:
-        bundle = _train_from_taxonomy(load_taxonomy(taxonomy), input_path, unlabelled, out.name, encoding, options)
-    elif unlabelled is not None:
+    if taxonomy is None and unlabelled is not None:
         raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
-    elif input_path is None:
+    if taxonomy is None and input_path is None:
         raise click.UsageError("nothing to train from: pass --input (labelled table) or --taxonomy (zero-shot).")
-    else:
-        config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
-        bundle = train(input_path, config, name=out.name, encoding=encoding)
-    bundle.save(out, overwrite=overwrite)
+    taxonomy_file = Path(taxonomy) if taxonomy is not None and os.path.lexists(taxonomy) else None  # else a name
+    with claim_outputs({"--model": out}, inputs={"--input": input_path, "--taxonomy": taxonomy_file,
+                                               "--unlabelled": unlabelled}, overwrite=overwrite, folders=True):
+        if taxonomy is not None:
+            bundle = _train_from_taxonomy(load_taxonomy(taxonomy), input_path, unlabelled, out.name, encoding, options)
+        else:
+            config = TrainConfig(**options, redact=redact_kinds or (KINDS if redact_all else ()))
+            bundle = train(input_path, config, name=out.name, encoding=encoding)
+        bundle.save(out, overwrite=overwrite)
     click.echo(f"saved {out}")
     path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
     if path:

@@ -19,6 +19,7 @@ from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..embedding.static import make_embedder
 from ..exceptions import InputError
 from ..explain import build_example_index, embed_for_head
+from ..redaction import redact
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
 from ._selection import SELECTION_RULES, choose_within_one_se, repeated_folds, summarise
@@ -218,8 +219,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         vectors = embed_for_head(self, texts)
         ids = list(example_ids) if example_ids is not None else list(range(len(texts)))
+        stored = [redact(text, self.redact) for text in texts] if self.redact else texts  # --redact covers them
         self.example_index_ = (None if vectors is None else
-                               build_example_index(ids, texts, labels.tolist(), vectors, seed=self.random_state))
+                               build_example_index(ids, stored, labels.tolist(), vectors, seed=self.random_state))
         return self
 
     def chosen_settings(self) -> dict[str, float | bool]:

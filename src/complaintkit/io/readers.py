@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..exceptions import InputError, MissingColumnError
+from .paths import check_input_file
 
 FORMATS = {
     ".csv": "csv",
@@ -40,9 +41,25 @@ def table_format(path: str | Path) -> str:
     return fmt
 
 
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"input {str(path)!r} does not exist; check the path.")
+_BINARY_MAGIC = {b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook?)",
+                 b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook", b"PAR1": "a Parquet file"}
+
+
+def _check_readable(path: Path, encoding: str = "utf-8-sig") -> None:
+    check_input_file(path)
+    if path.is_dir() or FORMATS.get(path.suffix.lower()) in (None, "parquet"):
+        return  # a folder, Parquet, or an extension that table_format refuses
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and "16" not in encoding:
+        raise InputError(f"{str(path)!r} is UTF-16 text; pass --encoding utf-16 or re-save it as UTF-8.")
+    for magic, kind in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(f"{str(path)!r} is not a text {path.suffix.lstrip('.').upper()} file: it is {kind}. "
+                             "Export it as CSV (UTF-8) or name it by its real format.")
+    if head.count(b"\x00") > len(head) // 10 and "16" not in encoding and "32" not in encoding:
+        raise InputError(f"{str(path)!r} is not UTF-8 text (many NUL bytes: UTF-16 or a binary file); pass "
+                         "--encoding utf-16 if it is UTF-16, else export it as a UTF-8 text table.")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"input {str(path)!r} is empty (0 bytes); expected a table with a header row.")
 
@@ -50,10 +67,46 @@ def _check_readable(path: Path) -> None:
 def _parquet_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    files = sorted(p for p in path.rglob("*.parquet") if not p.name.startswith((".", "_")))
+    files = sorted(check_input_file(p) for p in path.rglob("*.parquet") if not p.name.startswith((".", "_")))
     if not files:
         raise InputError(f"directory {str(path)!r} holds no .parquet files; expected a Parquet dataset.")
+    _check_same_columns(files)
     return files
+
+
+def _check_same_columns(files: list[Path]) -> None:
+    """Raise unless every Parquet file of a folder has the first one's column names and compatible types."""
+    try:
+        schemas = [pq.read_schema(file) for file in files]
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"cannot read the Parquet schemas in {str(files[0].parent)!r}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.") from None
+    for file, schema in zip(files, schemas, strict=True):
+        duplicated = sorted({n for n in schema.names if schema.names.count(n) > 1})
+        if duplicated:
+            raise InputError(f"{str(file)!r} has duplicate column names {duplicated}; rename them.")
+        if set(schema.names) != set(schemas[0].names):
+            raise InputError(f"the Parquet files of one folder must have the same columns: {str(file)!r} has "
+                             f"{schema.names}, {str(files[0])!r} has {schemas[0].names}; score them separately.")
+    try:
+        pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowException, TypeError) as exc:
+        raise InputError(f"the Parquet files in {str(files[0].parent)!r} give one column different types "
+                         f"({str(exc).splitlines()[0]}); convert them to one type or score them separately.") from None
+
+
+def _check_header(path: Path, sep: str, encoding: str) -> None:
+    """Raise on duplicate column names, which a reader would otherwise rename silently."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        for header in csv.reader(handle, delimiter=sep):
+            if header:
+                break
+        else:
+            return
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputError(f"{str(path)!r} has duplicate column names {duplicated}; rename them so that each "
+                         "column has its own name.")
 
 
 def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
@@ -102,27 +155,28 @@ def iter_table(
 
 def _iter_chunks(path: Path, chunk_size: int, encoding: str, encoding_errors: str,
                  malformed: str = "raise") -> Iterator[pd.DataFrame]:
-    _check_readable(path)
+    _check_readable(path, encoding)
     fmt = table_format(path)
     try:
+        if fmt in ("csv", "tsv"):
+            _check_header(path, _csv_dialect(path, fmt, encoding), encoding)
         if fmt in ("csv", "tsv") and malformed == "mark":
             yield from _iter_checked_csv(path, _csv_dialect(path, fmt, encoding), chunk_size, encoding,
                                          encoding_errors)
             return
-        if fmt == "jsonl" and malformed == "mark":
-            yield from _iter_checked_jsonl(path, chunk_size, encoding, encoding_errors)
+        if fmt == "jsonl":
+            for chunk in _iter_checked_jsonl(path, chunk_size, encoding, encoding_errors):
+                if malformed == "raise" and MALFORMED in chunk and chunk[MALFORMED].notna().any():
+                    first = chunk[chunk[MALFORMED].notna()].iloc[0]
+                    raise InputError(f"{str(path)!r} line {first[LINE_NUMBER]} is not a JSON object "
+                                     f"({first[MALFORMED]}); fix or remove that line.")
+                yield chunk
             return
         if fmt == "parquet":
             for file in _parquet_files(path):
                 # pre_buffer would keep every row group read so far in memory until the file is closed
                 for batch in pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=chunk_size):
                     yield batch.to_pandas()
-        elif fmt == "jsonl":
-            with pd.read_json(
-                path, lines=True, chunksize=chunk_size, dtype=False, encoding=encoding,
-                encoding_errors=encoding_errors,
-            ) as reader:
-                yield from reader
         else:
             sep = _csv_dialect(path, fmt, encoding)
             with pd.read_csv(
@@ -243,8 +297,28 @@ def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_err
             yield _checked_jsonl_frame(good, bad, rows)
 
 
+def _json_column(values: pd.Series) -> pd.Series:
+    """A JSONL column typed without losing anything: whole numbers stay exact (``Int64``, or text
+    beyond 64 bits or next to fractions), nested objects and lists become their JSON text."""
+    present = values.dropna()
+    if present.map(lambda v: isinstance(v, dict | list)).any():
+        return values.map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+    is_int = present.map(lambda v: isinstance(v, int) and not isinstance(v, bool))
+    if len(present) and is_int.all():
+        if present.map(lambda v: -2**63 <= v < 2**63).all():
+            return values.astype("Int64")
+        return values.map(lambda v: v if v is None or v != v else str(v)).astype(_STR)
+    if is_int.any() and present.map(lambda v: isinstance(v, int) and abs(v) > 2**53).any():
+        return values.map(lambda v: v if v is None or v != v else str(v)).astype(_STR)
+    if present.map(lambda v: isinstance(v, str)).any() and not present.map(lambda v: isinstance(v, str)).all():
+        return values.map(lambda v: v if v is None or v != v else str(v)).astype(_STR)
+    return values.infer_objects()
+
+
 def _checked_jsonl_frame(good: list[str], bad: list[tuple[int, str, str, int]], rows: int) -> pd.DataFrame:
-    frame = pd.read_json(io.StringIO("".join(good)), lines=True, dtype=False) if good else pd.DataFrame()
+    records = [json.loads(line) for line in good]
+    frame = pd.DataFrame(records, dtype=object) if records else pd.DataFrame()  # no float detour for ints
+    frame = frame.apply(_json_column) if len(frame.columns) else frame
     if not bad:
         return frame
     bad_rows = {row for row, *_ in bad}

@@ -31,7 +31,11 @@ def estimate_rows(path: str | Path) -> int | None:
 
             files = [path] if path.is_file() else [p for p in sorted(path.rglob("*.parquet"))
                                                    if not p.name.startswith((".", "_"))]
+            if not all(f.is_file() for f in files):  # never open a FIFO or device: it can block forever
+                return None
             return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        if not path.is_file():
+            return None
         return _count_lines(path, skip_blank=fmt == "jsonl") - (0 if fmt == "jsonl" else 1)
     except Exception:  # a progress total is a nicety: the reader reports real problems
         return None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._figures import new_figure, save_figure
+from .safe_cells import chart_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,8 +30,8 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], xlabel: str, perce
     fig, ax = new_figure(figsize=(7, 0.35 * len(labels) + 1.0))
     positions = range(len(labels))[::-1]
     ax.barh(list(positions), values, color=COLOUR)
-    ax.set_yticks(list(positions), labels, fontsize=9)
-    ax.set_xlabel(xlabel)
+    ax.set_yticks(list(positions), [chart_text(label) for label in labels], fontsize=9)
+    ax.set_xlabel(chart_text(xlabel))
     for y, v in zip(positions, values, strict=True):
         ax.text(v, y, f" {v:.0%}" if percent else f" {v:,.0f}", va="center", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -43,9 +44,9 @@ def line_chart(periods: Sequence[str], series: dict[str, Sequence[int]], ylabel:
     fig, ax = new_figure(figsize=(9, 3.6))
     x = np.array(periods, dtype="datetime64[D]")
     for colour, (name, values) in zip(PALETTE, series.items(), strict=False):
-        ax.plot(x, values, label=name, color=colour, linewidth=1.6, marker="o" if len(x) <= 40 else None,
+        ax.plot(x, values, label=chart_text(name), color=colour, linewidth=1.6, marker="o" if len(x) <= 40 else None,
                 markersize=3)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(chart_text(ylabel))
     if len(x) <= 16:  # one tick per period, never hours between days
         ax.set_xticks(x, [str(p) for p in periods])
     ax.spines[["top", "right"]].set_visible(False)
@@ -61,8 +62,8 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], residuals: Sequence[Sequen
     limit = max(float(np.abs(values).max()), threshold, 1.0)
     fig, ax = new_figure(figsize=(1.0 + 0.75 * len(cols), 0.9 + 0.32 * len(rows)))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(len(cols)), [c[:22] for c in cols], rotation=40, ha="right", fontsize=8)
-    ax.set_yticks(range(len(rows)), [r[:32] for r in rows], fontsize=8)
+    ax.set_xticks(range(len(cols)), [chart_text(c)[:22] for c in cols], rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), [chart_text(r)[:32] for r in rows], fontsize=8)
     for i, row in enumerate(np.asarray(shares, float)):
         for j, share in enumerate(row):
             flagged = values[i, j] > threshold

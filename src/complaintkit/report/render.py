@@ -13,6 +13,7 @@ from jinja2 import Environment, select_autoescape
 from ..io import write_table
 from .charts import bar_chart, heatmap, line_chart
 from .formats import FORMATS
+from .safe_cells import markdown_text, neutralise_formula
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:
@@ -57,10 +58,12 @@ def cause_table(data: dict[str, Any]) -> pd.DataFrame:
 
 
 def _markdown(data: dict[str, Any]) -> str:
-    lines = [f"# Root-cause report ({data['rows']:,} complaints)", "", *[f"- {s}" for s in data["summary"]], "",
+    lines = [f"# Root-cause report ({data['rows']:,} complaints)", "",
+             *[f"- {markdown_text(s)}" for s in data["summary"]], "",
              "## Causes", "", _markdown_table(cause_table(data))]
     for section in data.get("segments", []):
-        lines += ["", f"## Segments by {section['column']} (cells above z = {section['threshold']})", ""]
+        lines += ["", f"## Segments by {markdown_text(section['column'])} (cells above z = {section['threshold']})",
+                  ""]
         lines.append(_markdown_table(pd.DataFrame(section["highlights"])) if section["highlights"]
                      else "No segment stands out.")
     if data.get("emerging"):
@@ -74,7 +77,7 @@ def _markdown(data: dict[str, Any]) -> str:
         lines += ["", f"## Doubtful training labels ({issues['rows_flagged']:,} of {issues['rows_checked']:,} "
                       "training rows)", "", _markdown_table(pd.DataFrame(issues["top"]))]
     if data["notes"]:
-        lines += ["", "## Notes", "", *[f"- {n}" for n in data["notes"]]]
+        lines += ["", "## Notes", "", *[f"- {markdown_text(n)}" for n in data["notes"]]]
     return "\n".join(lines) + "\n"
 
 
@@ -83,7 +86,7 @@ def write_report(data: dict[str, Any], out: str | Path, fmt: str = "html") -> Pa
     out = Path(out)
     public = {k: v for k, v in data.items() if not k.startswith("_")}
     if fmt == "csv":
-        write_table(cause_table(public), out)
+        write_table(cause_table(public).map(neutralise_formula), out)
         return out
     if fmt == "json":
         text = json.dumps(public, indent=2)
@@ -103,9 +106,9 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, dict):
             return "; ".join(f"{k}: {cell(v)}" for k, v in value.items())
-        return f"{value:.3f}" if isinstance(value, float) else str(value).replace("|", "\\|")
+        return f"{value:.3f}" if isinstance(value, float) else markdown_text(value)
 
     frame = frame.drop(columns=[c for c in frame.columns if c in ("examples", "terms")])
-    rows = [" | ".join(map(str, frame.columns)), " | ".join("---" for _ in frame.columns)]
+    rows = [" | ".join(map(markdown_text, frame.columns)), " | ".join("---" for _ in frame.columns)]
     rows += [" | ".join(cell(v) for v in record) for record in frame.itertuples(index=False)]
     return "\n".join(f"| {row} |" for row in rows)

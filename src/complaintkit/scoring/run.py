@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _logging
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder, resolve_precision
-from ..exceptions import InputError
-from ..io import check_output_path, estimate_rows, iter_table, no_rows_error, table_format
+from ..exceptions import ComplaintkitError, InputError
+from ..io import claim_outputs, estimate_rows, iter_table, no_rows_error, table_format
 from .choices import ENGINES
 from .job import ChunkJob, ScoreSummary
 from .parts import (
@@ -42,13 +42,23 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
     ``predictor`` is the loaded bundle or embedder this process uses (``None``: ``job.load()``);
     worker processes and Spark executors load their own from ``job.source``. ``fingerprint``
-    identifies the model (a resumed run must use the same one).
+    identifies the model (a resumed run must use the same one). The output and rejects paths
+    are checked and locked first (:func:`~complaintkit.io.claim_outputs`).
     """
     input_path, output = Path(input_path), Path(output)
     table_format(output)
-    check_output_path(output, overwrite)
     rejects_path = Path(rejects) if rejects else default_rejects_path(output)
-    check_output_path(rejects_path, overwrite=True)
+    model = job.source if Path(job.source).exists() else None
+    with claim_outputs({"--output": output, "--rejects": rejects_path},
+                       inputs={"--input": input_path, "--model": model}, overwrite=overwrite):
+        return _run_claimed(job, input_path, output, rejects_path, fingerprint=fingerprint, predictor=predictor,
+                            chunk_size=chunk_size, resume=resume, encoding=encoding, engine=engine,
+                            workers=workers, threads=threads, spark_master=spark_master)
+
+
+def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, *, fingerprint: Any,
+                 predictor: Any, chunk_size: int, resume: bool, encoding: str, engine: str,
+                 workers: int, threads: int | None, spark_master: str | None) -> ScoreSummary:
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {list(ENGINES)}, found {engine!r}.")
     predictor = predictor if predictor is not None else job.load()
@@ -57,10 +67,21 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
 
         return run_spark(job, predictor, input_path, output, rejects_path, master=spark_master, encoding=encoding,
                          chunk_size=chunk_size)
-    from ..engines.local import default_threads, load_average, map_chunks
-
     workdir = work_folder(output)
     prepare_workdir(workdir, manifest(input_path, job.settings(), fingerprint, chunk_size), resume)
+    try:
+        return _run_chunks(job, input_path, output, rejects_path, workdir, predictor=predictor, chunk_size=chunk_size,
+                           encoding=encoding, workers=workers, threads=threads)
+    except ComplaintkitError:
+        if not any(workdir.glob("part-*.parquet")):
+            shutil.rmtree(workdir, ignore_errors=True)  # nothing finished: a failed check leaves nothing behind
+        raise
+
+
+def _run_chunks(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, workdir: Path, *,
+                predictor: Any, chunk_size: int, encoding: str, workers: int, threads: int | None) -> ScoreSummary:
+    from ..engines.local import default_threads, load_average, map_chunks
+
     threads = threads if threads is not None else default_threads(workers)
     summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision, threads=threads)
     reasons: Counter[str] = Counter()
