@@ -13,7 +13,7 @@ python scripts/demo_issues.py data/cfpb/complaints.csv out/cfpb-issues.csv
 complaintkit train --input out/cfpb-issues.csv --text-col narrative --label-col cause \
   --parent-col product_group --split-col split --id-col complaint_id --model models/cfpb-issue --overwrite
 complaintkit evaluate --model models/cfpb-issue --input out/cfpb-issues.csv \
-  --split-col split --split test --output out/metrics.json --plots-dir out/plots
+  --split-col split --split test --output out/metrics.json --plots-dir out/plots --overwrite
 complaintkit score --model models/cfpb-issue --input out/cfpb-issues.csv \
   --output out/scored.parquet --id-col complaint_id --overwrite
 complaintkit report --input out/scored.parquet --text-col narrative --date-col date_received \
