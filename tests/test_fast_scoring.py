@@ -37,7 +37,8 @@ def test_int8_encoder_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bun
     assert run.precision == "int8"
     fp32, int8 = pd.read_parquet(tmp_path / "fp32.parquet"), pd.read_parquet(tmp_path / "int8.parquet")
     assert (fp32["root_cause"] == int8["root_cause"]).mean() >= 0.9
-    assert not np.array_equal(fp32["root_cause_proba"], int8["root_cause_proba"])  # not served from the fp32 cache
+    # not served from the fp32 cache (the root-cause head can be saturated on this tiny set; churn's is not)
+    assert not np.array_equal(fp32["churn_proba"], int8["churn_proba"])
 
 
 @pytest.mark.parametrize(("load", "workers", "expected"), [
