@@ -28,6 +28,24 @@ class Task:
     headline: str = "macro_f1"
 
 
+def load_average() -> str:
+    """1-, 5- and 15-minute load averages, as ``/proc/loadavg`` shows them."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def cpu_flags() -> str:
+    """The CPU model, its core count and its vector flags (AVX, AVX-512, AMX, bf16, FMA) from /proc/cpuinfo."""
+    model, flags = "unknown", set()
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    wanted = [f for f in sorted(flags) if f.startswith(("avx", "amx", "fma")) or "bf16" in f]
+    return f"{model}; {os.cpu_count()} cores; flags: {' '.join(wanted) or 'none of avx/amx/bf16'}"
+
+
 def label_scores(y_true: list[str], y_pred: np.ndarray) -> dict[str, float]:
     """Macro-F1 and accuracy of predicted labels."""
     return {"macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),

@@ -38,7 +38,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShu
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from _benchdata import REPO, Task, label_scores, load_task
+from _benchdata import REPO, Task, cpu_flags, label_scores, load_average, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder, TrainConfig, train
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.intervals import classification_intervals, mean_interval, paired_difference
@@ -275,6 +275,7 @@ def time_cold_training(rows: int) -> dict:
               for k in range(-(-rows // len(real)))]
     frame = pd.concat(copies, ignore_index=True).head(rows)
     os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
+    print(f"CPU: {cpu_flags()}; load average at the start {load_average()}", flush=True)
     start = time.perf_counter()
     bundle = train(frame, TrainConfig(text_cols=("narrative",), label_col="product_group"), name="timing")
     bundle.save(tempfile.mkdtemp(prefix="ck-timing-"), overwrite=True)
@@ -282,12 +283,11 @@ def time_cold_training(rows: int) -> dict:
     load = load_average()
     print(f"\ncomplaintkit train on {rows:,} CFPB narratives ({len(real):,} real, the rest prefixed copies), "
           f"empty embedding cache: {seconds / 60:.1f} min (load average at the end {load})", flush=True)
-    return {"rows": rows, "seconds": round(seconds, 1), "load_average_at_end": load}
-
-
-def load_average() -> str:
-    """1-, 5- and 15-minute load averages, as ``/proc/loadavg`` shows them."""
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+    chosen = bundle.metadata["heads"]["root_cause"]["chosen"]
+    print(f"  head: C {chosen['C']}, embedding weight {chosen['embedding_weight']}, "
+          f"character n-grams {bundle.metadata['heads']['root_cause']['params']['char_ngrams']}", flush=True)
+    return {"rows": rows, "seconds": round(seconds, 1), "load_average_at_end": load, "cpu": cpu_flags(),
+            "chosen": {k: chosen[k] for k in ("C", "embedding_weight", "use_tfidf")}}
 
 
 def _jsonable(value: object) -> object:
