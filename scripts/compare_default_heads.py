@@ -110,8 +110,8 @@ def with_parent(split: Split, make_features: Callable[[], tuple], C: float) -> n
     return issue_model.classes_[scores.argmax(axis=1)]
 
 
-def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dict[str, float]
-               ) -> dict[str, tuple[np.ndarray, float]]:
+def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dict[str, float],
+               only: set[str] | None = None) -> dict[str, tuple[np.ndarray, float]]:
     """Every model's test predictions and fitting seconds on one split.
 
     The models with a C grid choose C by 3-fold CV on the first split they see and record it in ``chosen_C``;
@@ -121,6 +121,8 @@ def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dic
     weight, C_default = default_settings["embedding_weight"], default_settings["C"]
 
     def timed(name: str, fit_predict: Callable[[], np.ndarray]) -> None:
+        if only and name not in only:
+            return
         start = time.perf_counter()
         predicted = fit_predict()
         out[name] = (predicted, time.perf_counter() - start)
@@ -167,7 +169,7 @@ def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dic
 
 
 def compare_task(name: str, repeats: int, levers: bool, max_search_rows: int, settings: dict | None,
-                 save: Callable[[dict], None]) -> dict:
+                 save: Callable[[dict], None], only: set[str] | None = None, max_train_rows: int = 0) -> dict:
     """Every model on ``repeats`` random stratified splits of a task; ``save`` gets the summary after each split."""
     task = load_task(name)
     raw = task.train_texts + task.test_texts
@@ -201,10 +203,14 @@ def compare_task(name: str, repeats: int, levers: bool, max_search_rows: int, se
     summary = {"rows": len(raw), "classes": len(set(labels)), "test_size": round(test_size, 3),
                "default_settings": settings, "default_fit_seconds": round(search_seconds, 1),
                "default_search_rows": len(search_rows), "default_cv": getattr(searched, "cv_macro_f1_", "given"),
-               "chosen_C_on_split_1": chosen_C}
+               "chosen_C_on_split_1": chosen_C, "max_train_rows": max_train_rows or "all"}
     for k, (train, test) in enumerate(splits):
+        if max_train_rows and len(train) > max_train_rows:  # the same stratified subsample for every model
+            keep = next(StratifiedShuffleSplit(1, train_size=max_train_rows, random_state=k)
+                        .split(np.zeros(len(train)), labels[train]))[0]
+            train = train[keep]
         split = Split(labels, parents, blocks, train, test)
-        for model, (predicted, seconds) in run_models(split, settings, levers, chosen_C).items():
+        for model, (predicted, seconds) in run_models(split, settings, levers, chosen_C, only).items():
             scores = label_scores(split.y_test.tolist(), predicted)
             row = per_model.setdefault(model, {"macro_f1": [], "accuracy": [], "seconds": []})
             row["macro_f1"].append(scores["macro_f1"])
@@ -259,19 +265,36 @@ def main() -> None:
     parser.add_argument("--default-settings", type=json.loads, default={},
                         help='JSON {task: {"C": .., "embedding_weight": ..}}: skip the search for these')
     parser.add_argument("--out", default="out/compare_default_heads.json")
+    parser.add_argument("--models", default="", help="comma-separated subset of the models (default: all)")
+    parser.add_argument("--max-train-rows", type=int, default=0,
+                        help="fit every model on a stratified subsample of this many of each split's training rows")
+    parser.add_argument("--tables", nargs="*", metavar="JSON",
+                        help="only print the tables of earlier runs' JSON files (also of runs stopped part-way)")
     args = parser.parse_args()
+    if args.tables is not None:
+        for path in args.tables:
+            with open(path) as handle:
+                saved = json.load(handle)
+            for name, summary in saved.items():
+                if summary.get("models"):
+                    print_summary(name, summary)
+        return
     print(f"CPU: {cpu_flags()}; load {load_average()}", flush=True)
     results: dict[str, dict] = {}
+
+    name = ""
 
     def save(summary: dict) -> None:
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
         with open(args.out, "w") as handle:
-            json.dump({**results, "current": summary}, handle, indent=2, default=str)
+            json.dump({**results, f"{name} (part)": summary}, handle, indent=2, default=str)
 
     for name in filter(None, args.tasks.split(",")):
         results[name] = compare_task(name, args.repeats, args.levers, args.max_search_rows,
-                                     args.default_settings.get(name), save)
+                                     args.default_settings.get(name), save,
+                                     set(filter(None, args.models.split(","))) or None, args.max_train_rows)
         print_summary(name, results[name])
+        name = ""
         save({})
 
 

@@ -24,3 +24,18 @@ def test_parent_labels_roll_up_in_scores_and_metrics(synthetic_frame: pd.DataFra
     predicted_parents = score_frame(bundle, test)["root_cause"].map(bundle.hierarchy)
     assert metrics["root_cause_parent"]["rows"] == len(test)
     assert metrics["root_cause_parent"]["accuracy"] == pytest.approx((predicted_parents == test["family"]).mean())
+
+
+def test_a_parent_column_makes_the_head_score_each_parent_too(synthetic_frame: pd.DataFrame, tmp_path) -> None:
+    from complaintkit import Bundle
+
+    frame = synthetic_frame.assign(family=synthetic_frame["cause"].map(
+        {"billing_error": "money", "service_failure": "service", "staff_attitude": "service"}))
+    bundle = train(frame, TrainConfig(label_col="cause", parent_col="family", review_precision=None,
+                                      root_cause_head="standard"), name="families")
+    head = bundle.root_cause
+    assert head.label_parents == bundle.hierarchy
+    svm = head.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator
+    assert sorted(svm.parents_svm_.classes_) == ["money", "service"]
+    loaded = Bundle.load(bundle.save(tmp_path / "bundle"))
+    assert (score_frame(loaded, frame)["root_cause"] == score_frame(bundle, frame)["root_cause"]).all()

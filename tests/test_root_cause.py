@@ -60,7 +60,7 @@ def test_auto_settings_are_chosen_by_cv_and_applied_at_prediction(synthetic_fram
     heavy = RootCauseClassifier(embedding_weight_grid=(4.0,), C=1.0).fit(texts, labels)
     assert heavy.pipeline_.named_steps["features"].transformer_weights["embedding"] == 4.0
     light = RootCauseClassifier(embedding_weight=1.0, C=1.0).fit(texts, labels)
-    assert not np.allclose(heavy.predict_proba(texts), light.predict_proba(texts))
+    assert not np.allclose(heavy.decision_function(texts), light.decision_function(texts))
 
 
 @pytest.mark.parametrize(("params", "message"), [({"C": 0}, "'C' parameter .* must be > 0"),
@@ -102,3 +102,22 @@ def test_tfidf_auto_searches_both_feature_sets_and_ties_go_to_the_simpler(synthe
     assert blocks == (["embedding", "tfidf", "chars"] if clf.use_tfidf_ else ["embedding"])
     refit = clone(clf).set_params(**clf.chosen_settings()).fit(texts, labels)
     np.testing.assert_allclose(refit.predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_the_character_block_can_be_switched_off(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    words = RootCauseClassifier(embedding_weight=0.0, C=1.0, char_ngrams=False).fit(texts, labels)
+    both = RootCauseClassifier(embedding_weight=0.0, C=1.0).fit(texts, labels)
+    names = {head: [name for name, _ in head.pipeline_.named_steps["features"].transformer_list]
+             for head in (words, both)}
+    assert names[words] == ["tfidf"] and names[both] == ["tfidf", "chars"]
+    assert not np.allclose(words.decision_function(texts), both.decision_function(texts))
+
+
+def test_heads_saved_before_the_new_parameters_still_clone() -> None:
+    new = ("char_ngrams", "label_parents")
+    state = {key: value for key, value in RootCauseClassifier(char_ngrams=False).__dict__.items() if key not in new}
+    legacy = RootCauseClassifier.__new__(RootCauseClassifier)
+    legacy.__setstate__(state)
+    assert legacy.get_params()["char_ngrams"] is True and legacy.get_params()["label_parents"] is None
+    assert clone(legacy).get_params() == legacy.get_params()

@@ -34,6 +34,7 @@ TRUSTED_TYPES = [
     "complaintkit.heads.features.to_numeric",
     "complaintkit.heads.features.to_string",
     "complaintkit.heads.char_ngrams.CharNgramTfidfVectorizer",
+    "complaintkit.heads.parent_aware.ParentAwareLinearSVC",
     "complaintkit.text.TextNormaliser",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
