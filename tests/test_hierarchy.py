@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -26,16 +27,17 @@ def test_parent_labels_roll_up_in_scores_and_metrics(synthetic_frame: pd.DataFra
     assert metrics["root_cause_parent"]["accuracy"] == pytest.approx((predicted_parents == test["family"]).mean())
 
 
-def test_a_parent_column_makes_the_head_score_each_parent_too(synthetic_frame: pd.DataFrame, tmp_path) -> None:
-    from complaintkit import Bundle
 
-    frame = synthetic_frame.assign(family=synthetic_frame["cause"].map(
-        {"billing_error": "money", "service_failure": "service", "staff_attitude": "service"}))
-    bundle = train(frame, TrainConfig(label_col="cause", parent_col="family", review_precision=None,
-                                      root_cause_head="standard"), name="families")
-    head = bundle.root_cause
-    assert head.label_parents == bundle.hierarchy
+def test_a_head_given_label_parents_scores_each_parent_too_and_saves(synthetic_frame: pd.DataFrame,
+                                                                     tmp_path) -> None:
+    from complaintkit import RootCauseClassifier
+    from complaintkit.bundle.skops_heads import dump_head, load_head
+
+    parents = {"billing_error": "money", "service_failure": "service", "staff_attitude": "service"}
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    head = RootCauseClassifier(C=1.0, embedding_weight=1.0, label_parents=parents).fit(texts, labels)
     svm = head.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator
     assert sorted(svm.parents_svm_.classes_) == ["money", "service"]
-    loaded = Bundle.load(bundle.save(tmp_path / "bundle"))
-    assert (score_frame(loaded, frame)["root_cause"] == score_frame(bundle, frame)["root_cause"]).all()
+    dump_head(head, tmp_path / "root_cause.skops")
+    loaded = load_head(tmp_path / "root_cause.skops", trust=False)
+    np.testing.assert_allclose(loaded.predict_proba(texts), head.predict_proba(texts))

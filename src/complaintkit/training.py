@@ -227,9 +227,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             head, chosen = fit_few_label(texts[usable], labels.reindex(texts[usable].index), config,
                                          example_ids=_row_ids(frame, usable, config.id_col))
         else:
-            parents = label_parents(labels, frame.loc[rows, config.parent_col]) if config.parent_col else None
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
-                                       redact=config.redact, calibration=config.calibration, label_parents=parents)
+                                       redact=config.redact, calibration=config.calibration)
             head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}
