@@ -2,28 +2,31 @@
 
 Every model is fitted and scored on the same ``--repeats`` random stratified train/test splits of all of a
 task's labelled rows (the test share of the task's fixed split), in one run. To keep the run bounded, the
-TF-IDF vocabularies and weights are fitted once on all of a task's texts (no labels; the same for every model),
-not on each split's training rows. Per model: mean macro-F1 (and
-accuracy), and the mean of the per-split differences to the current default with a Student-t 95% interval,
-the number of splits it beat the default, and its mean fitting time.
+TF-IDF vocabularies and weights are fitted once on all of a task's texts (no labels; the same for every
+model), not on each split's training rows, and the models with a C grid choose C by 3-fold CV on the first
+split's training rows and keep it. Per model: mean macro-F1 and accuracy, the mean of the per-split
+differences to the current default with a Student-t 95% interval, the splits it beat the default in, and its
+mean fitting time. The JSON (``--out``) is rewritten after every split; ``--tables`` prints it.
 
 Models (all class-balanced; texts normalised as the head does; embeddings are all-MiniLM-L6-v2, chunk-pooled
 over 180-word chunks, read from the embedding cache):
-  default         the current default head's features (embedding × weight ⊕ word 1-2-gram TF-IDF ⊕ character
-                  2-5-gram TF-IDF) and linear SVM, with the C and embedding weight that the default's own search
-                  (repeated stratified CV, one-SE rule) chose on the first split's training rows, kept on every
-                  split (the search is timed once: ``search_seconds``)
+  default         the default head's features (embedding × weight ⊕ word 1-2-gram TF-IDF ⊕ character
+                  2-5-gram TF-IDF) and linear SVM, with the C and embedding weight its own search (repeated
+                  stratified CV, one-SE rule) chose on the first split's training rows (timed once), or those
+                  given by ``--default-settings``, kept on every split
   D               word TF-IDF ⊕ embedding + linear SVM, C = 0.3
-  D-cv            the same, C in (0.1, 0.3, 1) by 3-fold CV on each split's training rows
-  D-trunc         D with the embedding truncated at 256 tokens instead of chunk-pooled (CFPB only)
+  D-cv            the same, C in (0.1, 0.3, 1) by 3-fold CV
   svm-minilm      embedding + linear SVM, C in (0.1, 0.3, 1) by 3-fold CV
   logreg-minilm   embedding + logistic regression, C in (1, 10, 100) by 3-fold CV
 Levers (``--levers``):
+  D-trunc         (CFPB) D on the raw texts with the embedding truncated at 256 tokens instead of chunk-pooled
+  D-words13       (tasks with a parent label) D with word 1-3-grams
   D+parent        (tasks with a parent label) D's decision value of each issue plus the decision value of its
                   parent product from a second D model
-  D-words13       D with word 1-3-grams
 Usage: nice -n 5 python scripts/compare_default_heads.py [--tasks cfpb_product,cfpb_issue,airline,banking77]
-       [--repeats 10] [--levers] [--out out/compare_default_heads.json]
+       [--repeats 10] [--levers] [--models default,D,D-cv] [--max-train-rows 3000]
+       [--default-settings JSON] [--out out/compare_default_heads.json]
+       python scripts/compare_default_heads.py --tables out/compare_*.json
 """
 
 from __future__ import annotations
