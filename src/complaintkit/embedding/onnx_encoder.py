@@ -8,7 +8,8 @@ embedding cache folder, keyed by the model's SHA-256 and the recipe, and reused 
 nothing is downloaded and nothing is pickled (an ``.onnx`` file is a protobuf graph).
 
 Texts are tokenised once, sorted by token count and batched with padding to the longest text of
-each batch only, so short texts never pay for long ones.
+each batch only, so short texts never pay for long ones; batches of long texts are smaller (a
+token budget), so a forward pass's activations stay around a hundred MB.
 """
 
 from __future__ import annotations
@@ -115,16 +116,29 @@ def _session(path: str, threads: int) -> Any:
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """Indices of ``lengths`` in batches of ``batch_size``, shortest first, so each batch pads little.
+def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int = 4096) -> list[np.ndarray]:
+    """Indices of ``lengths`` in batches, shortest first, so each batch pads little.
+
+    A batch holds at most ``batch_size`` texts and, past its first text, at most ``max_tokens``
+    tokens once padded: long texts go in smaller batches, which bounds the memory of a forward pass.
 
     Examples
     --------
     >>> [b.tolist() for b in length_sorted_batches(np.array([5, 1, 3, 2]), 2)]
     [[1, 3], [2, 0]]
+    >>> [b.tolist() for b in length_sorted_batches(np.array([300, 10, 300, 300]), 8, max_tokens=600)]
+    [[1, 0], [2, 3]]
     """
     order = np.argsort(lengths, kind="stable")
-    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    batches, start = [], 0
+    while start < len(order):
+        stop = start + 1
+        while (stop < len(order) and stop - start < batch_size
+               and lengths[order[stop]] * (stop + 1 - start) <= max_tokens):
+            stop += 1
+        batches.append(order[start:stop])
+        start = stop
+    return batches
 
 
 def encode_int8(model_path: str | os.PathLike, texts: list[str], batch_size: int,
