@@ -141,11 +141,14 @@ def variant(name: str) -> Variant:
 
 
 def fresh_cache(folder: str | Path) -> None:
-    """An empty embedding cache in ``folder`` that still sees the static table built once (it is part of the model)."""
+    """An empty embedding cache in ``folder`` that still sees the static table and the int8 graph built once.
+
+    Both are derived from the model once per machine, like the model itself; only vectors start empty.
+    """
     os.environ["COMPLAINTKIT_CACHE_DIR"] = str(folder)
-    static = STATIC_TABLES / "static"
-    if static.is_dir():
-        os.symlink(static, Path(folder) / "static")
+    for derived in ("static", "onnx"):
+        if (STATIC_TABLES / derived).is_dir():
+            os.symlink(STATIC_TABLES / derived, Path(folder) / derived)
 
 
 def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: list[str], n: int,

@@ -2,23 +2,28 @@
 
 Texts: the same mix as ``benchmark_scoring.py`` (CFPB narratives and airline tweets), split into
 the embedder's chunks. Each block of texts is encoded by every variant in turn; the table gives
-texts/s, the ratio to ``fp32`` (``SentenceTransformer.encode`` defaults, torch's threads) and the
-cosine of each text's pooled vector to the fp32 one (mean and 1st percentile).
+texts/s, the ratio to ``naive`` (``SentenceTransformer.encode`` defaults: fp32, batch 32, torch's
+threads) and the cosine of each text's pooled vector to the naive one (mean and 1st percentile).
+Variants: ``naive``, ``torchint8`` (torch dynamic int8 of every Linear layer, per-row scales),
+``onnxint8`` (what ``--precision int8`` runs: the int8 ONNX Runtime graph, length-sorted batches of
+64); a ``t1`` suffix runs one thread instead of torch's default.
 
-    python scripts/compare_encoder_levers.py --n 1000 --block 250 --variants fp32,int8,fp32t1,int8t1
+    python scripts/compare_encoder_levers.py --n 400 --block 100 --variants naive,torchint8,onnxint8,naivet1,onnxint8t1
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import time
+import warnings
 
 import numpy as np
 
 from benchmark_scoring import cpu_summary, load_texts
 from complaintkit.embedding import load_sentence_transformer, resolve_model_path
-from complaintkit.embedding.quantisation import quantised_copy
+from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8
 from complaintkit.text import normalise_text, split_into_chunks
 
 
@@ -28,26 +33,15 @@ def pooled(vectors: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
 
 
-def per_tensor_int8(encoder):
-    import copy
-
+def torch_int8(encoder):
+    """A copy of ``encoder`` whose Linear layers run in torch's dynamic int8 (fbgemm, per-row weight scales)."""
     import torch
-    from torch.ao.quantization import quantize_dynamic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    return quantize_dynamic(copy.deepcopy(encoder), {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def int8_except(encoder, skipped: tuple[str, ...]):
-    """int8 copy of ``encoder`` whose Linear layers named ``*<skipped>`` stay fp32."""
-    quantised = quantised_copy(encoder)
-    import copy
-
-    for name, module in encoder.named_modules():
-        if name.endswith(skipped) and name:
-            parent_name, _, child = name.rpartition(".")
-            parent = quantised.get_submodule(parent_name)
-            setattr(parent, child, copy.deepcopy(module))
-    return quantised
+        return quantize_dynamic(copy.deepcopy(encoder).eval(), {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                dtype=torch.qint8)
 
 
 def main() -> None:
@@ -55,43 +49,38 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--block", type=int, default=250)
     parser.add_argument("--max-words", type=int, default=180)
-    parser.add_argument("--variants", default="fp32,fp32t1,int8,int8t1,int8pt,int8b16,int8b128,int8len128")
+    parser.add_argument("--variants", default="naive,torchint8,onnxint8,naivet1,onnxint8t1")
     args = parser.parse_args()
     import torch
 
     print(cpu_summary())
     texts, distinct = load_texts(args.n)
     texts = [normalise_text(t) for t in texts]
-    fp32 = load_sentence_transformer(str(resolve_model_path("minilm")))
-    int8 = quantised_copy(fp32)
-    int8pt = per_tensor_int8(fp32)
-    int8ffn = int8_except(fp32, ("output.dense",))  # FFN down-projections and attention outputs fp32
-    int8ffn2 = int8_except(fp32, (".0.output.dense", ".5.output.dense"))  # first and last layers' outputs fp32
+    path = resolve_model_path("minilm")
+    fp32 = load_sentence_transformer(str(path))
+    build_onnx_encoder(path)
     default_threads = torch.get_num_threads()
 
-    def run(model, batch=32, threads=None, max_seq=None):
-        def encode(chunks):
+    def run(encode, threads=None):
+        def timed(chunks):
             torch.set_num_threads(threads or default_threads)
-            old = model.max_seq_length
-            if max_seq:
-                model.max_seq_length = max_seq
-            try:
-                return model.encode(chunks, batch_size=batch, normalize_embeddings=True, convert_to_numpy=True)
-            finally:
-                model.max_seq_length = old
-        return encode
+            return encode(chunks)
+        return timed
 
-    variants = {
-        "fp32": run(fp32), "fp32t1": run(fp32, threads=1), "int8": run(int8), "int8t1": run(int8, threads=1),
-        "int8pt": run(int8pt), "int8keepout": run(int8ffn), "int8keepout2": run(int8ffn2),
-        "int8keepoutt1": run(int8ffn, threads=1), "int8b16": run(int8, batch=16), "int8b128": run(int8, batch=128),
-        "fp32b128": run(fp32, batch=128), "int8len128": run(int8, max_seq=128), "fp32len128": run(fp32, max_seq=128),
-    }
+    def st_encode(model):
+        return lambda chunks: model.encode(chunks, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+
+    def onnx_encode(chunks):
+        return encode_int8(path, chunks, batch_size=64)
+
+    makers = {"naive": lambda: st_encode(fp32), "torchint8": lambda: st_encode(torch_int8(fp32)),
+              "onnxint8": lambda: onnx_encode}
     chosen = args.variants.split(",")
+    variants = {name: run(makers[name.removesuffix("t1")](), 1 if name.endswith("t1") else None) for name in chosen}
     seconds = dict.fromkeys(chosen, 0.0)
     vectors: dict[str, list[np.ndarray]] = {name: [] for name in chosen}
-    run(fp32)(texts[:16])
-    run(int8)(texts[:16])
+    for name in chosen:
+        variants[name](texts[:16])  # load and build outside the timings
     loads = [os.getloadavg()[0]]
     for start in range(0, len(texts), args.block):
         block = texts[start:start + args.block]

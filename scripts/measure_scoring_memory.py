@@ -1,11 +1,13 @@
-"""Peak RSS of `score_file` as the input grows (does memory stay flat?).
+"""Peak RSS and time of `score_file`, then of `report` on its output, as the input grows (flat or not?).
 
-Real CFPB narratives (data/cfpb/complaints.csv) are repeated to reach each size, so after
-the first pass the embeddings come from the cache: this measures the streaming machinery
-(reading, validation, heads, part files, assembly), not the encoder. Each size runs in a
-fresh process and reports its own ``ru_maxrss``.
+Real CFPB narratives (data/cfpb/complaints.csv) are repeated to reach each size (``--distinct``
+limits them to the first N), so after the first pass the embeddings come from the cache: this
+measures the streaming machinery (reading, validation, heads, part files, assembly), not the
+encoder. Each size is scored in a fresh process that reports its own ``ru_maxrss``; with
+``--report`` the scored rows then go through ``report_file`` in another fresh process, next to a
+same-process baseline (reading the table and counting causes).
 
-    python scripts/measure_scoring_memory.py --model /tmp/bench-model --rows 100000 1000000
+    python scripts/measure_scoring_memory.py --model models/cfpb --rows 100000 1000000 --distinct 500 --report
 """
 
 from __future__ import annotations
@@ -37,8 +39,13 @@ def write_input(path: Path, rows: int, distinct: int | None = None) -> None:
                                          "narrative": [texts[i % len(texts)] for i in ids]}))
 
 
-def measure(model: str, rows: int, distinct: int | None = None) -> None:
-    """Score ``rows`` rows in this process and print its peak RSS."""
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports ``ru_maxrss`` in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(model: str, rows: int, output: Path, distinct: int | None = None) -> None:
+    """Score ``rows`` rows into ``output`` in this process and print its peak RSS."""
     from complaintkit import Bundle
     from complaintkit.scoring import score_file
 
@@ -47,12 +54,27 @@ def measure(model: str, rows: int, distinct: int | None = None) -> None:
         write_input(source, rows, distinct)
         bundle = Bundle.load(model)
         began = time.perf_counter()
-        summary = score_file(bundle, source, Path(folder) / "out.parquet", id_cols=["complaint_id"],
-                             text_cols=["narrative"])
+        summary = score_file(bundle, source, output, id_cols=["complaint_id"], text_cols=["narrative"])
         seconds = time.perf_counter() - began
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| {rows:,} | {summary.rows_scored:,} | {peak_mb:,.0f} MB | {seconds:.0f} s | {summary.precision} | "
-          f"{os.getloadavg()[0]:.1f} |", flush=True)
+    print(f"| score | {rows:,} | {summary.rows_scored:,} | {peak_mb():,.0f} MB | {seconds:.0f} s | "
+          f"{summary.encoder} | {os.getloadavg()[0]:.1f} |", flush=True)
+
+
+def measure_report(scored: Path) -> None:
+    """Time ``report_file`` on ``scored`` against reading it and counting causes; print both and the peak RSS."""
+    from complaintkit.io import read_table
+    from complaintkit.report import report_file
+
+    began = time.perf_counter()
+    counts = read_table(scored)["root_cause"].value_counts()
+    baseline = time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as folder:
+        began = time.perf_counter()
+        report_file(scored, Path(folder) / "report.html", state=Path(folder) / "emerging.json")
+        seconds = time.perf_counter() - began
+    print(f"| report | {counts.sum():,} | {len(counts)} causes | {peak_mb():,.0f} MB | {seconds:.1f} s "
+          f"({seconds / baseline:.1f}x reading + counting: {baseline:.1f} s) | | {os.getloadavg()[0]:.1f} |",
+          flush=True)
 
 
 def main() -> None:
@@ -60,15 +82,31 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--distinct", type=int, help="repeat only the first N narratives (fewer to embed first)")
+    parser.add_argument("--report", action="store_true", help="also time `report` on each scored table")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--report-one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        measure(args.model, args.one, args.distinct)
+        measure(args.model, args.one, args.output, args.distinct)
         return
-    print("| input rows | scored | peak RSS | time | encoder | load (1 min) |\n|---|---|---|---|---|---|", flush=True)
+    if args.report_one:
+        measure_report(args.report_one)
+        return
+    from benchmark_scoring import cpu_summary
+
+    print(cpu_summary())
+    print("| step | input rows | scored | peak RSS | time | encoder | load (1 min) |\n|---|---|---|---|---|---|---|",
+          flush=True)
     distinct = ["--distinct", str(args.distinct)] if args.distinct else []
     for rows in args.rows:
-        subprocess.run([sys.executable, __file__, "--model", args.model, "--one", str(rows), *distinct], check=True)
+        with tempfile.TemporaryDirectory() as folder:
+            scored = Path(folder) / "scored.parquet"
+            subprocess.run([sys.executable, __file__, "--model", args.model, "--one", str(rows), "--output",
+                            str(scored), *distinct], check=True)
+            if args.report:
+                subprocess.run([sys.executable, __file__, "--model", args.model, "--report-one", str(scored)],
+                               check=True)
 
 
 if __name__ == "__main__":

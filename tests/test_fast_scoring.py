@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from complaintkit import Bundle, RootCauseClassifier, TrainConfig, train
-from complaintkit.embedding import model_fingerprint, resolve_model_path
+from complaintkit.embedding import load_sentence_transformer, model_fingerprint, resolve_model_path
+from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8, onnx_encoder_path
 from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_static_table, static_table_path
 from complaintkit.engines import local
 from complaintkit.heads.cascade import CascadeRootCauseClassifier, choose_threshold
@@ -28,6 +29,22 @@ def random_static_table() -> np.ndarray:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, table)
     return table
+
+
+def test_int8_graph_is_built_once_per_model_and_gives_vectors_close_to_fp32(tmp_path):
+    path = resolve_model_path("minilm")
+    graph = build_onnx_encoder(path)
+    assert graph == onnx_encoder_path(model_fingerprint(path))  # keyed by the model's hash, in the cache folder
+    assert graph.suffix == ".onnx" and graph.read_bytes()[:1] != b"\x80"  # a protobuf graph, never a pickle
+    built = graph.stat().st_mtime_ns
+    texts = ["my bill is wrong again", "the engineer never came", "refund please", "x " * 400]
+    int8 = encode_int8(path, texts, batch_size=2)
+    assert build_onnx_encoder(path).stat().st_mtime_ns == built  # reused, not rebuilt
+    fp32 = load_sentence_transformer(str(path)).encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, rtol=1e-4)
+    assert (np.sum(int8 * fp32, axis=1) > 0.95).all()
+    # activations are quantised per batch, so a text's vector moves a little with its batch-mates, no more
+    assert float(encode_int8(path, texts[:1], batch_size=2)[0] @ int8[0]) > 0.98
 
 
 def test_int8_encoder_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bundle, synthetic_frame):

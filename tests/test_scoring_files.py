@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit.cli import main
-from complaintkit.embedding import native_bf16_flag, resolve_precision
+from complaintkit.embedding import encoder_runtime, native_bf16_flag, resolve_precision
 from complaintkit.evaluation import evaluate
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.scoring import embed_file, score_file
@@ -208,11 +208,11 @@ def test_bf16_precision_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_b
     assert not np.array_equal(fp32["churn_proba"], bf16["churn_proba"])
 
 
-def test_precision_auto_is_bf16_on_cpus_with_native_bf16_else_fp32_and_is_recorded(tmp_path, trained_bundle,
+def test_precision_auto_is_bf16_on_cpus_with_native_bf16_else_int8_and_is_recorded(tmp_path, trained_bundle,
                                                                               synthetic_frame):
     cpuinfo = Path("/proc/cpuinfo")
     flags = set(cpuinfo.read_text().split()) if cpuinfo.exists() else set()
-    expected = "bf16" if flags & {"amx_bf16", "avx512_bf16"} else "fp32"
+    expected = "bf16" if flags & {"amx_bf16", "avx512_bf16"} else "int8"
     assert (native_bf16_flag() is not None) == (expected == "bf16")
     assert resolve_precision("auto") == expected and resolve_precision("fp32") == "fp32"
     with pytest.raises(InputError, match="--precision must be one of"):
@@ -222,6 +222,10 @@ def test_precision_auto_is_bf16_on_cpus_with_native_bf16_else_fp32_and_is_record
                                        "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.parquet"),
                                        "--summary-json", str(tmp_path / "summary.json")])
     assert result.exit_code == 0, result.output
-    assert f"encoder {expected}" in result.output
-    assert json.loads((tmp_path / "summary.json").read_text())["precision"] == expected
-    assert evaluate(trained_bundle, synthetic_frame)["precision"] == expected
+    runtime = encoder_runtime(expected)
+    assert runtime.startswith("onnxruntime " if expected == "int8" else "torch ") and runtime.endswith(expected)
+    assert f"encoder {runtime}" in result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["precision"], summary["encoder"]) == (expected, runtime)
+    evaluated = evaluate(trained_bundle, synthetic_frame)
+    assert (evaluated["precision"], evaluated["encoder"]) == (expected, runtime)

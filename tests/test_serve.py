@@ -60,7 +60,8 @@ def test_service_and_score_command_give_identical_rows(url, trained_bundle, synt
     table = synthetic_frame[["id", "text", "tenure", "plan"]].iloc[::5]
     table.to_csv(tmp_path / "in.csv", index=False)
     result = CliRunner().invoke(main, ["score", "--model", str(trained_bundle.path), "--input",
-                                       str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.parquet")])
+                                       str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.parquet"),
+                                       "--precision", "fp32"])  # the app's precision here (its default)
     assert result.exit_code == 0, result.output
     expected = pd.read_parquet(tmp_path / "out.parquet")
     as_read = pd.read_csv(tmp_path / "in.csv", dtype=str)  # what score reads: every cell a string

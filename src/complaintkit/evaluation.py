@@ -20,7 +20,7 @@ from sklearn.metrics import (
 )
 
 from . import _logging
-from .embedding import RecentVectors, resolve_precision, run_settings
+from .embedding import RecentVectors, encoder_runtime, resolve_precision, run_settings
 from .exceptions import InputError
 from .heads.churn import normalise_outcome
 from .intervals import classification_intervals
@@ -275,12 +275,14 @@ def evaluate(bundle: Bundle, frame: pd.DataFrame, *, label_col: str | None = Non
     mean churn probability per predicted cause (and the money at risk with ``value_col``).
     With ``plots_dir``, also writes PNG plots there (confusion, coverage, reliability).
     ``precision`` is the encoder's, resolved as by :func:`~complaintkit.scoring.score_file` (so
-    the default measures what ``score`` produces) and recorded as ``result["precision"]``.
+    the default measures what ``score`` produces) and recorded as ``result["precision"]``, with what
+    ran it as ``result["encoder"]``.
     """
     precision = resolve_precision(precision)
     with run_settings(bundle.embedders, precision, RecentVectors()):
         result = _evaluate_heads(bundle, frame, label_col, churn_col, text_cols, split_col, split, value_col)
     result["precision"] = precision
+    result["encoder"] = encoder_runtime(precision)
     if plots_dir is not None:
         from .plots import write_evaluation_plots
 

@@ -88,7 +88,7 @@ def report_run(summary: ScoreSummary, reject_exit_code: int, summary_json: Path 
     """Print ``summary``, write it as JSON if asked, and exit with ``reject_exit_code`` on rejects."""
     click.echo(f"read {summary.rows_read} rows: ok {summary.rows_scored}, rejected {summary.rows_rejected}"
                f" {summary.reject_reasons or ''} in {summary.seconds:.1f}s ({summary.rows_per_second:.0f} rows/s, "
-               f"encoder {summary.precision})")
+               f"encoder {summary.encoder})")
     click.echo(f"wrote {summary.output}" + (f" and {summary.rejects}" if summary.rejects else ""))
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2))

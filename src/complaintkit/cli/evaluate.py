@@ -78,7 +78,7 @@ def evaluate_command(model_path: Path, input_path: Path, text_cols: tuple[str, .
                        overwrite=overwrite):
         bundle = load_bundle(model_path)
         result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None, **options)
-        click.echo(f"encoder precision {result['precision']}")
+        click.echo(f"encoder {result['encoder']}")
         _print_summary(result)
         if output:
             with atomic_write(output) as partial:

@@ -27,11 +27,11 @@ def native_bf16_flag() -> str | None:
 
 
 def resolve_precision(precision: str) -> str:
-    """``precision`` as run: "auto" becomes "bf16" on CPUs with native bf16 matmul, else "fp32".
+    """``precision`` as run: "auto" becomes "bf16" on CPUs with native bf16 matmul, else "int8".
 
-    bf16 autocast is slower than fp32 on CPUs without native bf16. "int8" (dynamic quantisation of the
-    encoder's Linear layers, :mod:`complaintkit.embedding.quantisation`) is an option, not the default:
-    its accuracy cost has been measured on one task only.
+    bf16 autocast is slower than fp32 on CPUs without native bf16; there the int8 ONNX Runtime graph
+    of the encoder (:mod:`complaintkit.embedding.onnx_encoder`, AVX2 is enough) is the fast path.
+    "fp32" is the plain sentence-transformers encoder, as training uses.
 
     Raises
     ------
@@ -43,10 +43,24 @@ def resolve_precision(precision: str) -> str:
     if precision != "auto":
         return precision
     flag = native_bf16_flag()
-    resolved = "bf16" if flag else "fp32"
+    resolved = "bf16" if flag else "int8"
     _logging.logger.debug("precision auto: %s (%s)", resolved,
                           f"the CPU has {flag}" if flag else "no native bf16 matmul on this CPU")
     return resolved
+
+
+def encoder_runtime(precision: str) -> str:
+    """What runs the encoder in ``precision``: "onnxruntime <version> int8" or "torch <version> <precision>".
+
+    Recorded next to the precision in run summaries and evaluation results.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = "onnxruntime" if check_precision(precision) == "int8" else "torch"
+    try:
+        return f"{package} {version(package)} {precision}"
+    except PackageNotFoundError:
+        return f"{package} {precision}"
 
 
 def check_precision(precision: str) -> str:

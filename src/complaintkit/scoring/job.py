@@ -46,6 +46,13 @@ class ScoreSummary:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
+    @property
+    def encoder(self) -> str:
+        """What ran the encoder, e.g. "onnxruntime 1.31.1 int8" (:func:`~complaintkit.embedding.encoder_runtime`)."""
+        from ..embedding import encoder_runtime
+
+        return encoder_runtime(self.precision)
+
     def count_rejects(self, reasons: dict[str, int]) -> None:
         """Record the reject ``reasons`` (reason → rows) of a run that read ``rows_read`` rows."""
         self.reject_reasons = dict(reasons)
@@ -53,7 +60,7 @@ class ScoreSummary:
         self.rows_scored = self.rows_read - self.rows_rejected
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rows_per_second": round(self.rows_per_second, 1)}
+        return {**asdict(self), "rows_per_second": round(self.rows_per_second, 1), "encoder": self.encoder}
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ class ChunkJob:
     too_long : {"reject", "truncate"}, default="reject"
         Reject longer texts as ``text_too_long``, or score their first ``max_chars``
         characters and set ``text_truncated``.
-    precision : {"fp32", "bf16"}, default="fp32"
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
         Encoder precision as run; "auto" is resolved before the job is made, once per run
         (see :func:`~complaintkit.embedding.resolve_precision`).
     explain, language : bool, default=False

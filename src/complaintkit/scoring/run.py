@@ -144,7 +144,7 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     field count or broken quotes, empty_text, missing_id:<col>, undecodable_bytes,
     text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
-    ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else fp32
+    ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else int8 (ONNX Runtime)
     (:func:`~complaintkit.embedding.resolve_precision`); the summary records which.
     """
     if bundle.path is None:

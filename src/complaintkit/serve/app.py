@@ -138,7 +138,7 @@ def create_app(bundle: Bundle, *, limits: ServeLimits | None = None, api_key: st
         Request limits; ``None`` uses the defaults.
     api_key : str or None, default=None
         When set, ``/v1/*`` requests must send it in the ``X-API-Key`` header (else 401).
-    precision : {"fp32", "bf16"}, default="fp32"
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
         Encoder precision as run (resolved from "auto" by the caller, as ``score`` does).
     """
     if bundle.path is None:

@@ -33,7 +33,7 @@ def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key:
         Key clients must send in the ``X-API-Key`` header; ``None`` reads
         ``$COMPLAINTKIT_API_KEY`` and, when that is unset too, asks for no key.
     limits : ServeLimits or None, default=None
-    precision : {"auto", "fp32", "bf16"}, default="auto"
+    precision : {"auto", "fp32", "bf16", "int8"}, default="auto"
         Encoder precision, resolved as by ``complaintkit score``.
     threads : int or None, default=None
         Torch threads; ``None`` chooses as ``score`` does (1 when the machine is busy).

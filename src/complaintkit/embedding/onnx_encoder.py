@@ -1,0 +1,166 @@
+"""The encoder as an int8 ONNX Runtime graph: the fast path on CPUs without native bf16.
+
+The local sentence-transformers model (transformer, pooling, then L2 normalisation) is exported
+to ONNX from its own weights with ``torch.onnx.export``, and its MatMul weights are quantised to
+int8 with one scale per output column (ONNX Runtime's dynamic quantisation: activations are
+quantised batch by batch; the kernels need only AVX2). The graph is built once per model into the
+embedding cache folder, keyed by the model's SHA-256 and the recipe, and reused by every run;
+nothing is downloaded and nothing is pickled (an ``.onnx`` file is a protobuf graph).
+
+Texts are tokenised once, sorted by token count and batched with padding to the longest text of
+each batch only, so short texts never pay for long ones; batches of long texts are smaller (a
+token budget), so a forward pass's activations stay around a hundred MB.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import _logging
+from .cache import default_cache_dir
+from .models import load_sentence_transformer, model_fingerprint
+
+_RECIPE = "st-mean-normalised|opset17|dynamic-int8-matmul-per-channel-s8|v1"
+ONNX_RUNTIME_LABEL = "onnxruntime int8"  # what run summaries record for this encoder
+
+
+def onnx_encoder_path(model_sha256: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where the int8 graph of the model with fingerprint ``model_sha256`` is kept."""
+    recipe = hashlib.sha256(_RECIPE.encode()).hexdigest()[:8]
+    return Path(cache_dir or default_cache_dir()) / "onnx" / f"{model_sha256[:16]}-int8-{recipe}.onnx"
+
+
+def _sentence_embedding_module(encoder: Any, input_names: tuple[str, ...]) -> Any:
+    """The sentence-transformers ``encoder`` as a module mapping (ids, mask[, types]) to unit vectors."""
+    import torch
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, *inputs: Any) -> Any:
+            vectors = self.encoder(dict(zip(input_names, inputs, strict=True)))["sentence_embedding"]
+            return torch.nn.functional.normalize(vectors, p=2.0, dim=1)
+
+    return SentenceEmbedding().eval()
+
+
+def export_int8_graph(model_path: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Export the sentence-transformers model at ``model_path`` and write its int8 graph to ``target``."""
+    import tempfile
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    encoder = load_sentence_transformer(str(model_path))
+    names = _input_names(encoder)
+    example = torch.ones((2, 8), dtype=torch.long)
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "fp32.onnx"
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # the tracer's notes on the attention mask; the shapes stay dynamic
+            torch.onnx.export(_sentence_embedding_module(encoder, names), tuple(example for _ in names), str(plain),
+                              dynamo=False, opset_version=17, do_constant_folding=True,
+                              input_names=list(names), output_names=["sentence_embedding"],
+                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
+                                            "sentence_embedding": {0: "batch"}})
+        logging.disable(logging.WARNING)  # the quantiser's advice on pre-processing goes to the root logger
+        try:
+            quantize_dynamic(str(plain), str(target), op_types_to_quantize=["MatMul"], per_channel=True,
+                             weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": 1})
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def build_onnx_encoder(model_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
+                       overwrite: bool = False) -> Path:
+    """Build the int8 graph of the model at ``model_path`` into the cache folder (unless there); return its path."""
+    target = onnx_encoder_path(model_fingerprint(model_path), cache_dir)
+    if target.exists() and not overwrite:
+        return target
+    _logging.logger.info("building the int8 ONNX encoder of %s (once; kept in %s)", model_path, target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        export_int8_graph(model_path, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _input_names(encoder: Any) -> tuple[str, ...]:
+    names = tuple(encoder.tokenizer.model_input_names)
+    return tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in names)
+
+
+@functools.lru_cache(maxsize=4)
+def _session(path: str, threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads < (os.cpu_count() or 1):  # a shared machine: idle threads sleep instead of spinning
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int = 4096) -> list[np.ndarray]:
+    """Indices of ``lengths`` in batches, shortest first, so each batch pads little.
+
+    A batch holds at most ``batch_size`` texts and, past its first text, at most ``max_tokens``
+    tokens once padded: long texts go in smaller batches, which bounds the memory of a forward pass.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in length_sorted_batches(np.array([5, 1, 3, 2]), 2)]
+    [[1, 3], [2, 0]]
+    >>> [b.tolist() for b in length_sorted_batches(np.array([300, 10, 300, 300]), 8, max_tokens=600)]
+    [[1, 0], [2, 3]]
+    """
+    order = np.argsort(lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        stop = start + 1
+        while (stop < len(order) and stop - start < batch_size
+               and lengths[order[stop]] * (stop + 1 - start) <= max_tokens):
+            stop += 1
+        batches.append(order[start:stop])
+        start = stop
+    return batches
+
+
+def encode_int8(model_path: str | os.PathLike, texts: list[str], batch_size: int,
+                cache_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """Unit vectors of ``texts`` from the int8 graph (built first if missing), one row per text."""
+    import torch
+
+    encoder = load_sentence_transformer(str(model_path))
+    graph = build_onnx_encoder(model_path, cache_dir)
+    session = _session(str(graph), torch.get_num_threads())
+    names = _input_names(encoder)
+    tokens = encoder.tokenizer(texts, truncation=True, max_length=encoder.max_seq_length,
+                               return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+    pad = encoder.tokenizer.pad_token_id or 0
+    vectors = np.zeros((len(texts), encoder.get_embedding_dimension()), dtype=np.float32)
+    for batch in length_sorted_batches(lengths, batch_size):
+        ids = np.full((len(batch), int(lengths[batch].max())), pad, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, index in enumerate(batch):
+            ids[row, :lengths[index]] = tokens[index]
+            mask[row, :lengths[index]] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        vectors[batch] = session.run(None, {n: feed[n] for n in names})[0]
+    return vectors
