@@ -32,6 +32,7 @@ from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
 from .language import check_encoder_language
+from .private_labels import mask_label_issues, mask_metadata
 from .redaction import redact
 from .taxonomy import Taxonomy
 
@@ -254,6 +255,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             metadata["cv_metrics"] = {"root_cause": cross_validated_metrics(head, labels, *oof)}
             ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
             issues = find_label_issues(oof[0], labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
+            if config.private_labels:
+                issues = mask_label_issues(issues, head.classes_)
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
             metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1])
         if config.fast_tier and path == "few-label":
@@ -293,6 +296,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         metadata["metrics"] = metrics
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
     metadata["quality"] = quality_summary(metadata)
+    if config.private_labels:
+        bundle.metadata = mask_metadata(metadata, heads["root_cause"].classes_)
     return bundle
 
 
