@@ -76,4 +76,4 @@ def verify_artifacts(root: Path, artifacts: dict[str, str]) -> None:
 def modified_error(file: Path, actual: str, expected: str) -> BundleError:
     """The error for a bundle file whose SHA-256 ``actual`` is not the ``expected`` one of ``metadata.json``."""
     return BundleError(f"bundle file {str(file)!r} was modified: SHA-256 {actual[:12]}… does not match "
-                       f"{expected[:12]}… in {METADATA}. Refusing to read it; re-train or restore the bundle.")
+                       f"{expected[:12]}… in {METADATA}. Refusing to load it; re-train or restore the bundle.")
