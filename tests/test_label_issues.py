@@ -55,3 +55,25 @@ def test_report_shows_the_most_doubtful_labels_when_given_the_bundle(trained_bun
     assert section["rows_flagged"] == trained_bundle.metadata["label_issues"]["rows_flagged"]
     html = (tmp_path / "r.html").read_text()
     assert 'id="label-issues"' in html and section["top"][0]["given_label"] in html
+
+
+def test_embedding_probabilities_find_planted_flips_in_separable_vectors():
+    from complaintkit.label_issues import embedding_oof_proba
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["billing", "outage", "rude"])
+    truth = np.repeat(np.arange(3), 60)
+    vectors = np.eye(3)[truth] * 3 + rng.normal(0, 0.5, size=(180, 3))
+    given = truth.copy()
+    flipped = rng.choice(180, size=12, replace=False)
+    given[flipped] = (truth[flipped] + 1) % 3
+    proba = embedding_oof_proba(vectors, classes[given].tolist(), folds=3, seed=0)
+    assert proba.shape == (180, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert (proba.argmax(axis=1) == truth).mean() > 0.9  # columns in sorted class order
+    issues = find_label_issues(proba, classes[given].tolist(), classes, list(range(180)))
+    found = set(issues["row_id"])
+    assert len(found & set(flipped)) >= 10 and len(found - set(flipped)) <= 4  # most flips, few clean rows
+
+
+def test_training_records_which_probabilities_made_the_list(trained_bundle):
+    assert "logistic regression on the head's sentence embeddings" in trained_bundle.metadata["label_issues"]["method"]
