@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
+import timeit
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +37,7 @@ def wide_frame(columns: int, rows: int, seed: int = 0) -> pd.DataFrame:
 
 def time_call(call, repeats: int) -> float:
     """Best wall time of ``repeats`` calls (seconds)."""
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - started)
-    return best
+    return min(timeit.repeat(call, number=1, repeat=repeats))
 
 
 def measure(columns: int, rows: int, repeats: int, folder: Path) -> dict[str, tuple[float, float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import timeit
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,8 @@ def _wide(columns: int, rows: int = 3) -> pd.DataFrame:
     return pd.DataFrame(values, columns=["text", *(f"c{i}" for i in range(1, columns))]).astype(object)
 
 
-def _best_time(call, repeats: int = 2) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - started)
-    return best
+def _best_time(call) -> float:
+    return min(timeit.repeat(call, number=1, repeat=2))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "parquet", "jsonl"])
