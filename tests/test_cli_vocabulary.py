@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from complaintkit.cli import main
 
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(None)
 
 
 @pytest.fixture(scope="module")

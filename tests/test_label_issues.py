@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from _report_data import synthetic_scored
@@ -45,13 +46,50 @@ def test_training_writes_counts_and_cards_the_doubtful_labels(trained_bundle, sy
     assert LABEL_ISSUES_FILE in trained_bundle.metadata["artifacts"]  # hashed: a modified list is refused
 
 
-def test_report_shows_the_most_doubtful_labels_when_given_the_bundle(trained_bundle, tmp_path):
+@pytest.fixture(scope="module")
+def planted_bundle(tmp_path_factory, synthetic_frame):
+    """A bundle trained on the synthetic complaints with two labels swapped (billing ↔ staff, service ↔ billing)."""
+    from complaintkit import TrainConfig, train
+
+    frame = synthetic_frame.drop(columns=["split"]).copy()
+    frame.loc[0, "cause"], frame.loc[9, "cause"] = "staff_attitude", "billing_error"
+    bundle = train(frame, TrainConfig(text_cols=("text",), label_col="cause", id_col="id", root_cause_head="standard"))
+    return bundle.save(tmp_path_factory.mktemp("planted") / "model")
+
+
+def test_planted_wrong_labels_are_listed_and_shown_by_the_report(planted_bundle, tmp_path):
+    issues = pd.read_csv(planted_bundle / LABEL_ISSUES_FILE)
+    assert set(issues["row_id"]) == {"bil-0", "ser-1"}  # the two swapped labels, and no clean row
+    assert dict(zip(issues["row_id"], issues["suggested_label"], strict=True)) == {
+        "bil-0": "billing_error", "ser-1": "service_failure"}
     synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
     for fmt in ("html", "json"):
         result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
-                                           "--model", str(trained_bundle.path), "--out", str(tmp_path / f"r.{fmt}")])
+                                           "--model", str(planted_bundle), "--out", str(tmp_path / f"r.{fmt}")])
         assert result.exit_code == 0, result.output
     section = json.loads((tmp_path / "r.json").read_text())["label_issues"]
-    assert section["rows_flagged"] == trained_bundle.metadata["label_issues"]["rows_flagged"]
+    assert section["rows_flagged"] == 2
     html = (tmp_path / "r.html").read_text()
-    assert 'id="label-issues"' in html and section["top"][0]["given_label"] in html
+    assert 'id="label-issues"' in html and "bil-0" in html
+
+
+def test_embedding_probabilities_find_planted_flips_in_separable_vectors():
+    from complaintkit.label_issues import embedding_oof_proba
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["billing", "outage", "rude"])
+    truth = np.repeat(np.arange(3), 60)
+    vectors = np.eye(3)[truth] * 3 + rng.normal(0, 0.5, size=(180, 3))
+    given = truth.copy()
+    flipped = rng.choice(180, size=12, replace=False)
+    given[flipped] = (truth[flipped] + 1) % 3
+    proba = embedding_oof_proba(vectors, classes[given].tolist(), folds=3, seed=0)
+    assert proba.shape == (180, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert (proba.argmax(axis=1) == truth).mean() > 0.9  # columns in sorted class order
+    issues = find_label_issues(proba, classes[given].tolist(), classes, list(range(180)))
+    found = set(issues["row_id"])
+    assert len(found & set(flipped)) >= 10 and len(found - set(flipped)) <= 4  # most flips, few clean rows
+
+
+def test_training_records_which_probabilities_made_the_list(trained_bundle):
+    assert "logistic regression on the head's sentence embeddings" in trained_bundle.metadata["label_issues"]["method"]

@@ -59,6 +59,10 @@ class TrainConfig:
         (:class:`~complaintkit.heads.cascade.CascadeRootCauseClassifier`).
     fast_tier_max_f1_loss : float
         Out-of-fold macro-F1 the fast tier may lose against the full head; sets its threshold.
+    private_labels : bool
+        Replace the root-cause class names by opaque ids (``label_01``, …) in everything the
+        bundle writes outside its heads: ``metadata.json``, the model card, ``label_issues.csv``
+        (see :mod:`complaintkit.private_labels`).
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -79,6 +83,7 @@ class TrainConfig:
     root_cause_head: str = "auto"
     fast_tier: bool = False
     fast_tier_max_f1_loss: float = 0.01
+    private_labels: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -107,6 +112,11 @@ class TrainConfig:
             raise InputError(f"root_cause_head must be one of {list(ROOT_CAUSE_HEADS)}; got {self.root_cause_head!r}.")
         if self.fast_tier and self.label_col is None:
             raise InputError("the fast tier is a root-cause head: --fast-tier needs --label-col.")
+        if self.private_labels and self.label_col is None:
+            raise InputError("--private-labels hides root-cause class names; it needs --label-col.")
+        if self.private_labels and self.parent_col is not None:
+            raise InputError("--private-labels and --parent-col cannot be combined: scoring reads the label → "
+                             "parent map from metadata.json, where names are hidden. Drop one of them.")
         if not 0 <= self.fast_tier_max_f1_loss < 1:
             raise InputError(f"the fast tier's macro-F1 loss must be in [0, 1); got {self.fast_tier_max_f1_loss}.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:

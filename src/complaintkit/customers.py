@@ -146,8 +146,11 @@ def default_customers_path(output: Path) -> Path:
 
 def write_customer_scores(bundle: Bundle | None, scored_path: str | Path, customer_col: str, *,
                           date_col: str | None = None, output: str | Path | None = None,
-                          text_cols: Sequence[str] | None = None, overwrite: bool = False) -> tuple[Path, int]:
+                          text_cols: Sequence[str] | None = None, overwrite: bool = False,
+                          formulas: str = "neutralise") -> tuple[Path, int]:
     """Aggregate the scored table at ``scored_path`` per customer and write it.
+
+    ``formulas``: CSV/TSV formula cells, as :func:`~complaintkit.io.write_table` handles them.
 
     Returns the path written (default: ``<scored>.customers.<ext>``) and the number of
     customers. See :func:`aggregate_customers` for the columns.
@@ -157,5 +160,5 @@ def write_customer_scores(bundle: Bundle | None, scored_path: str | Path, custom
     check_output_path(target, overwrite)
     customers = aggregate_customers(read_table(scored_path), customer_col, date_col, bundle=bundle,
                                     text_cols=text_cols)
-    write_table(customers, target)
+    write_table(customers, target, formulas)
     return target, len(customers)

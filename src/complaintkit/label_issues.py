@@ -1,11 +1,13 @@
 """Training rows whose label is probably wrong, found from out-of-fold probabilities.
 
-The probabilities come from the root-cause head itself, refitted in cross-validation (each
-row is predicted by a model that did not see it). cleanlab's confident learning
-(``cleanlab.filter.find_label_issues``, Northcutt et al. 2021) estimates from them how many
-rows of each given label belong to another class and flags that many, the least confident
-first; the list is ranked by the given label's out-of-fold probability (self-confidence),
-lowest first.
+The probabilities come from a multinomial logistic regression on the sentence embeddings the
+root-cause head uses, refitted in cross-validation (each row is predicted by a model that did
+not see it): cleanlab's usual recipe, which ranks doubtful labels better than the head's own
+probabilities (a class-balanced SVM scaled by one temperature, built for balanced decisions;
+see docs/doubtful-labels.md). cleanlab's confident learning (``cleanlab.filter.find_label_issues``,
+Northcutt et al. 2021) estimates from them how many rows of each given label belong to another
+class and flags that many, the least confident first; the list is ranked by the given label's
+out-of-fold probability (self-confidence), lowest first.
 """
 
 from __future__ import annotations
@@ -19,8 +21,37 @@ import pandas as pd
 from .redaction import redact
 
 LABEL_ISSUES_FILE = "label_issues.csv"
-METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_rate) on the head's out-of-fold "
-          "probabilities, ranked by the given label's probability")
+METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_rate) on out-of-fold probabilities of "
+          "a logistic regression on the head's sentence embeddings, ranked by the given label's probability")
+
+HEAD_METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_rate) on the head's out-of-fold "
+               "probabilities (it uses no sentence embedding), ranked by the given label's probability")
+
+
+def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = 3, seed: int = 0) -> np.ndarray:
+    """Out-of-fold class probabilities of a multinomial logistic regression on ``vectors``.
+
+    Parameters
+    ----------
+    vectors : ndarray of shape (n_rows, n_dimensions)
+        Sentence embeddings of the training rows.
+    labels : sequence of str
+        Given labels; every class needs at least ``folds`` rows.
+    folds : int, default=3
+    seed : int, default=0
+        Shuffles the stratified folds.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_classes)
+        Columns in the sorted order of the classes (as a head's ``classes_``).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return cross_val_predict(LogisticRegression(max_iter=1000), vectors, np.asarray(labels, dtype=object), cv=cv,
+                             method="predict_proba")
 
 
 def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], row_ids: Sequence[Any],
@@ -72,9 +103,9 @@ def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequenc
     return flagged
 
 
-def label_issues_summary(issues: pd.DataFrame, rows_checked: int, folds: int) -> dict[str, Any]:
+def label_issues_summary(issues: pd.DataFrame, rows_checked: int, folds: int, method: str = METHOD) -> dict[str, Any]:
     """What the bundle's metadata records about ``issues``."""
     return {"file": LABEL_ISSUES_FILE, "rows_flagged": int(len(issues)), "rows_checked": int(rows_checked),
             "share_flagged": round(len(issues) / rows_checked, 4) if rows_checked else 0.0,
             "by_given_label": {str(k): int(v) for k, v in issues["given_label"].value_counts().head(20).items()},
-            "method": METHOD, "folds": folds}
+            "method": method, "folds": folds}

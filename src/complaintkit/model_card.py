@@ -217,8 +217,12 @@ def _doubtful_labels(metadata: dict[str, Any]) -> list[str]:
 
 def _personal_data(metadata: dict[str, Any]) -> list[str]:
     kinds = metadata.get("redaction", {}).get("kinds")
-    return ["## Personal data", "", f"- masked before embedding: {', '.join(kinds)}" if kinds else
-            "- not masked before embedding (train with --redact to mask it)"]
+    lines = ["## Personal data", "", f"- masked before embedding: {', '.join(kinds)}" if kinds else
+             "- not masked before embedding (train with --redact to mask it)"]
+    if "private_labels" in metadata:
+        lines.append("- root-cause labels are private: this card, metadata.json and label_issues.csv show opaque ids "
+                     "(label_01, …) in the order of the head's sorted classes; the heads keep the names.")
+    return lines
 
 
 def _limitations(metadata: dict[str, Any]) -> list[str]:

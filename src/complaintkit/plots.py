@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._figures import new_figure, save_figure
+from .io import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+PLOT_FILES = {"confusion": "confusion.png", "coverage": "coverage.png", "reliability": "reliability.png"}
+
 
 def _save(fig: Figure, path: Path) -> str:
-    save_figure(fig, path, dpi=110)
+    with atomic_write(path) as partial:  # never a half-written PNG under the final name
+        save_figure(fig, partial, dpi=110, format="png")
     return str(path)
 
 
@@ -75,8 +79,8 @@ def write_evaluation_plots(result: dict[str, Any], folder: Path) -> dict[str, st
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     if "root_cause" in result:
-        written["confusion"] = confusion_plot(result["root_cause"]["confusion"], folder / "confusion.png")
-        written["coverage"] = coverage_plot(result["root_cause"]["coverage_curve"], folder / "coverage.png")
+        written["confusion"] = confusion_plot(result["root_cause"]["confusion"], folder / PLOT_FILES["confusion"])
+        written["coverage"] = coverage_plot(result["root_cause"]["coverage_curve"], folder / PLOT_FILES["coverage"])
     if "churn" in result:
-        written["reliability"] = reliability_plot(result["churn"]["reliability"], folder / "reliability.png")
+        written["reliability"] = reliability_plot(result["churn"]["reliability"], folder / PLOT_FILES["reliability"])
     return written

@@ -19,6 +19,7 @@ from .data_profile import training_profile
 from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS
 from .evaluation import churn_metrics, evaluate, review_threshold, root_cause_metrics
 from .exceptions import InputError
+from .explain import embed_for_head
 from .heads import (
     AdaptiveZeroShotClassifier,
     ChurnClassifier,
@@ -30,8 +31,16 @@ from .heads.cascade import CascadeRootCauseClassifier
 from .heads.few_label import choose_root_cause_head, fit_few_label
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
-from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
+from .label_issues import (
+    HEAD_METHOD,
+    LABEL_ISSUES_FILE,
+    METHOD,
+    embedding_oof_proba,
+    find_label_issues,
+    label_issues_summary,
+)
 from .language import check_encoder_language
+from .private_labels import mask_label_issues, mask_metadata
 from .redaction import redact
 from .taxonomy import Taxonomy
 
@@ -253,9 +262,14 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         if oof is not None:
             metadata["cv_metrics"] = {"root_cause": cross_validated_metrics(head, labels, *oof)}
             ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
-            issues = find_label_issues(oof[0], labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
+            vectors = embed_for_head(head, texts[rows].tolist())  # from the embedding cache: computed by the fit
+            proba = oof[0] if vectors is None else embedding_oof_proba(vectors, labels.tolist(), oof[1], config.seed)
+            issues = find_label_issues(proba, labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
+            if config.private_labels:
+                issues = mask_label_issues(issues, head.classes_)
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
-            metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1])
+            metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1],
+                                                            HEAD_METHOD if vectors is None else METHOD)
         if config.fast_tier and path == "few-label":
             _logging.logger.warning("no fast tier for a few-label head: it is trained on too few rows to choose one")
         elif config.fast_tier:
@@ -293,6 +307,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         metadata["metrics"] = metrics
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
     metadata["quality"] = quality_summary(metadata)
+    if config.private_labels:
+        bundle.metadata = mask_metadata(metadata, heads["root_cause"].classes_)
     return bundle
 
 

@@ -217,6 +217,7 @@ class Bundle:
                 artifacts.update({name: file_sha256(staging / name) for name in encoder_files(staging)})
                 summary = _embedding_summary(embedders)
             self.metadata.update({
+                "name": self.metadata.get("name") or target.name,  # unnamed (Python API): the folder's name
                 "format_version": FORMAT_VERSION,
                 "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "versions": library_versions(),

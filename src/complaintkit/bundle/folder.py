@@ -70,7 +70,10 @@ def verify_artifacts(root: Path, artifacts: dict[str, str]) -> None:
             raise BundleError(f"bundle {str(root)!r} is missing {name}; re-copy or re-train the bundle.")
         actual = file_sha256(file)
         if actual != expected:
-            raise BundleError(
-                f"bundle file {str(file)!r} was modified: SHA-256 {actual[:12]}… does not match "
-                f"{expected[:12]}… in {METADATA}. Refusing to load it; re-train or restore the bundle."
-            )
+            raise modified_error(file, actual, expected)
+
+
+def modified_error(file: Path, actual: str, expected: str) -> BundleError:
+    """The error for a bundle file whose SHA-256 ``actual`` is not the ``expected`` one of ``metadata.json``."""
+    return BundleError(f"bundle file {str(file)!r} was modified: SHA-256 {actual[:12]}… does not match "
+                       f"{expected[:12]}… in {METADATA}. Refusing to load it; re-train or restore the bundle.")

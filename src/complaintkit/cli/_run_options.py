@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..io.spreadsheet import FORMULA_POLICIES
 from ..scoring.choices import ENGINES, TOO_LONG_POLICIES
 from ._options import TABLE_FORMATS, encoding_option, input_option, output_option, overwrite_option, precision_option
 
@@ -44,6 +45,10 @@ _OPTIONS = [
                  help="Spark master URL. Default: the active session, else local[*]."),
     click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
                  help="Exit code when any row was rejected (0: rejects are not an error)."),
+    click.option("--csv-formulas", type=click.Choice(FORMULA_POLICIES), default="neutralise", show_default=True,
+                 help="CSV/TSV outputs: a text cell starting with = + - @, a tab or a carriage return (which a "
+                      "spreadsheet would run as a formula) gets a leading ' (neutralise), or is written as it is "
+                      "(keep). Plain numbers such as -12.5 are never changed."),
     click.option("--summary-json", type=click.Path(path_type=Path), help="Also write the run summary as JSON."),
     overwrite_option,
 ]

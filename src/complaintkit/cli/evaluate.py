@@ -64,20 +64,24 @@ def _print_summary(result: dict) -> None:
 @click.option("--output", type=click.Path(path_type=Path), help="Write all metrics as JSON here.")
 @click.option("--value-col", help="Money per complaint (e.g. monthly charges): adds value at risk per cause.")
 @click.option("--plots-dir", type=click.Path(path_type=Path),
-              help="Write PNG plots (confusion, coverage, churn reliability diagram) here.")
+              help="Write PNG plots (confusion.png, coverage.png, reliability.png) into this folder; existing ones "
+                   "are replaced only with --overwrite.")
 @encoding_option
 @precision_option
 @overwrite_option
 def evaluate_command(model_path: Path, input_path: Path, text_cols: tuple[str, ...], output: Path | None,
-                     encoding: str, overwrite: bool, **options: object) -> None:
+                     plots_dir: Path | None, encoding: str, overwrite: bool, **options: object) -> None:
     """Report per-class precision/recall/F1, macro-F1, confusion and churn metrics."""
     from ..evaluation import evaluate
     from ..io import atomic_write, claim_outputs, read_table
+    from ..plots import PLOT_FILES
 
-    with claim_outputs({"--output": output}, inputs={"--input": input_path, "--model": model_path},
+    plots = {f"--plots-dir file {name}": plots_dir / name for name in PLOT_FILES.values()} if plots_dir else {}
+    with claim_outputs({"--output": output, **plots}, inputs={"--input": input_path, "--model": model_path},
                        overwrite=overwrite):
         bundle = load_bundle(model_path)
-        result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None, **options)
+        result = evaluate(bundle, read_table(input_path, encoding=encoding), text_cols=text_cols or None,
+                          plots_dir=plots_dir, **options)
         click.echo(f"encoder {result['encoder']}")
         _print_summary(result)
         if output:

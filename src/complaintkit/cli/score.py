@@ -68,7 +68,8 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
     if customer_col:
         path, customers = write_customer_scores(bundle, Path(summary.output), customer_col, date_col=date_col,
                                                 output=customers_output, text_cols=text_cols or None,
-                                                overwrite=bool(options["overwrite"]))
+                                                overwrite=bool(options["overwrite"]),
+                                                formulas=str(options["csv_formulas"]))
         click.echo(f"wrote {path}: {customers} customers")
     report_run(summary, reject_exit_code, summary_json)
 

@@ -70,6 +70,9 @@ if TYPE_CHECKING:
                    "recorded in the bundle, so scoring masks the same.")
 @click.option("--redact-kind", "redact_kinds", multiple=True, type=click.Choice(KINDS),
               help="Mask only this kind of personal data (repeat; implies --redact).")
+@click.option("--private-labels", is_flag=True,
+              help="Write opaque ids (label_01, label_02, ...) instead of the root-cause class names in metadata.json, "
+                   "the model card and label_issues.csv; the heads keep the names, which scoring needs.")
 @click.option("--id-col", help="Complaint id column: names training complaints in label_issues.csv (doubtful labels) "
                                "and in explanations (score --explain). Default: their row number.")
 @click.option("--mlflow", "mlflow_run", is_flag=True,
@@ -99,6 +102,9 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
         raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
     if taxonomy is None and input_path is None:
         raise click.UsageError("nothing to train from: pass --input (labelled table) or --taxonomy (zero-shot).")
+    if taxonomy is not None and options["private_labels"]:
+        raise click.UsageError("--private-labels needs labels of your own (--label-col); a zero-shot model's causes "
+                               "are the taxonomy's, which is not secret.")
     taxonomy_file = Path(taxonomy) if taxonomy is not None and os.path.lexists(taxonomy) else None  # else a name
     with claim_outputs({"--model": out}, inputs={"--input": input_path, "--taxonomy": taxonomy_file,
                                                "--unlabelled": unlabelled}, overwrite=overwrite, folders=True):

@@ -135,7 +135,8 @@ def _output_columns(job: ChunkJob, predictor: Any, sample: pd.DataFrame) -> pd.D
 
 
 def run_spark(job: ChunkJob, predictor: Any, input_path: Path, output: Path, rejects_path: Path, *,
-              master: str | None = None, encoding: str = "utf-8", chunk_size: int = 5_000) -> ScoreSummary:
+              master: str | None = None, encoding: str = "utf-8", chunk_size: int = 5_000,
+              csv_formulas: str = "neutralise") -> ScoreSummary:
     """Run ``job`` over ``input_path`` on Spark; write ``output`` and rejects like the local engine.
 
     ``predictor`` (the loaded bundle or embedder) probes the output columns on the driver;
@@ -147,13 +148,14 @@ def run_spark(job: ChunkJob, predictor: Any, input_path: Path, output: Path, rej
     staging = output.with_name(f".{output.name}.spark")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        return _run_spark(spark, job, predictor, input_path, output, rejects_path, staging, encoding, chunk_size, start)
+        return _run_spark(spark, job, predictor, input_path, output, rejects_path, staging, encoding, chunk_size, start,
+                          csv_formulas)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run_spark(spark: SparkSession, job: ChunkJob, predictor: Any, input_path: Path, output: Path, rejects_path: Path,
-               staging: Path, encoding: str, chunk_size: int, start: float) -> ScoreSummary:
+               staging: Path, encoding: str, chunk_size: int, start: float, csv_formulas: str) -> ScoreSummary:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -204,9 +206,9 @@ def _run_spark(spark: SparkSession, job: ChunkJob, predictor: Any, input_path: P
                                precision=job.precision)
         summary.count_rejects(reasons)
         if summary.rows_rejected:
-            assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path)
+            assemble(sorted((staging / "rejects").glob("part-*.parquet")), rejects_path, csv_formulas)
             summary.rejects = str(rejects_path)
-        assemble(sorted((staging / "scored").glob("part-*.parquet")), output)
+        assemble(sorted((staging / "scored").glob("part-*.parquet")), output, csv_formulas)
     summary.seconds = round(time.perf_counter() - start, 2)
     _logging.logger.info("spark: %s %d rows, rejected %d, in %.1fs", job.task, summary.rows_scored,
                          summary.rows_rejected, summary.seconds)

@@ -12,6 +12,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     **dict.fromkeys(["FORMATS", "LINE_NUMBER", "MALFORMED", "RAW_LINE", "iter_table", "join_text_columns",
                      "no_rows_error", "read_table", "require_columns", "table_format"], ".readers"),
     "estimate_rows": ".row_count",
+    **dict.fromkeys(["FORMULA_POLICIES", "neutralise_formula", "neutralise_frame"], ".spreadsheet"),
     "write_table": ".writers",
 })
 __all__ = __dir__()

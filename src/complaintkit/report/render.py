@@ -13,7 +13,7 @@ from jinja2 import Environment, select_autoescape
 from ..io import write_table
 from .charts import bar_chart, heatmap, line_chart
 from .formats import FORMATS
-from .safe_cells import markdown_text, neutralise_formula
+from .safe_cells import markdown_text
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def write_report(data: dict[str, Any], out: str | Path, fmt: str = "html") -> Pa
     out = Path(out)
     public = {k: v for k, v in data.items() if not k.startswith("_")}
     if fmt == "csv":
-        write_table(cause_table(public).map(neutralise_formula), out)
+        write_table(cause_table(public), out)  # formula cells neutralised by write_table
         return out
     if fmt == "json":
         text = json.dumps(public, indent=2)

@@ -172,6 +172,11 @@ class ChunkJob:
         else:
             predicted = embed_frame(predictor, chunk[good], texts, precision=self.precision)
         columns.append(predicted.reset_index(drop=True))
+        added = {str(c) for part in columns[1:] for c in part.columns}
+        clash = sorted({str(c) for c in columns[0].columns if c != ROW} & added)
+        if clash:
+            raise InputError(f"the input already has the output column(s) {clash} (is it a scored table?); score "
+                             "the original table, or leave those columns out with --keep-col.")
         output = pd.concat(columns, axis=1)
         rejected = chunk[~good].assign(**{REASON: reasons[~good]})
         if malformed is not None:

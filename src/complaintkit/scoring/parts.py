@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from ..exceptions import InputError
 from ..io import atomic_write, table_format
+from ..io.writers import write_delimited
 from ..schema import REASON
 
 MANIFEST = "manifest.json"
@@ -66,13 +67,18 @@ def prepare_workdir(workdir: Path, record: dict[str, Any], resume: bool) -> None
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with ``schema``'s columns in its order, null where ``table`` lacks one (e.g. ``raw_line``)."""
-    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+    present = set(table.column_names)  # a set: column_names builds a new list on every call (20,000 columns)
+    columns = [table.column(f.name).cast(f.type) if f.name in present else pa.nulls(len(table), f.type)
                for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def assemble(parts: list[Path], target: Path) -> None:
-    """Concatenate Parquet ``parts`` into ``target`` (format by extension), atomically."""
+def assemble(parts: list[Path], target: Path, formulas: str = "neutralise") -> None:
+    """Concatenate Parquet ``parts`` into ``target`` (format by extension), atomically.
+
+    CSV and TSV text cells that a spreadsheet would run as formulas get a leading ``'``
+    unless ``formulas="keep"`` (:func:`~complaintkit.io.spreadsheet.neutralise_frame`).
+    """
     fmt = table_format(target)
     schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
     with atomic_write(target) as tmp:
@@ -87,7 +93,7 @@ def assemble(parts: list[Path], target: Path) -> None:
                     if fmt == "jsonl":
                         frame.to_json(handle, orient="records", lines=True, force_ascii=False)
                     else:
-                        frame.to_csv(handle, index=False, header=i == 0, sep="\t" if fmt == "tsv" else ",")
+                        write_delimited(frame, handle, fmt, header=i == 0, formulas=formulas)
 
 
 def default_rejects_path(output: Path) -> Path:

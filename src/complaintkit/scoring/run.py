@@ -37,13 +37,15 @@ if TYPE_CHECKING:
 def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, fingerprint: Any,
              predictor: Any = None, rejects: str | Path | None = None, chunk_size: int = 5_000,
              overwrite: bool = False, resume: bool = False, encoding: str = "utf-8-sig", engine: str = "local",
-             workers: int = 1, threads: int | None = None, spark_master: str | None = None) -> ScoreSummary:
+             workers: int = 1, threads: int | None = None, spark_master: str | None = None,
+             csv_formulas: str = "neutralise") -> ScoreSummary:
     """Stream ``input_path`` through ``job`` into ``output`` and its rejects file; return what happened.
 
     ``predictor`` is the loaded bundle or embedder this process uses (``None``: ``job.load()``);
     worker processes and Spark executors load their own from ``job.source``. ``fingerprint``
     identifies the model (a resumed run must use the same one). The output and rejects paths
-    are checked and locked first (:func:`~complaintkit.io.claim_outputs`).
+    are checked and locked first (:func:`~complaintkit.io.claim_outputs`). ``csv_formulas``:
+    "neutralise" (a CSV/TSV text cell a spreadsheet would run as a formula gets a leading ``'``) or "keep".
     """
     input_path, output = Path(input_path), Path(output)
     table_format(output)
@@ -53,12 +55,12 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
                        inputs={"--input": input_path, "--model": model}, overwrite=overwrite):
         return _run_claimed(job, input_path, output, rejects_path, fingerprint=fingerprint, predictor=predictor,
                             chunk_size=chunk_size, resume=resume, encoding=encoding, engine=engine,
-                            workers=workers, threads=threads, spark_master=spark_master)
+                            workers=workers, threads=threads, spark_master=spark_master, csv_formulas=csv_formulas)
 
 
 def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, *, fingerprint: Any,
                  predictor: Any, chunk_size: int, resume: bool, encoding: str, engine: str,
-                 workers: int, threads: int | None, spark_master: str | None) -> ScoreSummary:
+                 workers: int, threads: int | None, spark_master: str | None, csv_formulas: str) -> ScoreSummary:
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {list(ENGINES)}, found {engine!r}.")
     predictor = predictor if predictor is not None else job.load()
@@ -66,12 +68,12 @@ def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Pa
         from ..engines.spark import run_spark
 
         return run_spark(job, predictor, input_path, output, rejects_path, master=spark_master, encoding=encoding,
-                         chunk_size=chunk_size)
+                         chunk_size=chunk_size, csv_formulas=csv_formulas)
     workdir = work_folder(output)
     prepare_workdir(workdir, manifest(input_path, job.settings(), fingerprint, chunk_size), resume)
     try:
         return _run_chunks(job, input_path, output, rejects_path, workdir, predictor=predictor, chunk_size=chunk_size,
-                           encoding=encoding, workers=workers, threads=threads)
+                           encoding=encoding, workers=workers, threads=threads, csv_formulas=csv_formulas)
     except ComplaintkitError:
         if not any(workdir.glob("part-*.parquet")):
             shutil.rmtree(workdir, ignore_errors=True)  # nothing finished: a failed check leaves nothing behind
@@ -79,7 +81,8 @@ def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Pa
 
 
 def _run_chunks(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, workdir: Path, *,
-                predictor: Any, chunk_size: int, encoding: str, workers: int, threads: int | None) -> ScoreSummary:
+                predictor: Any, chunk_size: int, encoding: str, workers: int, threads: int | None,
+                csv_formulas: str) -> ScoreSummary:
     from ..engines.local import default_threads, load_average, map_chunks
 
     threads = threads if threads is not None else default_threads(workers)
@@ -120,11 +123,11 @@ def _run_chunks(job: ChunkJob, input_path: Path, output: Path, rejects_path: Pat
         raise no_rows_error(input_path)
     summary.count_rejects(reasons)
     if summary.rows_rejected:
-        assemble(reject_parts, rejects_path)
+        assemble(reject_parts, rejects_path, csv_formulas)
         summary.rejects = str(rejects_path)
     else:
         rejects_path.unlink(missing_ok=True)
-    assemble(scored_parts, output)
+    assemble(scored_parts, output, csv_formulas)
     shutil.rmtree(workdir, ignore_errors=True)
     summary.seconds = round(time.perf_counter() - start, 2)
     _logging.logger.info("%s %d rows, rejected %d, in %.1fs (%.0f rows/s)",
