@@ -40,6 +40,7 @@ from sklearn.metrics import f1_score
 from _benchdata import REPO, Task, label_scores, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.embedding import resolve_model_path
+from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
 from complaintkit.taxonomy import load_taxonomy
@@ -86,23 +87,38 @@ def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
     return np.asarray(model.predict(test), dtype=object), seconds
 
 
+def calibration(model: object, test_texts: list[str], test_labels: list[str]) -> tuple[np.ndarray, dict]:
+    """Predicted test labels, ECE of the top probability and, with a ``review_threshold_``, what it lets through."""
+    proba = model.predict_proba(test_texts)
+    predicted = np.asarray(model.classes_, dtype=object)[proba.argmax(axis=1)]
+    top, correct = proba.max(axis=1), predicted == np.asarray(test_labels, dtype=object)
+    found = {"ece": round(expected_calibration_error(top, correct), 4), "mean_top_proba": round(float(top.mean()), 4)}
+    threshold = getattr(model, "review_threshold_", None)
+    if threshold is not None:
+        kept = top >= threshold
+        found.update(review_threshold=round(float(threshold), 4), auto_share=round(float(kept.mean()), 4),
+                     auto_accuracy=round(float(correct[kept].mean()), 4) if kept.any() else None)
+    return predicted, found
+
+
 def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, test_texts: list[str],
-               seed: int, args: argparse.Namespace, encoder_dir: str) -> tuple[np.ndarray, float]:
-    """Predicted test labels of ``method`` fitted on train rows ``rows``, and its training seconds."""
+               seed: int, args: argparse.Namespace, encoder_dir: str) -> tuple[np.ndarray, float, dict]:
+    """Predicted test labels of ``method`` fitted on train rows ``rows``, its training seconds and calibration."""
     texts = [task.train_texts[i] for i in rows]
     labels = np.asarray(task.train_labels, dtype=object)[rows]
     start = time.perf_counter()
     if method == "setfit":
-        return fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps)
+        return (*fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps), {})
     if method == "logreg":
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(vectors[rows], labels)
         seconds = time.perf_counter() - start
-        return model.predict(vectors[len(task.train_texts):]), seconds
+        return model.predict(vectors[len(task.train_texts):]), seconds, {}
     model = (RootCauseClassifier(random_state=seed) if method == "standard"
              else FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir))
     model.fit(texts, labels)
     seconds = time.perf_counter() - start
-    return model.predict(test_texts), seconds
+    predicted, calibrated = calibration(model, test_texts, task.test_labels)
+    return predicted, seconds, calibrated
 
 
 def zero_shot(task: Task, test_labels: list[str], test_texts: list[str]) -> dict | None:
@@ -163,11 +179,13 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
                     continue
                 if method == "few-label" and budget == "all":
                     continue
-                predicted, seconds = run_method(method, task, rows, vectors, test_texts, seed, args, encoder_dir)
+                predicted, seconds, calibrated = run_method(method, task, rows, vectors, test_texts, seed, args,
+                                                            encoder_dir)
                 scores = label_scores(test_labels, predicted)
-                runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load()})
+                runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load(),
+                                     **calibrated})
                 print(f"  {budget:>3}/class seed {seed} {method:9s} macro-F1 {scores['macro_f1']:.3f} "
-                      f"train {seconds:6.1f}s load {load()}", flush=True)
+                      f"train {seconds:6.1f}s load {load()} {calibrated or ''}", flush=True)
         results["budgets"][budget] = {"auto": auto, **{m: r for m, r in runs.items() if r}}
     return results
 

@@ -64,6 +64,50 @@ def test_few_label_estimator_without_fine_tuning_learns_and_self_trains() -> Non
     assert clone(model).get_params() == model.get_params()
 
 
+def test_few_label_probabilities_are_temperature_scaled_on_out_of_fold_decisions() -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from complaintkit.evaluation import expected_calibration_error
+
+    model = FewLabelClassifier(fine_tune=False).fit(TEXTS, LABELS)
+    head = model.pipeline_.named_steps["classifier"]
+    assert isinstance(head, CalibratedClassifierCV) and head.method == "temperature"
+    assert model.oof_folds_ == 3 and model.oof_proba_.shape == (len(TEXTS), 3)
+    np.testing.assert_allclose(model.oof_proba_.sum(axis=1), 1.0)
+    truth = np.asarray(LABELS, dtype=object)
+    vectors = model.embedder_.transform(TEXTS)
+    raw = cross_val_predict(LogisticRegression(class_weight="balanced", max_iter=2000), vectors, truth,
+                            cv=StratifiedKFold(3, shuffle=True, random_state=0), method="predict_proba")
+
+    def ece(proba: np.ndarray) -> float:
+        return expected_calibration_error(proba.max(axis=1), model.classes_[proba.argmax(axis=1)] == truth)
+
+    # C=1 on unit-length embeddings gives flat probabilities; the temperature sharpens them toward the accuracy
+    assert ece(model.oof_proba_) < ece(raw) - 0.1
+
+
+def test_few_label_review_threshold_comes_from_out_of_fold_probabilities() -> None:
+    import pandas as pd
+
+    from complaintkit.training import few_label_review_threshold
+
+    causes = sorted(SYNTHETIC)
+    noisy = [causes[(causes.index(y) + 1) % 3] if i % 6 == 5 else y for i, y in enumerate(LABELS)]  # 1 in 6 wrong
+    model = FewLabelClassifier(fine_tune=False).fit(TEXTS, noisy)
+    review = few_label_review_threshold(model, pd.Series(noisy, index=np.arange(len(noisy)) * 2), 0.9)
+    top = model.oof_proba_.max(axis=1)
+    kept = top >= review["threshold"]
+    correct = model.classes_[model.oof_proba_.argmax(axis=1)] == np.asarray(noisy, dtype=object)
+    assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0  # the threshold leaves the doubtful rows out
+    assert 0 < review["threshold"] < 1 and correct[kept].mean() >= 0.9
+    assert review["oof_coverage"] == pytest.approx(kept.mean()) and "optimistic" in review["rule"]
+    single = FewLabelClassifier(fine_tune=False).fit(TEXTS[:9], LABELS[:8] + ["service_failure"])
+    assert single.oof_proba_ is None and single.oof_folds_ == 0
+    assert few_label_review_threshold(single, pd.Series(LABELS[:8] + ["service_failure"]), 0.9)["threshold"] == 0.0
+
+
 def test_few_label_estimator_refuses_bad_settings() -> None:
     with pytest.raises(ValueError, match="'steps' parameter"):
         FewLabelClassifier(steps=0).fit(TEXTS, LABELS)

@@ -27,7 +27,7 @@ from .heads import (
     normalise_outcome,
 )
 from .heads.cascade import CascadeRootCauseClassifier
-from .heads.few_label import choose_root_cause_head, fit_few_label
+from .heads.few_label import FewLabelClassifier, choose_root_cause_head, fit_few_label
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import LABEL_ISSUES_FILE, find_label_issues, label_issues_summary
@@ -103,6 +103,23 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
     return {"threshold": threshold, "target_precision": precision, "oof_coverage": coverage,
             "rule": f"chosen on {folds}-fold out-of-fold predictions of the training rows "
                     f"(with the head's chosen settings) for {precision:.0%} precision"}
+
+
+def few_label_review_threshold(head: FewLabelClassifier, labels: pd.Series, precision: float) -> dict[str, Any]:
+    """The ``needs_review`` threshold of a few-label head, from its out-of-fold probabilities (``oof_proba_``).
+
+    The folds refit the logistic regression on the embeddings of the encoder fine-tuned on every
+    labelled row, so the threshold is somewhat optimistic; the rule says so.
+    """
+    if head.oof_proba_ is None:
+        return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for out-of-fold predictions"}
+    found = fit_review_threshold(head, pd.Series(dtype=object), labels.reset_index(drop=True), precision,
+                                 oof=(head.oof_proba_, head.oof_folds_))
+    found["rule"] = (f"chosen on {head.oof_folds_}-fold out-of-fold predictions of the labelled rows for "
+                     f"{precision:.0%} precision; the folds refit the temperature-scaled logistic regression on "
+                     "the embeddings of the encoder fine-tuned once on all of them (each fold would otherwise "
+                     "fine-tune it again), so the threshold is somewhat optimistic")
+    return found
 
 
 def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba: np.ndarray,
@@ -242,8 +259,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         oof = None
         if path == "few-label":
             if config.review_precision is not None:
-                metadata["review"] = {"threshold": 0.0, "rule": "off: few-label training has too few rows per class "
-                                      "for out-of-fold predictions (each fold would fine-tune the encoder again)"}
+                metadata["review"] = few_label_review_threshold(head, labels, config.review_precision)
         else:
             steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
             oof = out_of_fold_proba(head, texts[rows], labels, config.seed)

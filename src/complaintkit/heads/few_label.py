@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -45,12 +47,21 @@ def choose_root_cause_head(setting: str, labels: Sequence[str],
     return "standard", f"median {median:g} labelled examples per class >= {threshold}"
 
 
+def _smallest_class(labels: np.ndarray) -> int:
+    """Rows of the rarest label."""
+    return int(np.unique(labels, return_counts=True)[1].min())
+
+
 class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict root causes when only a few complaints per cause are labelled.
 
     The encoder is first fine-tuned on the labelled texts with a supervised contrastive loss
     (see :func:`complaintkit.fine_tuning.fine_tune_encoder`); a class-balanced logistic
-    regression is then fitted on its embeddings. Texts given with an empty label (``None``,
+    regression is then fitted on its embeddings, its probabilities temperature-scaled on its
+    own out-of-fold decisions (``CalibratedClassifierCV``; the encoder is fine-tuned once, the
+    folds refit only the regression). ``oof_proba_`` holds out-of-fold calibrated
+    probabilities of the labelled texts, from which ``train`` sets the ``needs_review``
+    threshold as for the standard head. Texts given with an empty label (``None``,
     NaN or ``""``) are unlabelled: with ``self_training_rounds`` > 0 the head labels them, and
     the most confident ones per class are added as extra training examples, round after round.
 
@@ -88,6 +99,12 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The labelled texts, for explanations by similar examples.
     n_pseudo_labelled_ : int
         Unlabelled texts added by self-training.
+    oof_proba_ : ndarray of shape (n_labelled, n_classes) or None
+        Calibrated probabilities of each labelled text from a head fitted without it (3 folds,
+        fewer if a class is smaller; the encoder itself saw every text, so they are somewhat
+        optimistic); ``None`` when a class has a single labelled text.
+    oof_folds_ : int
+        Folds behind ``oof_proba_`` (0 when it is ``None``).
     pipeline_ : Pipeline
         Text normaliser, embedder (on the fine-tuned encoder) and logistic regression.
     """
@@ -165,7 +182,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         embedder = SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
                                                cache_dir=self.cache_dir).fit()
         vectors = embedder.transform([clean[i] for i in labelled])
-        head = self._head().fit(vectors, y_labelled)
+        head = self._head(_smallest_class(y_labelled)).fit(vectors, y_labelled)
+        self.oof_proba_, self.oof_folds_ = self._out_of_fold(vectors, y_labelled)
         self.n_pseudo_labelled_ = 0
         if self.self_training_rounds and len(unlabelled):
             pool = embedder.transform([clean[i] for i in unlabelled])
@@ -178,11 +196,27 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
-    def _head(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+    def _head(self, smallest_class: int) -> CalibratedClassifierCV | LogisticRegression:
+        """The logistic regression, temperature-scaled on its out-of-fold decisions (up to 5 folds) when every
+        class has at least 2 rows (``smallest_class`` is the rows of the rarest one)."""
+        regression = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+        if smallest_class < 2:
+            return regression
+        cv = StratifiedKFold(min(5, smallest_class), shuffle=True, random_state=self.random_state)
+        return CalibratedClassifierCV(regression, method="temperature", cv=cv, ensemble=False)
 
-    def _self_train(self, head: LogisticRegression, vectors: np.ndarray, labels: np.ndarray,
-                    pool: np.ndarray) -> LogisticRegression:
+    def _out_of_fold(self, vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Calibrated probabilities of every labelled row from a head refitted without it, and the folds."""
+        smallest = _smallest_class(labels)
+        folds = min(3, smallest)
+        if folds < 2:
+            return None, 0
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        head = self._head(smallest - -(-smallest // folds))  # the rarest class's rows in a training fold
+        return cross_val_predict(head, vectors, labels, cv=cv, method="predict_proba"), folds
+
+    def _self_train(self, head: ClassifierMixin, vectors: np.ndarray, labels: np.ndarray,
+                    pool: np.ndarray) -> ClassifierMixin:
         """Refit ``head`` with the most confident pseudo-labels of ``pool``, per class, round after round."""
         taken = np.zeros(len(pool), dtype=bool)
         for _ in range(self.self_training_rounds):
@@ -193,7 +227,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                 mine = np.flatnonzero((guess == k) & ~taken)
                 taken[mine[np.argsort(-confidence[mine], kind="stable")[: self.pseudo_labels_per_class]]] = True
             extra_labels = head.classes_[head.predict_proba(pool[taken]).argmax(axis=1)] if taken.any() else []
-            head = self._head().fit(np.vstack([vectors, pool[taken]]), np.concatenate([labels, extra_labels]))
+            all_labels = np.concatenate([labels, extra_labels])
+            head = self._head(_smallest_class(all_labels)).fit(np.vstack([vectors, pool[taken]]), all_labels)
         self.n_pseudo_labelled_ = int(taken.sum())
         return head
 
