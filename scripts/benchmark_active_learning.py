@@ -6,7 +6,9 @@ queries, scored on 1,500 sampled test queries). Every run
 starts from the same 50 random labels per seed, then adds 50 labels per round chosen by
 (a) random sampling, (b) smallest margin only, (c) `select_for_labelling` without class balance
 (the previous `suggest`), (d) `select_for_labelling` as `suggest` uses it now, the uncertain pool
-shared among predicted classes by how few labels they have;
+shared among predicted classes by how few labels they have; (e) ``typical-clusters`` and
+(f) ``uncertain-clusters``: `select_by_clusters`, k-means into (labels + 50) clusters, one row from
+each of the 50 largest clusters without a label (its most typical / most uncertain row);
 the head inside the loop is a logistic regression on all-MiniLM-L6-v2 embeddings (cheap
 stand-in for the full root-cause head). Embeddings are computed once (or read from
 /tmp/ck_shared_emb/airline_raw.npy when a previous run left them there).
@@ -29,7 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from _benchdata import SHARED as SHARED_DATA
-from complaintkit.active_learning import margins, select_for_labelling
+from complaintkit.active_learning import margins, select_by_clusters, select_for_labelling
 from complaintkit.embedding import SentenceTransformerEmbedder
 
 SHARED = Path("/tmp/ck_shared_emb")
@@ -78,6 +80,9 @@ def curve(strategy: str, X: np.ndarray, y: np.ndarray, pool: np.ndarray, X_test:
             proba = model.predict_proba(X[rest])
             if strategy == "margin":
                 picked = rest[np.argsort(margins(proba), kind="stable")[:STEP]]
+            elif strategy in ("typical-clusters", "uncertain-clusters"):
+                picked = rest[select_by_clusters(proba, X[rest], STEP, labelled=X[labelled],
+                                                 within=strategy.split("-")[0], seed=seed)]
             else:
                 counts = None
                 if strategy == "suggest":

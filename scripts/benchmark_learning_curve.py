@@ -9,7 +9,14 @@ scored on the same test rows:
   logreg      class-balanced logistic regression (C=1) on frozen MiniLM embeddings
   standard    complaintkit's standard head (RootCauseClassifier: TF-IDF ⊕ MiniLM, C by CV, calibrated)
   few-label   complaintkit's FewLabelClassifier (contrastively fine-tuned MiniLM + logistic regression)
-complaintkit's ``train`` picks one of the last two by its rule (``choose_root_cause_head``);
+  logreg+taxonomy, few-label+taxonomy
+              the same, with the taxonomy's English descriptions and example phrases of the task's
+              causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
+  adaptive-zero-shot
+              the taxonomy's self-training zero-shot head given the same labelled sample (what
+              ``train --taxonomy --label-col`` fits)
+Task ``airline_causes`` is airline's tweets whose reason maps to a cause (data/mappings), labelled
+with that cause. complaintkit's ``train`` picks standard or few-label by its rule (``choose_root_cause_head``);
 the table marks which. Budget 0 is the taxonomy alone (zero-shot), only where a mapping from the
 task's labels to the taxonomy exists (airline), scored on the test rows whose label maps, over
 the mapped causes. Budget "all" is the whole train split (one sample). Frozen embeddings come
@@ -18,7 +25,7 @@ excludes that embedding for logreg and standard, and includes the fine-tuned enc
 embedding of the training texts for few-label (and SetFit's own). ``--test-rows`` scores a fixed
 random subset of the test split (the same for every method) to bound the run.
 
-Usage: python scripts/benchmark_learning_curve.py [--tasks airline,banking77,cfpb_issue]
+Usage: python scripts/benchmark_learning_curve.py [--tasks airline,banking77,cfpb_issue,airline_causes]
        [--budgets 0,8,16,32,64,all] [--seeds 0,1,2] [--methods setfit,logreg,standard,few-label]
        [--setfit-max-per-class 16] [--setfit-max-steps 200] [--test-rows 600] [--out F.json]
 """
@@ -43,10 +50,28 @@ from complaintkit.embedding import resolve_model_path
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
+from complaintkit.heads.self_training import AdaptiveZeroShotClassifier
 from complaintkit.taxonomy import load_taxonomy
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
-METHODS = ("setfit", "logreg", "standard", "few-label")
+METHODS = ("setfit", "logreg", "standard", "few-label", "logreg+taxonomy", "few-label+taxonomy", "adaptive-zero-shot")
+
+
+def taxonomy_examples(causes: set[str]) -> tuple[list[str], list[str]]:
+    """English descriptions and example phrases of the taxonomy's ``causes`` (those the task's labels name)."""
+    texts, labels = load_taxonomy(REPO / "data" / "taxonomy.yaml").prototype_table(["en"])
+    return [t for t, c in zip(texts, labels, strict=True) if c in causes], [c for c in labels if c in causes]
+
+
+def mapped_task(name: str) -> Task:
+    """``airline_causes``: the airline tweets whose reason maps to a cause of the taxonomy, labelled with it."""
+    task = load_task(name.removesuffix("_causes"))
+    mapping = yaml.safe_load(MAPPINGS[task.name].read_text())["mapping"]
+    keep = {part: [i for i, y in enumerate(getattr(task, f"{part}_labels")) if mapping.get(y)]
+            for part in ("train", "test")}
+    return Task(name, [task.train_texts[i] for i in keep["train"]],
+                [mapping[task.train_labels[i]] for i in keep["train"]],
+                [task.test_texts[i] for i in keep["test"]], [mapping[task.test_labels[i]] for i in keep["test"]])
 
 
 def load() -> str:
@@ -109,13 +134,23 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
     start = time.perf_counter()
     if method == "setfit":
         return (*fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps), {})
-    if method == "logreg":
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(vectors[rows], labels)
+    with_taxonomy = method.endswith(("+taxonomy", "zero-shot"))
+    extra_texts, extra_labels = taxonomy_examples(set(task.train_labels)) if with_taxonomy else ([], [])
+    if method.startswith("logreg"):
+        X = np.vstack([vectors[rows], SentenceTransformerEmbedder().fit().transform(extra_texts)]) if extra_texts \
+            else vectors[rows]
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(
+            X, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
         seconds = time.perf_counter() - start
         return model.predict(vectors[len(task.train_texts):]), seconds, {}
-    model = (RootCauseClassifier(random_state=seed) if method == "standard"
-             else FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir))
-    model.fit(texts, labels)
+    if method == "standard":
+        model = RootCauseClassifier(random_state=seed)
+    elif method == "adaptive-zero-shot":  # what `train --taxonomy --label-col` fits
+        model = AdaptiveZeroShotClassifier(seed=seed)
+    else:
+        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir,
+                                   calibration_folds=args.few_label_calibration_folds)
+    model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     seconds = time.perf_counter() - start
     predicted, calibrated = calibration(model, test_texts, task.test_labels)
     return predicted, seconds, calibrated
@@ -142,7 +177,7 @@ def zero_shot(task: Task, test_labels: list[str], test_texts: list[str]) -> dict
 
 def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str],
              args: argparse.Namespace) -> dict:
-    task = load_task(name)
+    task = mapped_task(name) if name.endswith("_causes") else load_task(name)
     test_index = np.arange(len(task.test_texts))
     if args.test_rows and args.test_rows < len(test_index):
         test_index = np.sort(np.random.default_rng(1234).choice(test_index, args.test_rows, replace=False))
@@ -245,6 +280,9 @@ def main() -> None:
     parser.add_argument("--setfit-max-per-class", type=int, default=16)
     parser.add_argument("--setfit-max-steps", type=int, default=200,
                         help="caps SetFit's contrastive steps (its default pairs would be thousands of steps)")
+    parser.add_argument("--few-label-calibration-folds", type=int, default=0,
+                        help="the few-label head's calibration folds: 0 skips them (same predictions, a third of "
+                             "the CPU: for the macro-F1 curves), 2 is what `train` does (for its time and calibration)")
     parser.add_argument("--test-rows", type=int, default=600, help="fixed random subset of the test split; 0 = all")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for every method (1 avoids thread thrashing on a busy shared CPU)")

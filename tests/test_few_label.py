@@ -64,28 +64,31 @@ def test_few_label_estimator_without_fine_tuning_learns_and_self_trains() -> Non
     assert clone(model).get_params() == model.get_params()
 
 
-def test_few_label_probabilities_are_temperature_scaled_on_out_of_fold_decisions() -> None:
-    from sklearn.calibration import CalibratedClassifierCV
+def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from complaintkit.evaluation import expected_calibration_error
+    from complaintkit.heads.temperature import TemperatureScaledClassifier
 
     model = FewLabelClassifier(fine_tune=False).fit(TEXTS, LABELS)
     head = model.pipeline_.named_steps["classifier"]
-    assert isinstance(head, CalibratedClassifierCV) and head.method == "temperature"
-    assert model.oof_folds_ == 3 and model.oof_proba_.shape == (len(TEXTS), 3)
+    assert isinstance(head, TemperatureScaledClassifier) and head.temperature == model.temperature_
+    assert model.oof_folds_ == 2 and model.oof_proba_.shape == (len(TEXTS), 3)
     np.testing.assert_allclose(model.oof_proba_.sum(axis=1), 1.0)
     truth = np.asarray(LABELS, dtype=object)
     vectors = model.embedder_.transform(TEXTS)
     raw = cross_val_predict(LogisticRegression(class_weight="balanced", max_iter=2000), vectors, truth,
-                            cv=StratifiedKFold(3, shuffle=True, random_state=0), method="predict_proba")
+                            cv=StratifiedKFold(2, shuffle=True, random_state=0), method="predict_proba")
 
     def ece(proba: np.ndarray) -> float:
         return expected_calibration_error(proba.max(axis=1), model.classes_[proba.argmax(axis=1)] == truth)
 
     # C=1 on unit-length embeddings gives flat probabilities; the temperature sharpens them toward the accuracy
-    assert ece(model.oof_proba_) < ece(raw) - 0.1
+    assert model.temperature_ < 1 and ece(model.oof_proba_) < ece(raw) - 0.1
+    np.testing.assert_array_equal(model.predict(TEXTS), head.estimator_.predict(vectors))  # same decisions
+    off = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
+    assert off.oof_proba_ is None and off.temperature_ == 1.0
 
 
 def test_few_label_review_threshold_comes_from_out_of_fold_probabilities() -> None:
@@ -102,7 +105,7 @@ def test_few_label_review_threshold_comes_from_out_of_fold_probabilities() -> No
     correct = model.classes_[model.oof_proba_.argmax(axis=1)] == np.asarray(noisy, dtype=object)
     assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0  # the threshold leaves the doubtful rows out
     assert 0 < review["threshold"] < 1 and correct[kept].mean() >= 0.9
-    assert review["oof_coverage"] == pytest.approx(kept.mean()) and "optimistic" in review["rule"]
+    assert review["oof_coverage"] == pytest.approx(kept.mean()) and "held-out" in review["rule"]
     single = FewLabelClassifier(fine_tune=False).fit(TEXTS[:9], LABELS[:8] + ["service_failure"])
     assert single.oof_proba_ is None and single.oof_folds_ == 0
     assert few_label_review_threshold(single, pd.Series(LABELS[:8] + ["service_failure"]), 0.9)["threshold"] == 0.0
@@ -122,6 +125,7 @@ def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     head = FewLabelClassifier(steps=3, batch_size=12, encoder_dir=str(tmp_path / "encoders")).fit(TEXTS, LABELS)
     assert head.steps_ == 3 and head.embedder_.model.startswith(str(tmp_path / "encoders"))
+    assert head.oof_folds_ == 2 and len(list((tmp_path / "encoders").iterdir())) == 1  # fold encoders removed
     bundle = Bundle(metadata={"name": "few", "columns": {"text": ["text"]}}, root_cause=head)
     first = bundle.save(tmp_path / "a")
     files = json.loads((first / "metadata.json").read_text())["artifacts"]

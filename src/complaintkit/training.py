@@ -106,19 +106,14 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
 
 
 def few_label_review_threshold(head: FewLabelClassifier, labels: pd.Series, precision: float) -> dict[str, Any]:
-    """The ``needs_review`` threshold of a few-label head, from its out-of-fold probabilities (``oof_proba_``).
-
-    The folds refit the logistic regression on the embeddings of the encoder fine-tuned on every
-    labelled row, so the threshold is somewhat optimistic; the rule says so.
-    """
+    """The ``needs_review`` threshold of a few-label head, from its held-out probabilities (``oof_proba_``)."""
     if head.oof_proba_ is None:
-        return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for out-of-fold predictions"}
+        return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for held-out predictions"}
     found = fit_review_threshold(head, pd.Series(dtype=object), labels.reset_index(drop=True), precision,
                                  oof=(head.oof_proba_, head.oof_folds_))
-    found["rule"] = (f"chosen on {head.oof_folds_}-fold out-of-fold predictions of the labelled rows for "
-                     f"{precision:.0%} precision; the folds refit the temperature-scaled logistic regression on "
-                     "the embeddings of the encoder fine-tuned once on all of them (each fold would otherwise "
-                     "fine-tune it again), so the threshold is somewhat optimistic")
+    found["rule"] = (f"chosen on {head.oof_folds_}-fold held-out predictions of the labelled rows for {precision:.0%} "
+                     "precision: each fold predicted by an encoder fine-tuned without it (half the steps) and a "
+                     "regression on its embeddings, temperature-scaled")
     return found
 
 
