@@ -114,45 +114,6 @@ def select_for_labelling(proba: np.ndarray, embeddings: np.ndarray, n: int, *, p
     return pool[np.asarray(chosen, dtype=int)]
 
 
-def select_by_clusters(proba: np.ndarray, embeddings: np.ndarray, n: int, *, labelled: np.ndarray | None = None,
-                       within: str = "typical", neighbours: int = 20, seed: int = 0) -> np.ndarray:
-    """Positions of ``n`` rows to label next: one from each of the largest clusters that hold no label yet.
-
-    The rows and the labelled examples are split by k-means into ``len(labelled) + n`` clusters;
-    the ``n`` largest clusters without a labelled example each give one row: the most typical
-    (``within="typical"``: densest, the inverse mean distance to its ``neighbours`` nearest rows
-    of the cluster) or the most uncertain (``"uncertain"``: smallest margin of ``proba``). With
-    few labels, covering the common kinds of complaint first teaches a model more than its most
-    ambiguous rows do.
-    """
-    from sklearn.cluster import KMeans
-
-    if n < 1:
-        raise InputError(f"the number of complaints to suggest must be at least 1; got {n}.")
-    if within not in ("typical", "uncertain"):
-        raise ValueError(f"within must be 'typical' or 'uncertain'; got {within!r}.")
-    vectors = np.asarray(embeddings, dtype=np.float32)
-    reference = np.zeros((0, vectors.shape[1]), np.float32) if labelled is None else np.asarray(labelled, np.float32)
-    k = min(len(vectors), len(reference) + n)
-    found = KMeans(k, n_init=1, max_iter=50, random_state=seed).fit(np.vstack([vectors, reference])).labels_
-    cluster, covered = found[: len(vectors)], set(found[len(vectors):].tolist())
-    sizes = np.bincount(cluster, minlength=k)
-    order = [c for c in np.argsort(-sizes, kind="stable") if c not in covered and sizes[c] > 0]
-    order += [c for c in np.argsort(-sizes, kind="stable") if c in covered and sizes[c] > 0]  # if too few are new
-    uncertainty = margins(proba)
-    picked = []
-    for c in order[:n]:
-        members = np.flatnonzero(cluster == c)
-        if within == "uncertain":
-            picked.append(int(members[np.argmin(uncertainty[members])]))
-            continue
-        distance = (2 - 2 * vectors[members] @ vectors[members].T).clip(min=0)
-        nearest = np.sort(distance, axis=1)[:, 1: neighbours + 1]
-        typicality = 1.0 / (nearest.mean(axis=1) + 1e-6) if nearest.size else np.ones(len(members))
-        picked.append(int(members[np.argmax(typicality)]))
-    return np.asarray(picked, dtype=int)
-
-
 def suggest(bundle: Bundle, frame: pd.DataFrame, n: int = 200, *, text_cols: Sequence[str] | None = None,
             pool_factor: int = 5, seed: int = 0) -> pd.DataFrame:
     """The ``n`` rows of ``frame`` most worth labelling next for ``bundle``'s root-cause head.
