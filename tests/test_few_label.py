@@ -25,6 +25,10 @@ def test_rule_picks_few_label_below_the_median_threshold() -> None:
     assert choose_root_cause_head("auto", many)[0] == "standard"  # median 32
     assert choose_root_cause_head("standard", few)[0] == "standard"
     assert "median 8" in choose_root_cause_head("auto", few)[1]
+    many_classes = [f"intent{k}" for k in range(77) for _ in range(16)]  # median 16, but 1,232 rows
+    assert choose_root_cause_head("auto", many_classes) == (
+        "standard", "1232 labelled examples in all >= 1000 (median 16 per class)")
+    assert choose_root_cause_head("auto", many_classes[: 77 * 8 * 2: 2])[0] == "few-label"  # 616 rows
     with pytest.raises(InputError, match="must be one of"):
         choose_root_cause_head("setfit", few)
 
