@@ -47,7 +47,7 @@ from sklearn.metrics import f1_score
 from _benchdata import REPO, Task, label_scores, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.embedding import resolve_model_path
-from complaintkit.evaluation import expected_calibration_error
+from complaintkit.evaluation import expected_calibration_error, review_threshold
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
 from complaintkit.heads.self_training import AdaptiveZeroShotClassifier
@@ -112,13 +112,19 @@ def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
     return np.asarray(model.predict(test), dtype=object), seconds
 
 
-def calibration(model: object, test_texts: list[str], test_labels: list[str]) -> tuple[np.ndarray, dict]:
-    """Predicted test labels, ECE of the top probability and, with a ``review_threshold_``, what it lets through."""
+def calibration(model: object, test_texts: list[str], test_labels: list[str],
+                train_labels: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Predicted test labels, ECE of the top probability and, for a calibrated few-label head, what its
+    ``needs_review`` threshold (90% precision on its held-out predictions) lets through on the test rows."""
     proba = model.predict_proba(test_texts)
     predicted = np.asarray(model.classes_, dtype=object)[proba.argmax(axis=1)]
     top, correct = proba.max(axis=1), predicted == np.asarray(test_labels, dtype=object)
     found = {"ece": round(expected_calibration_error(top, correct), 4), "mean_top_proba": round(float(top.mean()), 4)}
-    threshold = getattr(model, "review_threshold_", None)
+    threshold = None
+    if getattr(model, "oof_proba_", None) is not None:  # as `train` sets needs_review for a few-label head
+        oof = model.oof_proba_
+        oof_correct = model.classes_[oof.argmax(axis=1)] == train_labels
+        threshold = review_threshold(oof.max(axis=1), oof_correct, 0.9)
     if threshold is not None:
         kept = top >= threshold
         found.update(review_threshold=round(float(threshold), 4), auto_share=round(float(kept.mean()), 4),
@@ -152,7 +158,8 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
                                    calibration_folds=args.few_label_calibration_folds)
     model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     seconds = time.perf_counter() - start
-    predicted, calibrated = calibration(model, test_texts, task.test_labels)
+    predicted, calibrated = calibration(model, test_texts, task.test_labels,
+                                        np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     return predicted, seconds, calibrated
 
 
