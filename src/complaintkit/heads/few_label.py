@@ -284,5 +284,10 @@ def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
                               redact=config.redact, random_state=config.seed)
     values = labels.astype(object).where(labels.notna(), None)
     head.fit(texts.tolist(), values.to_numpy(), example_ids=example_ids)
+    calibration = {"method": "none", "reason": "a class has a single labelled row"}
+    if head.oof_proba_ is not None:
+        calibration = {"method": "temperature", "temperature": round(head.temperature_, 4), "folds": head.oof_folds_,
+                       "rule": "one temperature fitted on held-out predictions: each fold predicted by an encoder "
+                               "fine-tuned without it (half the steps) and a regression on its embeddings"}
     return head, {"fine_tuning_steps": head.steps_, "unlabelled_rows": int(values.isna().sum()),
-                  "pseudo_labelled": head.n_pseudo_labelled_}
+                  "pseudo_labelled": head.n_pseudo_labelled_, "calibration": calibration}
