@@ -149,3 +149,19 @@ def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatc
     weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)
     with pytest.raises(BundleError, match="was modified"):
         Bundle.load(moved)
+
+
+@pytest.mark.slow
+def test_train_gives_a_few_label_bundle_a_needs_review_threshold(synthetic_frame, tmp_path, monkeypatch) -> None:
+    from complaintkit.config import TrainConfig
+    from complaintkit.training import train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("COMPLAINTKIT_CACHE_DIR", str(tmp_path))  # the fine-tuned encoder goes to a scratch cache
+    frame = synthetic_frame.drop(columns="split")
+    bundle = train(frame, TrainConfig(text_cols=("text",), label_col="cause"), name="few")
+    root = bundle.metadata["heads"]["root_cause"]
+    assert root["path"]["head"] == "few-label" and root["chosen"]["calibration"]["method"] == "temperature"
+    review = bundle.metadata["review"]
+    assert 0 < review["threshold"] <= 1 and review["target_precision"] == 0.9 and "held-out" in review["rule"]
+    assert 0 < review["oof_coverage"] <= 1
