@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -47,11 +48,12 @@ from sklearn.metrics import f1_score
 from _benchdata import REPO, Task, label_scores, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.embedding import resolve_model_path
-from complaintkit.evaluation import expected_calibration_error, review_threshold
+from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
 from complaintkit.heads.self_training import AdaptiveZeroShotClassifier
 from complaintkit.taxonomy import load_taxonomy
+from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
 METHODS = ("setfit", "logreg", "standard", "few-label", "logreg+taxonomy", "few-label+taxonomy", "adaptive-zero-shot")
@@ -122,9 +124,7 @@ def calibration(model: object, test_texts: list[str], test_labels: list[str],
     found = {"ece": round(expected_calibration_error(top, correct), 4), "mean_top_proba": round(float(top.mean()), 4)}
     threshold = None
     if getattr(model, "oof_proba_", None) is not None:  # as `train` sets needs_review for a few-label head
-        oof = model.oof_proba_
-        oof_correct = model.classes_[oof.argmax(axis=1)] == train_labels
-        threshold = review_threshold(oof.max(axis=1), oof_correct, 0.9)
+        threshold = few_label_review_threshold(model, pd.Series(train_labels), 0.9)["threshold"]
     if threshold is not None:
         kept = top >= threshold
         found.update(review_threshold=round(float(threshold), 4), auto_share=round(float(kept.mean()), 4),

@@ -95,21 +95,23 @@ def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions(
     assert off.oof_proba_ is None and off.temperature_ == 1.0
 
 
-def test_few_label_review_threshold_comes_from_out_of_fold_probabilities() -> None:
+def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
     import pandas as pd
 
-    from complaintkit.training import few_label_review_threshold
+    from complaintkit.training import few_label_review_threshold, fit_review_threshold
 
     causes = sorted(SYNTHETIC)
     noisy = [causes[(causes.index(y) + 1) % 3] if i % 6 == 5 else y for i, y in enumerate(LABELS)]  # 1 in 6 wrong
     model = FewLabelClassifier(fine_tune=False).fit(TEXTS, noisy)
-    review = few_label_review_threshold(model, pd.Series(noisy, index=np.arange(len(noisy)) * 2), 0.9)
+    labels = pd.Series(noisy, index=np.arange(len(noisy)) * 2)
+    observed = fit_review_threshold(model, labels, labels, 0.9, oof=(model.oof_proba_, model.oof_folds_))
     top = model.oof_proba_.max(axis=1)
-    kept = top >= review["threshold"]
     correct = model.classes_[model.oof_proba_.argmax(axis=1)] == np.asarray(noisy, dtype=object)
-    assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0  # the threshold leaves the doubtful rows out
-    assert 0 < review["threshold"] < 1 and correct[kept].mean() >= 0.9
-    assert review["oof_coverage"] == pytest.approx(kept.mean()) and "held-out" in review["rule"]
+    kept = top >= observed["threshold"]
+    assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0 and correct[kept].mean() >= 0.9
+    review = few_label_review_threshold(model, labels, 0.9)
+    # 24 labelled rows cannot show 90% precision with 95% confidence: every prediction is flagged
+    assert review["threshold"] > 1.0 and review["oof_coverage"] == 0.0 and "lower bound" in review["rule"]
     single = FewLabelClassifier(fine_tune=False).fit(TEXTS[:9], LABELS[:8] + ["service_failure"])
     assert single.oof_proba_ is None and single.oof_folds_ == 0
     assert few_label_review_threshold(single, pd.Series(LABELS[:8] + ["service_failure"]), 0.9)["threshold"] == 0.0
@@ -163,5 +165,4 @@ def test_train_gives_a_few_label_bundle_a_needs_review_threshold(synthetic_frame
     root = bundle.metadata["heads"]["root_cause"]
     assert root["path"]["head"] == "few-label" and root["chosen"]["calibration"]["method"] == "temperature"
     review = bundle.metadata["review"]
-    assert 0 < review["threshold"] <= 1 and review["target_precision"] == 0.9 and "held-out" in review["rule"]
-    assert 0 < review["oof_coverage"] <= 1
+    assert review["threshold"] > 0 and review["target_precision"] == 0.9 and "held-out" in review["rule"]
