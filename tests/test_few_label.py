@@ -111,7 +111,7 @@ def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
     assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0 and correct[kept].mean() >= 0.9
     review = few_label_review_threshold(model, labels, 0.9)
     # 24 labelled rows cannot show 90% precision with 95% confidence: every prediction is flagged
-    assert review["threshold"] > 1.0 and review["oof_coverage"] == 0.0 and "lower bound" in review["rule"]
+    assert review["threshold"] == 1.0 and review["oof_coverage"] == 0.0 and "lower bound" in review["rule"]
     single = FewLabelClassifier(fine_tune=False).fit(TEXTS[:9], LABELS[:8] + ["service_failure"])
     assert single.oof_proba_ is None and single.oof_folds_ == 0
     assert few_label_review_threshold(single, pd.Series(LABELS[:8] + ["service_failure"]), 0.9)["threshold"] == 0.0

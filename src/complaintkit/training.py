@@ -119,6 +119,8 @@ def few_label_review_threshold(head: FewLabelClassifier, labels: pd.Series, prec
         return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for held-out predictions"}
     found = fit_review_threshold(head, pd.Series(dtype=object), labels.reset_index(drop=True), precision,
                                  oof=(head.oof_proba_, head.oof_folds_), z=FEW_LABEL_REVIEW_Z)
+    if found["threshold"] > 1.0:  # no confidence is certified: flag every prediction short of 1.0 (bundles keep [0, 1])
+        found.update(threshold=1.0, oof_coverage=float((head.oof_proba_.max(axis=1) >= 1.0).mean()))
     found["rule"] = (f"chosen on {head.oof_folds_}-fold held-out predictions of the labelled rows: the "
                      "lowest confidence at which the one-sided 95% lower bound of their precision is "
                      f"{precision:.0%}; each fold predicted by an encoder fine-tuned without it (half the steps) "
