@@ -9,7 +9,14 @@ scored on the same test rows:
   logreg      class-balanced logistic regression (C=1) on frozen MiniLM embeddings
   standard    complaintkit's standard head (RootCauseClassifier: TF-IDF ⊕ MiniLM, C by CV, calibrated)
   few-label   complaintkit's FewLabelClassifier (contrastively fine-tuned MiniLM + logistic regression)
-complaintkit's ``train`` picks one of the last two by its rule (``choose_root_cause_head``);
+  logreg+taxonomy, few-label+taxonomy
+              the same, with the taxonomy's English descriptions and example phrases of the task's
+              causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
+  adaptive-zero-shot
+              the taxonomy's self-training zero-shot head given the same labelled sample (what
+              ``train --taxonomy --label-col`` fits)
+Task ``airline_causes`` is airline's tweets whose reason maps to a cause (data/mappings), labelled
+with that cause. complaintkit's ``train`` picks standard or few-label by its rule (``choose_root_cause_head``);
 the table marks which. Budget 0 is the taxonomy alone (zero-shot), only where a mapping from the
 task's labels to the taxonomy exists (airline), scored on the test rows whose label maps, over
 the mapped causes. Budget "all" is the whole train split (one sample). Frozen embeddings come
@@ -18,7 +25,7 @@ excludes that embedding for logreg and standard, and includes the fine-tuned enc
 embedding of the training texts for few-label (and SetFit's own). ``--test-rows`` scores a fixed
 random subset of the test split (the same for every method) to bound the run.
 
-Usage: python scripts/benchmark_learning_curve.py [--tasks airline,banking77,cfpb_issue]
+Usage: python scripts/benchmark_learning_curve.py [--tasks airline,banking77,cfpb_issue,airline_causes]
        [--budgets 0,8,16,32,64,all] [--seeds 0,1,2] [--methods setfit,logreg,standard,few-label]
        [--setfit-max-per-class 16] [--setfit-max-steps 200] [--test-rows 600] [--out F.json]
 """
@@ -33,6 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -40,12 +48,32 @@ from sklearn.metrics import f1_score
 from _benchdata import REPO, Task, label_scores, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.embedding import resolve_model_path
+from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
+from complaintkit.heads.self_training import AdaptiveZeroShotClassifier
 from complaintkit.taxonomy import load_taxonomy
+from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
-METHODS = ("setfit", "logreg", "standard", "few-label")
+METHODS = ("setfit", "logreg", "standard", "few-label", "logreg+taxonomy", "few-label+taxonomy", "adaptive-zero-shot")
+
+
+def taxonomy_examples(causes: set[str]) -> tuple[list[str], list[str]]:
+    """English descriptions and example phrases of the taxonomy's ``causes`` (those the task's labels name)."""
+    texts, labels = load_taxonomy(REPO / "data" / "taxonomy.yaml").prototype_table(["en"])
+    return [t for t, c in zip(texts, labels, strict=True) if c in causes], [c for c in labels if c in causes]
+
+
+def mapped_task(name: str) -> Task:
+    """``airline_causes``: the airline tweets whose reason maps to a cause of the taxonomy, labelled with it."""
+    task = load_task(name.removesuffix("_causes"))
+    mapping = yaml.safe_load(MAPPINGS[task.name].read_text())["mapping"]
+    keep = {part: [i for i, y in enumerate(getattr(task, f"{part}_labels")) if mapping.get(y)]
+            for part in ("train", "test")}
+    return Task(name, [task.train_texts[i] for i in keep["train"]],
+                [mapping[task.train_labels[i]] for i in keep["train"]],
+                [task.test_texts[i] for i in keep["test"]], [mapping[task.test_labels[i]] for i in keep["test"]])
 
 
 def load() -> str:
@@ -86,23 +114,53 @@ def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
     return np.asarray(model.predict(test), dtype=object), seconds
 
 
+def calibration(model: object, test_texts: list[str], test_labels: list[str],
+                train_labels: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Predicted test labels, ECE of the top probability and, for a calibrated few-label head, what its
+    ``needs_review`` threshold (90% precision on its held-out predictions) lets through on the test rows."""
+    proba = model.predict_proba(test_texts)
+    predicted = np.asarray(model.classes_, dtype=object)[proba.argmax(axis=1)]
+    top, correct = proba.max(axis=1), predicted == np.asarray(test_labels, dtype=object)
+    found = {"ece": round(expected_calibration_error(top, correct), 4), "mean_top_proba": round(float(top.mean()), 4)}
+    threshold = None
+    if getattr(model, "oof_proba_", None) is not None:  # as `train` sets needs_review for a few-label head
+        threshold = few_label_review_threshold(model, pd.Series(train_labels), 0.9)["threshold"]
+    if threshold is not None:
+        kept = top >= threshold
+        found.update(review_threshold=round(float(threshold), 4), auto_share=round(float(kept.mean()), 4),
+                     auto_accuracy=round(float(correct[kept].mean()), 4) if kept.any() else None)
+    return predicted, found
+
+
 def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, test_texts: list[str],
-               seed: int, args: argparse.Namespace, encoder_dir: str) -> tuple[np.ndarray, float]:
-    """Predicted test labels of ``method`` fitted on train rows ``rows``, and its training seconds."""
+               seed: int, args: argparse.Namespace, encoder_dir: str) -> tuple[np.ndarray, float, dict]:
+    """Predicted test labels of ``method`` fitted on train rows ``rows``, its training seconds and calibration."""
     texts = [task.train_texts[i] for i in rows]
     labels = np.asarray(task.train_labels, dtype=object)[rows]
     start = time.perf_counter()
     if method == "setfit":
-        return fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps)
-    if method == "logreg":
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(vectors[rows], labels)
+        return (*fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps), {})
+    with_taxonomy = method.endswith(("+taxonomy", "zero-shot"))
+    extra_texts, extra_labels = taxonomy_examples(set(task.train_labels)) if with_taxonomy else ([], [])
+    if method.startswith("logreg"):
+        X = np.vstack([vectors[rows], SentenceTransformerEmbedder().fit().transform(extra_texts)]) if extra_texts \
+            else vectors[rows]
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000).fit(
+            X, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
         seconds = time.perf_counter() - start
-        return model.predict(vectors[len(task.train_texts):]), seconds
-    model = (RootCauseClassifier(random_state=seed) if method == "standard"
-             else FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir))
-    model.fit(texts, labels)
+        return model.predict(vectors[len(task.train_texts):]), seconds, {}
+    if method == "standard":
+        model = RootCauseClassifier(random_state=seed)
+    elif method == "adaptive-zero-shot":  # what `train --taxonomy --label-col` fits
+        model = AdaptiveZeroShotClassifier(seed=seed)
+    else:
+        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir,
+                                   calibration_folds=args.few_label_calibration_folds)
+    model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     seconds = time.perf_counter() - start
-    return model.predict(test_texts), seconds
+    predicted, calibrated = calibration(model, test_texts, task.test_labels,
+                                        np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
+    return predicted, seconds, calibrated
 
 
 def zero_shot(task: Task, test_labels: list[str], test_texts: list[str]) -> dict | None:
@@ -126,7 +184,7 @@ def zero_shot(task: Task, test_labels: list[str], test_texts: list[str]) -> dict
 
 def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str],
              args: argparse.Namespace) -> dict:
-    task = load_task(name)
+    task = mapped_task(name) if name.endswith("_causes") else load_task(name)
     test_index = np.arange(len(task.test_texts))
     if args.test_rows and args.test_rows < len(test_index):
         test_index = np.sort(np.random.default_rng(1234).choice(test_index, args.test_rows, replace=False))
@@ -163,11 +221,13 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
                     continue
                 if method == "few-label" and budget == "all":
                     continue
-                predicted, seconds = run_method(method, task, rows, vectors, test_texts, seed, args, encoder_dir)
+                predicted, seconds, calibrated = run_method(method, task, rows, vectors, test_texts, seed, args,
+                                                            encoder_dir)
                 scores = label_scores(test_labels, predicted)
-                runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load()})
+                runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load(),
+                                     **calibrated})
                 print(f"  {budget:>3}/class seed {seed} {method:9s} macro-F1 {scores['macro_f1']:.3f} "
-                      f"train {seconds:6.1f}s load {load()}", flush=True)
+                      f"train {seconds:6.1f}s load {load()} {calibrated or ''}", flush=True)
         results["budgets"][budget] = {"auto": auto, **{m: r for m, r in runs.items() if r}}
     return results
 
@@ -227,6 +287,9 @@ def main() -> None:
     parser.add_argument("--setfit-max-per-class", type=int, default=16)
     parser.add_argument("--setfit-max-steps", type=int, default=200,
                         help="caps SetFit's contrastive steps (its default pairs would be thousands of steps)")
+    parser.add_argument("--few-label-calibration-folds", type=int, default=0,
+                        help="the few-label head's calibration folds: 0 skips them (same predictions, a third of "
+                             "the CPU: for the macro-F1 curves), 2 is what `train` does (for its time and calibration)")
     parser.add_argument("--test-rows", type=int, default=600, help="fixed random subset of the test split; 0 = all")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for every method (1 avoids thread thrashing on a busy shared CPU)")

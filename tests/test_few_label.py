@@ -25,6 +25,10 @@ def test_rule_picks_few_label_below_the_median_threshold() -> None:
     assert choose_root_cause_head("auto", many)[0] == "standard"  # median 32
     assert choose_root_cause_head("standard", few)[0] == "standard"
     assert "median 8" in choose_root_cause_head("auto", few)[1]
+    many_classes = [f"intent{k}" for k in range(77) for _ in range(16)]  # median 16, but 1,232 rows
+    assert choose_root_cause_head("auto", many_classes) == (
+        "standard", "1232 labelled examples in all >= 1000 (median 16 per class)")
+    assert choose_root_cause_head("auto", many_classes[: 77 * 8 * 2: 2])[0] == "few-label"  # 616 rows
     with pytest.raises(InputError, match="must be one of"):
         choose_root_cause_head("setfit", few)
 
@@ -64,6 +68,55 @@ def test_few_label_estimator_without_fine_tuning_learns_and_self_trains() -> Non
     assert clone(model).get_params() == model.get_params()
 
 
+def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from complaintkit.evaluation import expected_calibration_error
+    from complaintkit.heads.temperature import TemperatureScaledClassifier
+
+    model = FewLabelClassifier(fine_tune=False).fit(TEXTS, LABELS)
+    head = model.pipeline_.named_steps["classifier"]
+    assert isinstance(head, TemperatureScaledClassifier) and head.temperature == model.temperature_
+    assert model.oof_folds_ == 2 and model.oof_proba_.shape == (len(TEXTS), 3)
+    np.testing.assert_allclose(model.oof_proba_.sum(axis=1), 1.0)
+    truth = np.asarray(LABELS, dtype=object)
+    vectors = model.embedder_.transform(TEXTS)
+    raw = cross_val_predict(LogisticRegression(class_weight="balanced", max_iter=2000), vectors, truth,
+                            cv=StratifiedKFold(2, shuffle=True, random_state=0), method="predict_proba")
+
+    def ece(proba: np.ndarray) -> float:
+        return expected_calibration_error(proba.max(axis=1), model.classes_[proba.argmax(axis=1)] == truth)
+
+    # C=1 on unit-length embeddings gives flat probabilities; the temperature sharpens them toward the accuracy
+    assert model.temperature_ < 1 and ece(model.oof_proba_) < ece(raw) - 0.1
+    np.testing.assert_array_equal(model.predict(TEXTS), head.estimator_.predict(vectors))  # same decisions
+    off = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
+    assert off.oof_proba_ is None and off.temperature_ == 1.0
+
+
+def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
+    import pandas as pd
+
+    from complaintkit.training import few_label_review_threshold, fit_review_threshold
+
+    causes = sorted(SYNTHETIC)
+    noisy = [causes[(causes.index(y) + 1) % 3] if i % 6 == 5 else y for i, y in enumerate(LABELS)]  # 1 in 6 wrong
+    model = FewLabelClassifier(fine_tune=False).fit(TEXTS, noisy)
+    labels = pd.Series(noisy, index=np.arange(len(noisy)) * 2)
+    observed = fit_review_threshold(model, labels, labels, 0.9, oof=(model.oof_proba_, model.oof_folds_))
+    top = model.oof_proba_.max(axis=1)
+    correct = model.classes_[model.oof_proba_.argmax(axis=1)] == np.asarray(noisy, dtype=object)
+    kept = top >= observed["threshold"]
+    assert correct.mean() < 0.9 and 0.2 < kept.mean() < 1.0 and correct[kept].mean() >= 0.9
+    review = few_label_review_threshold(model, labels, 0.9)
+    # 24 labelled rows cannot show 90% precision with 95% confidence: every prediction is flagged
+    assert review["threshold"] == 1.0 and review["oof_coverage"] == 0.0 and "lower bound" in review["rule"]
+    single = FewLabelClassifier(fine_tune=False).fit(TEXTS[:9], LABELS[:8] + ["service_failure"])
+    assert single.oof_proba_ is None and single.oof_folds_ == 0
+    assert few_label_review_threshold(single, pd.Series(LABELS[:8] + ["service_failure"]), 0.9)["threshold"] == 0.0
+
+
 def test_few_label_estimator_refuses_bad_settings() -> None:
     with pytest.raises(ValueError, match="'steps' parameter"):
         FewLabelClassifier(steps=0).fit(TEXTS, LABELS)
@@ -78,6 +131,7 @@ def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     head = FewLabelClassifier(steps=3, batch_size=12, encoder_dir=str(tmp_path / "encoders")).fit(TEXTS, LABELS)
     assert head.steps_ == 3 and head.embedder_.model.startswith(str(tmp_path / "encoders"))
+    assert head.oof_folds_ == 2 and len(list((tmp_path / "encoders").iterdir())) == 1  # fold encoders removed
     bundle = Bundle(metadata={"name": "few", "columns": {"text": ["text"]}}, root_cause=head)
     first = bundle.save(tmp_path / "a")
     files = json.loads((first / "metadata.json").read_text())["artifacts"]
@@ -97,3 +151,18 @@ def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatc
     weights.write_bytes(weights.read_bytes()[:-8] + b"\x00" * 8)
     with pytest.raises(BundleError, match="was modified"):
         Bundle.load(moved)
+
+
+@pytest.mark.slow
+def test_train_gives_a_few_label_bundle_a_needs_review_threshold(synthetic_frame, tmp_path, monkeypatch) -> None:
+    from complaintkit.config import TrainConfig
+    from complaintkit.training import train
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("COMPLAINTKIT_CACHE_DIR", str(tmp_path))  # the fine-tuned encoder goes to a scratch cache
+    frame = synthetic_frame.drop(columns="split")
+    bundle = train(frame, TrainConfig(text_cols=("text",), label_col="cause"), name="few")
+    root = bundle.metadata["heads"]["root_cause"]
+    assert root["path"]["head"] == "few-label" and root["chosen"]["calibration"]["method"] == "temperature"
+    review = bundle.metadata["review"]
+    assert review["threshold"] > 0 and review["target_precision"] == 0.9 and "held-out" in review["rule"]

@@ -48,15 +48,28 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bi
     return float(total / max(len(confidence), 1))
 
 
-def review_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:
+def review_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float, z: float = 0.0) -> float:
     """Lowest confidence at which the predictions kept reach ``precision``.
 
     Predictions are kept from the most confident down; the threshold keeps the largest
     set whose precision is still at least ``precision`` (1.0 + tiny if none reaches it).
+    With ``z`` > 0 the precision of a set is its Wilson lower bound at ``z`` standard errors
+    (1.645: one-sided 95%), so a few lucky rows cannot open the gate.
+
+    Examples
+    --------
+    >>> conf, ok = np.linspace(1, 0.5, 20), np.r_[np.ones(18), 0, 0]
+    >>> review_threshold(conf, ok, 0.9), review_threshold(conf, ok, 0.9, z=1.645) > 1  # none certified
+    (0.5, True)
     """
     order = np.argsort(-confidence, kind="stable")
     hits = np.cumsum(np.asarray(correct, dtype=float)[order])
-    running = hits / np.arange(1, len(order) + 1)
+    kept = np.arange(1, len(order) + 1)
+    running = hits / kept
+    if z > 0:
+        centre = running + z * z / (2 * kept)
+        spread = z * np.sqrt(running * (1 - running) / kept + z * z / (4 * kept * kept))
+        running = (centre - spread) / (1 + z * z / kept)
     ok = np.flatnonzero(running >= precision)
     if len(ok) == 0:
         return float(np.nextafter(1.0, 2.0))

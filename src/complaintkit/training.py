@@ -28,7 +28,7 @@ from .heads import (
     normalise_outcome,
 )
 from .heads.cascade import CascadeRootCauseClassifier
-from .heads.few_label import choose_root_cause_head, fit_few_label
+from .heads.few_label import FewLabelClassifier, choose_root_cause_head, fit_few_label
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import (
@@ -96,10 +96,11 @@ def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Se
 
 def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
                          precision: float, seed: int = 0,
-                         oof: tuple[np.ndarray, int] | None = None) -> dict[str, Any]:
+                         oof: tuple[np.ndarray, int] | None = None, z: float = 0.0) -> dict[str, Any]:
     """Choose the ``needs_review`` confidence threshold for ``precision`` on out-of-fold predictions.
 
-    ``oof`` reuses :func:`out_of_fold_proba`'s result when it was computed already.
+    ``oof`` reuses :func:`out_of_fold_proba`'s result when it was computed already; ``z`` > 0
+    asks the precision's Wilson lower bound to reach ``precision`` (see :func:`review_threshold`).
     """
     oof = oof or out_of_fold_proba(head, texts, labels, seed)
     if oof is None:
@@ -107,11 +108,33 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
     proba, folds = oof
     classes = np.unique(labels.to_numpy())
     correct = classes[proba.argmax(axis=1)] == labels.to_numpy()
-    threshold = review_threshold(proba.max(axis=1), correct, precision)
+    threshold = review_threshold(proba.max(axis=1), correct, precision, z)
     coverage = float((proba.max(axis=1) >= threshold).mean())
     return {"threshold": threshold, "target_precision": precision, "oof_coverage": coverage,
             "rule": f"chosen on {folds}-fold out-of-fold predictions of the training rows "
                     f"(with the head's chosen settings) for {precision:.0%} precision"}
+
+
+FEW_LABEL_REVIEW_Z = 1.645  # one-sided 95%: the few-label needs_review threshold asks the precision's lower bound
+
+
+def few_label_review_threshold(head: FewLabelClassifier, labels: pd.Series, precision: float) -> dict[str, Any]:
+    """The ``needs_review`` threshold of a few-label head, from its held-out probabilities (``oof_proba_``).
+
+    With so few rows, the precision that must reach ``precision`` is its one-sided 95% Wilson lower
+    bound, not the observed share: a few dozen lucky rows do not open the gate.
+    """
+    if head.oof_proba_ is None:
+        return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for held-out predictions"}
+    found = fit_review_threshold(head, pd.Series(dtype=object), labels.reset_index(drop=True), precision,
+                                 oof=(head.oof_proba_, head.oof_folds_), z=FEW_LABEL_REVIEW_Z)
+    if found["threshold"] > 1.0:  # no confidence is certified: flag every prediction short of 1.0 (bundles keep [0, 1])
+        found.update(threshold=1.0, oof_coverage=float((head.oof_proba_.max(axis=1) >= 1.0).mean()))
+    found["rule"] = (f"chosen on {head.oof_folds_}-fold held-out predictions of the labelled rows: the "
+                     "lowest confidence at which the one-sided 95% lower bound of their precision is "
+                     f"{precision:.0%}; each fold predicted by an encoder fine-tuned without it (half the steps) "
+                     "and a regression on its embeddings, temperature-scaled")
+    return found
 
 
 def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba: np.ndarray,
@@ -251,8 +274,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         oof = None
         if path == "few-label":
             if config.review_precision is not None:
-                metadata["review"] = {"threshold": 0.0, "rule": "off: few-label training has too few rows per class "
-                                      "for out-of-fold predictions (each fold would fine-tune the encoder again)"}
+                metadata["review"] = few_label_review_threshold(head, labels, config.review_precision)
         else:
             steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
             oof = out_of_fold_proba(head, texts[rows], labels, config.seed)

@@ -23,6 +23,7 @@ TRUSTED_TYPES = [
     "complaintkit.embedding.SentenceTransformerEmbedder",
     "complaintkit.heads.root_cause.RootCauseClassifier",
     "complaintkit.heads.few_label.FewLabelClassifier",
+    "complaintkit.heads.temperature.TemperatureScaledClassifier",
     "complaintkit.heads.cascade.CascadeRootCauseClassifier",
     "complaintkit.embedding.static.StaticEmbedder",
     "complaintkit.heads.zero_shot.ZeroShotClassifier",

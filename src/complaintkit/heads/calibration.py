@@ -33,3 +33,4 @@ def calibration_method(method: str, auto: str, allowed: tuple[str, ...] = ("sigm
         choices = ", ".join(repr(choice) for choice in ("auto", *allowed))
         raise ValueError(f"The 'calibration' parameter must be one of {choices}. Got {method!r} instead.")
     return method
+

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -17,8 +19,11 @@ from ..exceptions import InputError
 from ..explain import build_example_index
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
+from .temperature import TemperatureScaledClassifier, fit_temperature, scale_probabilities
 
 FEW_LABELS_PER_CLASS = 32  # below this median count per class, `train` picks this head (see docs/few-labels.md)
+FEW_LABELS_MAX_ROWS = 1000  # ... and below this many labelled rows in all (on banking77's 77 classes, 16 per class
+# already made 1,232 rows, where the standard head was ahead)
 
 
 def is_unlabelled(labels: np.ndarray) -> np.ndarray:
@@ -27,22 +32,31 @@ def is_unlabelled(labels: np.ndarray) -> np.ndarray:
                        for value in labels], dtype=bool)
 
 
-def choose_root_cause_head(setting: str, labels: Sequence[str],
-                           threshold: int = FEW_LABELS_PER_CLASS) -> tuple[str, str]:
+def choose_root_cause_head(setting: str, labels: Sequence[str], threshold: int = FEW_LABELS_PER_CLASS,
+                           max_rows: int = FEW_LABELS_MAX_ROWS) -> tuple[str, str]:
     """``("few-label" or "standard", why)`` for ``setting`` and the labelled examples ``labels``.
 
     "auto" picks few-label training when the median number of labelled examples per class is
-    below ``threshold``; "standard" and "few-label" force one.
+    below ``threshold`` and there are fewer than ``max_rows`` labelled examples in all;
+    "standard" and "few-label" force one.
     """
     if setting not in ROOT_CAUSE_HEADS:
         raise InputError(f"the root-cause head must be one of {list(ROOT_CAUSE_HEADS)}; got {setting!r}.")
     _, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
     median = float(np.median(counts)) if len(counts) else 0.0
+    rows = int(counts.sum())
     if setting != "auto":
-        return setting, f"asked for ({median:g} labelled examples per class, median)"
-    if median < threshold:
-        return "few-label", f"median {median:g} labelled examples per class < {threshold}"
-    return "standard", f"median {median:g} labelled examples per class >= {threshold}"
+        return setting, f"asked for ({median:g} labelled examples per class, median; {rows} in all)"
+    if median >= threshold:
+        return "standard", f"median {median:g} labelled examples per class >= {threshold}"
+    if rows >= max_rows:
+        return "standard", f"{rows} labelled examples in all >= {max_rows} (median {median:g} per class)"
+    return "few-label", f"median {median:g} labelled examples per class < {threshold} and {rows} in all < {max_rows}"
+
+
+def _smallest_class(labels: np.ndarray) -> int:
+    """Rows of the rarest label."""
+    return int(np.unique(labels, return_counts=True)[1].min())
 
 
 class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
@@ -50,7 +64,12 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     The encoder is first fine-tuned on the labelled texts with a supervised contrastive loss
     (see :func:`complaintkit.fine_tuning.fine_tune_encoder`); a class-balanced logistic
-    regression is then fitted on its embeddings. Texts given with an empty label (``None``,
+    regression is then fitted on its embeddings. Its probabilities are temperature-scaled on
+    held-out predictions: the labelled texts are split into ``calibration_folds`` folds, and
+    for each fold an encoder fine-tuned without it (half the steps) and a regression on that
+    encoder's embeddings predict it. ``oof_proba_`` keeps those calibrated held-out
+    probabilities, from which ``train`` sets the ``needs_review`` threshold as for the
+    standard head. Texts given with an empty label (``None``,
     NaN or ``""``) are unlabelled: with ``self_training_rounds`` > 0 the head labels them, and
     the most confident ones per class are added as extra training examples, round after round.
 
@@ -66,6 +85,10 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     learning_rate : float, default=5e-5
     C : float, default=1.0
         Inverse regularisation of the logistic regression.
+    calibration_folds : int, default=2
+        Folds of the held-out predictions behind the temperature and ``oof_proba_`` (fewer if a
+        class is smaller); each fine-tunes an encoder with half of ``steps``. 0 turns
+        calibration off (probabilities of the plain regression, no ``oof_proba_``).
     self_training_rounds : int, default=0
         Rounds of confident pseudo-labels on the unlabelled texts; 0 (off) because it did not
         help on the airline learning curve (see docs/few-labels.md).
@@ -88,12 +111,19 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The labelled texts, for explanations by similar examples.
     n_pseudo_labelled_ : int
         Unlabelled texts added by self-training.
+    oof_proba_ : ndarray of shape (n_labelled, n_classes) or None
+        Calibrated probabilities of each labelled text from an encoder and a regression fitted
+        without it; ``None`` when calibration is off or a class has a single labelled text.
+    oof_folds_ : int
+        Folds behind ``oof_proba_`` (0 when it is ``None``).
+    temperature_ : float
+        The temperature chosen on the held-out predictions (1.0 without calibration).
     pipeline_ : Pipeline
         Text normaliser, embedder (on the fine-tuned encoder) and logistic regression.
     """
 
     def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
-                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0,
+                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0, calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
                  encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
                  cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
@@ -104,6 +134,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.C = C
+        self.calibration_folds = calibration_folds
         self.self_training_rounds = self_training_rounds
         self.pseudo_labels_per_class = pseudo_labels_per_class
         self.max_unlabelled = max_unlabelled
@@ -118,7 +149,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         if not (self.steps == "auto" or (isinstance(self.steps, int) and self.steps > 0)):
             raise ValueError(f"The 'steps' parameter of FewLabelClassifier must be a positive int or 'auto'. "
                              f"Got {self.steps!r} instead.")
-        for name in ("self_training_rounds", "pseudo_labels_per_class", "max_unlabelled"):
+        for name in ("calibration_folds", "self_training_rounds", "pseudo_labels_per_class", "max_unlabelled"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"The {name!r} parameter of FewLabelClassifier must be an int >= 0. "
@@ -153,18 +184,15 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
         clean = normaliser.transform(texts)
         y_labelled = labels[labelled].astype(str)
-        model = self.embedding_model
         self.steps_ = self._resolved_steps(len(labelled)) if self.fine_tune else 0
-        if self.fine_tune:
-            from ..fine_tuning import fine_tune_encoder
-
-            model = str(fine_tune_encoder(
-                [clean[i] for i in labelled], y_labelled.tolist(), self.embedding_model, steps=self.steps_,
-                batch_size=self.batch_size, learning_rate=self.learning_rate, random_state=self.random_state,
-                output_dir=self.encoder_dir))
-        embedder = SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
-                                               cache_dir=self.cache_dir).fit()
-        vectors = embedder.transform([clean[i] for i in labelled])
+        labelled_texts = [clean[i] for i in labelled]
+        embedder = self._fitted_embedder(labelled_texts, y_labelled, self.steps_, self.encoder_dir)
+        vectors = embedder.transform(labelled_texts)
+        self.oof_proba_, self.oof_folds_ = self._held_out_proba(labelled_texts, y_labelled, vectors)
+        self.temperature_ = 1.0
+        if self.oof_proba_ is not None:
+            self.temperature_ = fit_temperature(self.oof_proba_, y_labelled, np.unique(y_labelled))
+            self.oof_proba_ = scale_probabilities(self.oof_proba_, self.temperature_)
         head = self._head().fit(vectors, y_labelled)
         self.n_pseudo_labelled_ = 0
         if self.self_training_rounds and len(unlabelled):
@@ -178,11 +206,53 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         return self
 
-    def _head(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+    def _head(self) -> TemperatureScaledClassifier:
+        regression = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+        return TemperatureScaledClassifier(regression, temperature=self.temperature_)
 
-    def _self_train(self, head: LogisticRegression, vectors: np.ndarray, labels: np.ndarray,
-                    pool: np.ndarray) -> LogisticRegression:
+    def _fitted_embedder(self, texts: list[str], labels: np.ndarray, steps: int, encoder_dir: str | None,
+                         cache: bool = True) -> SentenceTransformerEmbedder:
+        """The embedder of the encoder fine-tuned on ``texts`` (``steps`` steps), or of the frozen one."""
+        model = self.embedding_model
+        if steps:
+            from ..fine_tuning import fine_tune_encoder
+
+            model = str(fine_tune_encoder(texts, labels.tolist(), self.embedding_model, steps=steps,
+                                          batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                          random_state=self.random_state, output_dir=encoder_dir))
+        return SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
+                                           cache=cache, cache_dir=self.cache_dir).fit()
+
+    def _held_out_proba(self, texts: list[str], labels: np.ndarray,
+                        vectors: np.ndarray) -> tuple[np.ndarray | None, int]:
+        """Probabilities of every labelled text from an encoder and a regression fitted without it, and the folds.
+
+        Fold encoders are fine-tuned with half the steps in a scratch folder that is
+        removed afterwards; without fine-tuning the folds refit only the regression on ``vectors``.
+        """
+        folds = min(self.calibration_folds, _smallest_class(labels))
+        if folds < 2:
+            return None, 0
+        classes = np.unique(labels)
+        proba = np.zeros((len(labels), len(classes)))
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        with tempfile.TemporaryDirectory(prefix="complaintkit-calibration-") as scratch:
+            for train, held_out in cv.split(vectors, labels):
+                fold_vectors = vectors
+                if self.fine_tune:
+                    embedder = self._fitted_embedder([texts[i] for i in train], labels[train],
+                                                     max(1, self.steps_ // 2), scratch, cache=False)
+                    fold_vectors = np.zeros_like(vectors)
+                    fold_vectors[np.r_[train, held_out]] = embedder.transform(
+                        [texts[i] for i in np.r_[train, held_out]])
+                regression = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+                regression.fit(fold_vectors[train], labels[train])
+                columns = np.searchsorted(classes, regression.classes_)
+                proba[np.ix_(held_out, columns)] = regression.predict_proba(fold_vectors[held_out])
+        return proba, folds
+
+    def _self_train(self, head: ClassifierMixin, vectors: np.ndarray, labels: np.ndarray,
+                    pool: np.ndarray) -> ClassifierMixin:
         """Refit ``head`` with the most confident pseudo-labels of ``pool``, per class, round after round."""
         taken = np.zeros(len(pool), dtype=bool)
         for _ in range(self.self_training_rounds):
@@ -214,5 +284,10 @@ def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
                               redact=config.redact, random_state=config.seed)
     values = labels.astype(object).where(labels.notna(), None)
     head.fit(texts.tolist(), values.to_numpy(), example_ids=example_ids)
+    calibration = {"method": "none", "reason": "a class has a single labelled row"}
+    if head.oof_proba_ is not None:
+        calibration = {"method": "temperature", "temperature": round(head.temperature_, 4), "folds": head.oof_folds_,
+                       "rule": "one temperature fitted on held-out predictions: each fold predicted by an encoder "
+                               "fine-tuned without it (half the steps) and a regression on its embeddings"}
     return head, {"fine_tuning_steps": head.steps_, "unlabelled_rows": int(values.isna().sum()),
-                  "pseudo_labelled": head.n_pseudo_labelled_}
+                  "pseudo_labelled": head.n_pseudo_labelled_, "calibration": calibration}
