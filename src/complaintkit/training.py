@@ -326,6 +326,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         steps.next("evaluating on %d held-out rows", int(test_rows.sum()))
         metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained
         metadata["metrics_precision"] = metrics.pop("precision")
+        metrics.pop("encoder")
         metadata["metrics"] = metrics
         metadata["metrics_split"] = {"column": config.split_col, "value": config.test_split}
     metadata["quality"] = quality_summary(metadata)
