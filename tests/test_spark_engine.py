@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from _helpers import write_damaged_csv
-from complaintkit.exceptions import BundleError, InputError
+from complaintkit.exceptions import BundleError, InputError, OutputExistsError
 from complaintkit.scoring import score_file
 
 pyspark = pytest.importorskip("pyspark")
@@ -138,7 +138,7 @@ def test_spark_resume_skips_finished_batches_and_redoes_an_unfinished_one(tmp_pa
     # as if the job was killed after batch 1's files were moved but before it was marked done
     (done / "batch-000001.json").unlink()
     (done / "batch-000002.json").unlink()
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "out", **options)
     resumed = score_file(trained_bundle, tmp_path / "in.csv", tmp_path / "out", resume=True, **options)
     assert (resumed.chunks, resumed.chunks_resumed, resumed.rows_scored) == (3, 1, first.rows_scored)
