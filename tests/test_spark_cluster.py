@@ -90,11 +90,14 @@ def cluster():
                                 env=env, capture_output=True, text=True, cwd=root)
         assert usable.returncode == 0, f"the workers' user cannot run this Python: {usable.stderr[-500:]}"
         cluster = start_cluster(root, workers=2, cores=1, run_as=_setpriv(), env=env)
-        session = cluster.session(
-            "complaintkit-cluster-test", **{"spark.executor.memory": "1g", "spark.sql.shuffle.partitions": "4",
-                                            # the object store is shared by two users here: folders the
-                                            # driver creates must stay writable for the executors
-                                            "spark.hadoop.fs.permissions.umask-mask": "000"})
+        # the object store is shared by two users here: the folders the driver's JVM creates there
+        # (the committer's _temporary) must stay writable for the executors, so it starts with umask 0
+        umask = os.umask(0)
+        try:
+            session = cluster.session("complaintkit-cluster-test", **{"spark.executor.memory": "1g",
+                                                                      "spark.sql.shuffle.partitions": "4"})
+        finally:
+            os.umask(umask)
         yield {"spark": session, "store": store, "cluster": cluster}
     finally:
         if session is not None:
