@@ -91,11 +91,13 @@ def cluster():
         assert usable.returncode == 0, f"the workers' user cannot run this Python: {usable.stderr[-500:]}"
         cluster = start_cluster(root, workers=2, cores=1, run_as=_setpriv(), env=env)
         # the object store is shared by two users here: the folders the driver's JVM creates there
-        # (the committer's _temporary) must stay writable for the executors, so it starts with umask 0
+        # (the committer's _temporary) must stay writable for the executors: Hadoop's umask setting
+        # and the JVM's process umask both apply, so both are 0
         umask = os.umask(0)
         try:
-            session = cluster.session("complaintkit-cluster-test", **{"spark.executor.memory": "1g",
-                                                                      "spark.sql.shuffle.partitions": "4"})
+            session = cluster.session("complaintkit-cluster-test", **{
+                "spark.executor.memory": "1g", "spark.sql.shuffle.partitions": "4",
+                "spark.hadoop.fs.permissions.umask-mode": "000"})
         finally:
             os.umask(umask)
         yield {"spark": session, "store": store, "cluster": cluster}
