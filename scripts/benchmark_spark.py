@@ -1,9 +1,10 @@
 """Driver memory and time of `score --engine spark` as the input grows, next to the local engine.
 
 A standalone cluster is started on this host (a master and one worker with ``--cores`` cores,
-separate JVMs), so the driver is only the driver. Input: real CFPB narratives (data/cfpb), the
-first ``--distinct`` of them repeated to each size as a CSV file; the cache is warmed with
-those texts first, so every size after the warm-up reads its vectors from the embedding cache
+separate JVMs), so the driver is only the driver. Input: real airline complaint tweets (the shared
+data folder, ``COMPLAINTKIT_SHARED_DATA``), the first ``--distinct`` of them repeated to each size
+as a CSV file; the bundle is trained on the first 300 (negative reason as the root cause), which
+puts their vectors in the embedding cache, so every size after the warm-up reads its vectors from the embedding cache
 and the figures measure the engine (reading, numbering, validation, heads, writing), not the
 transformer. Each size runs in a fresh driver process, which reports its own peak RSS and the
 peak RSS of its JVM. The local engine scores the same file in the same run (baseline).
@@ -26,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 BUNDLE = REPO / "out" / "bench-spark-bundle"
 
 
@@ -44,30 +46,30 @@ def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def narratives(distinct: int) -> list[str]:
-    texts = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str, usecols=["narrative"])["narrative"]
-    return texts.dropna().tolist()[:distinct]
+def tweets() -> pd.DataFrame:
+    """Airline complaint tweets with a negative reason, in file order."""
+    frame = pd.read_csv(SHARED / "airline" / "tweets.csv", dtype=str)
+    return frame[frame["negativereason"].notna()].reset_index(drop=True)
 
 
 def bundle() -> Path:
-    """A small bundle (product, from the first 300 real CFPB narratives), trained once into out/bench-spark-bundle."""
+    """A small bundle (negative reason, first 300 complaint tweets), trained once into out/bench-spark-bundle."""
     if not (BUNDLE / "metadata.json").exists():
         from complaintkit import TrainConfig, train
 
-        frame = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str).dropna(subset=["narrative"])
-        frame = frame.head(300)
-        frame = frame[frame.groupby("product")["product"].transform("size") >= 5]
-        train(frame, TrainConfig(text_cols=("narrative",), label_col="product"), name="bench-spark").save(
+        frame = tweets().head(300)
+        frame = frame[frame.groupby("negativereason")["negativereason"].transform("size") >= 5]
+        train(frame, TrainConfig(text_cols=("text",), label_col="negativereason"), name="bench-spark").save(
             BUNDLE, overwrite=True)
     return BUNDLE
 
 
 def write_input(path: Path, rows: int, texts: list[str]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        pd.DataFrame({"complaint_id": [], "narrative": []}).to_csv(handle, index=False)
+        pd.DataFrame({"tweet_id": [], "text": []}).to_csv(handle, index=False)
         for start in range(0, rows, 50_000):
             ids = range(start, min(start + 50_000, rows))
-            pd.DataFrame({"complaint_id": [f"c{i}" for i in ids], "narrative": [texts[i % len(texts)] for i in ids]}
+            pd.DataFrame({"tweet_id": [f"t{i}" for i in ids], "text": [texts[i % len(texts)] for i in ids]}
                          ).to_csv(handle, index=False, header=False)
 
 
@@ -105,8 +107,7 @@ def one_run(engine: str, source: Path, master: str | None) -> None:
     with tempfile.TemporaryDirectory(dir=source.parent) as folder:
         began = time.perf_counter()
         options = {"engine": "spark", "spark_master": master} if engine == "spark" else {}
-        summary = score_file(model, source, Path(folder) / "scored.parquet", id_cols=["complaint_id"],
-                             text_cols=["narrative"], **options)
+        summary = score_file(model, source, Path(folder) / "scored.parquet", id_cols=["tweet_id"], **options)
         seconds = time.perf_counter() - began
         jvm = _jvm_peak_mb() if engine == "spark" else 0.0
     print(json.dumps({"rows": summary.rows_read, "scored": summary.rows_scored, "seconds": seconds,
@@ -128,7 +129,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 40_000, 160_000])
     parser.add_argument("--local-rows", type=int, default=None, help="rows scored by the local engine "
                         "(default: the smallest size)")
-    parser.add_argument("--distinct", type=int, default=200, help="distinct narratives repeated to each size")
+    parser.add_argument("--distinct", type=int, default=200, help="distinct tweets repeated to each size")
     parser.add_argument("--cores", type=int, default=2, help="executor cores of the one worker")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
@@ -140,14 +141,14 @@ def main() -> None:
     from complaintkit.engines.standalone import start_cluster
 
     print(f"CPU: {os.cpu_count()} cores, {cpu_flags()}; load average {load()}", flush=True)
-    texts = narratives(args.distinct)
     bundle()
+    texts = tweets()["text"].head(args.distinct).tolist()
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as folder:
         folder = Path(folder)
         warm = folder / "warm.csv"
         write_input(warm, len(texts), texts)
         figures = run("local", warm, None)
-        print(f"warm-up (embeds the {len(texts)} distinct texts if not cached): {figures['seconds']:.0f} s, "
+        print(f"warm-up (scores the {len(texts)} distinct texts once): {figures['seconds']:.0f} s, "
               f"load {figures['load']}", flush=True)
         local_rows = args.local_rows or min(args.rows)
         source = folder / f"in-{local_rows}.csv"
