@@ -185,3 +185,14 @@ def test_uris_need_the_spark_engine_and_outputs_never_overlap_inputs(tmp_path, t
                             ({"--input": "s3a://b/x.csv"}, {"--output": "s3a://b/o", "--rejects": "s3a://b/o/r"})]:
         with pytest.raises(InputError, match="overlap"):
             check_distinct_uris(inputs, outputs)
+
+
+def test_the_cli_keeps_uris_as_written_and_local_paths_as_paths():
+    from pathlib import Path
+
+    from complaintkit.cli._options import PathOrUri
+
+    option = PathOrUri(path_type=Path)
+    assert option.convert("s3a://bucket/in/new.csv", None, None) == "s3a://bucket/in/new.csv"
+    assert option.convert("file:///data/in.csv", None, None) == "file:///data/in.csv"
+    assert option.convert("data/in.csv", None, None) == Path("data/in.csv")
