@@ -97,16 +97,28 @@ class AliasedOption(click.Option):
         return " / ".join(f"'{name}'" for name in self._visible())
 
 
-def input_option(help: str, required: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
-    """``--input`` (parameter ``input_path``): the table a command reads; ``aliases`` are its old, hidden names."""
+class PathOrUri(click.Path):
+    """A local path (a :class:`~pathlib.Path`), or a URI such as ``s3a://bucket/x`` kept as written (a ``str``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..io.uris import is_uri
+
+        return value if is_uri(value) else super().convert(value, param, ctx)
+
+
+def input_option(help: str, required: bool = True, aliases: tuple[str, ...] = (), uris: bool = False) -> Callable:
+    """``--input`` (parameter ``input_path``): the table a command reads; ``aliases`` are its old, hidden names.
+
+    ``uris``: also accept URIs (``hdfs://``, ``s3a://``...), passed on as strings.
+    """
     return click.option("--input", *aliases, "input_path", cls=AliasedOption, hidden_aliases=aliases,
-                        required=required, type=click.Path(path_type=Path), help=help)
+                        required=required, type=(PathOrUri if uris else click.Path)(path_type=Path), help=help)
 
 
-def output_option(help: str, required: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
+def output_option(help: str, required: bool = True, aliases: tuple[str, ...] = (), uris: bool = False) -> Callable:
     """``--output`` (parameter ``output``): the file a command writes; ``aliases`` are its old, hidden names."""
     return click.option("--output", *aliases, "output", cls=AliasedOption, hidden_aliases=aliases,
-                        required=required, type=click.Path(path_type=Path), help=help)
+                        required=required, type=(PathOrUri if uris else click.Path)(path_type=Path), help=help)
 
 
 TABLE_FORMATS = "CSV, TSV, JSONL, Parquet file or folder of Parquet files"

@@ -11,20 +11,30 @@ import click
 
 from ..io.spreadsheet import FORMULA_POLICIES
 from ..scoring.choices import ENGINES, TOO_LONG_POLICIES
-from ._options import TABLE_FORMATS, encoding_option, input_option, output_option, overwrite_option, precision_option
+from ._options import (
+    TABLE_FORMATS,
+    PathOrUri,
+    encoding_option,
+    input_option,
+    output_option,
+    overwrite_option,
+    precision_option,
+)
 
 if TYPE_CHECKING:
     from ..scoring.job import ScoreSummary
 
 _OPTIONS = [
     input_option(f"Table to read ({TABLE_FORMATS}); `-` reads JSON lines (or lines of text) from stdin "
-                 "and writes JSON lines to stdout (score only)."),
-    output_option("Output table; format from the extension (.parquet, .csv, .tsv, .jsonl).", required=False,
-                  aliases=("--out",)),
+                 "and writes JSON lines to stdout (score only). With --engine spark also a URI "
+                 "(hdfs://, s3a://, abfss://, file://).", uris=True),
+    output_option("Output table; format from the extension (.parquet, .csv, .tsv, .jsonl). With --engine spark: "
+                  "a Parquet dataset (folder of parts, path or URI); see --single-file.", required=False,
+                  aliases=("--out",), uris=True),
     click.option("--id-col", "id_cols", multiple=True,
                  help="Id column that must be filled in every row; always copied to the output."),
     click.option("--keep-col", "keep_cols", multiple=True, help="Input column to copy to the output (default: all)."),
-    click.option("--rejects", type=click.Path(path_type=Path), help="Rejected rows. Default: OUTPUT.rejects.EXT."),
+    click.option("--rejects", type=PathOrUri(path_type=Path), help="Rejected rows. Default: OUTPUT.rejects.EXT."),
     click.option("--chunk-size", type=click.IntRange(min=1), default=5000, show_default=True,
                  help="Rows per chunk (the unit of streaming and of --resume)."),
     click.option("--max-chars", type=click.IntRange(min=1), default=50_000, show_default=True,
@@ -43,6 +53,13 @@ _OPTIONS = [
                       "(one per core), or 1 when the load average is at least cores + 1."),
     click.option("--spark-master", default=None,
                  help="Spark master URL. Default: the active session, else local[*]."),
+    click.option("--single-file", is_flag=True,
+                 help="Spark: write the output and rejects as one Parquet file each, sorted by row_number "
+                      "(one task writes all rows: slower on big inputs)."),
+    click.option("--partition-by", default=None, metavar="COLUMN",
+                 help="Spark: one folder of the output dataset per value of this output column."),
+    click.option("--spark-batch-rows", "batch_rows", type=click.IntRange(min=1), default=None,
+                 help="Spark: rows per batch, the unit of --resume [default: 200000]."),
     click.option("--reject-exit-code", type=click.IntRange(0, 255), default=3, show_default=True,
                  help="Exit code when any row was rejected (0: rejects are not an error)."),
     click.option("--csv-formulas", type=click.Choice(FORMULA_POLICIES), default="neutralise", show_default=True,

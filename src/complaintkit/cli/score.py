@@ -60,6 +60,9 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
         _score_stdin(model_path, text_cols, {**options, "keep_cols": keep_cols, "customer_col": customer_col,
                                              "customers_output": customers_output, "summary_json": summary_json})
         return
+    if customer_col and options["engine"] == "spark":
+        raise click.UsageError("--customer-col aggregates a local output file; with --engine spark, score first, "
+                               "then aggregate the scored dataset on the cluster.")
     check_side_outputs(options, summary_json=summary_json, customers_output=customers_output)
     if keep_cols and customer_col:
         keep_cols = tuple(dict.fromkeys([*keep_cols, customer_col, *([date_col] if date_col else [])]))
@@ -76,7 +79,8 @@ def score_command(model_path: Path, text_cols: tuple[str, ...], keep_cols: tuple
 
 _FILE_ONLY = {"id_cols": "--id-col", "keep_cols": "--keep-col", "customer_col": "--customer-col",
               "customers_output": "--customers-output", "rejects": "--rejects",
-              "resume": "--resume", "summary_json": "--summary-json", "spark_master": "--spark-master"}
+              "resume": "--resume", "summary_json": "--summary-json", "spark_master": "--spark-master",
+              "single_file": "--single-file", "partition_by": "--partition-by", "batch_rows": "--spark-batch-rows"}
 
 
 def _score_stdin(model_path: Path, text_cols: tuple[str, ...], options: dict) -> None:

@@ -191,3 +191,25 @@ def check_bundle_target(out: Path, overwrite: bool) -> None:
     if not out.is_dir() or out.is_symlink() or not (out / BUNDLE_MARKER).is_file():
         raise InputError(f"{str(out)!r} exists and is not a complaintkit bundle (no {BUNDLE_MARKER}); "
                          "--overwrite only replaces bundles. Choose a new folder.")
+
+
+def check_distinct_uris(inputs: Mapping[str, str | None], outputs: Mapping[str, str | None]) -> None:
+    """:func:`check_distinct` for fully qualified URIs (``file:/…``, ``hdfs://…``, ``s3a://…``).
+
+    An output must not be an input, lie inside an input folder, hold an input, or be (or hold,
+    or lie inside) another output. URIs are compared as written, so pass them qualified.
+    """
+    def within(inner: str, outer: str) -> bool:
+        return inner.rstrip("/") == outer.rstrip("/") or inner.startswith(outer.rstrip("/") + "/")
+
+    ins = [(name, uri) for name, uri in inputs.items() if uri is not None]
+    outs = [(name, uri) for name, uri in outputs.items() if uri is not None]
+    for i, (name, out) in enumerate(outs):
+        for in_name, source in ins:
+            if within(out, source) or within(source, out):
+                raise InputError(f"{name} {out!r} overlaps the input {in_name} {source!r} (one is the other or "
+                                 "lies inside it); an input is never written: choose another output path.")
+        for other_name, other in outs[i + 1:]:
+            if within(out, other) or within(other, out):
+                raise InputError(f"{name} {out!r} and {other_name} {other!r} overlap (one is the other or lies "
+                                 "inside it); give them separate paths.")

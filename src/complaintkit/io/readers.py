@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +109,11 @@ def _check_header(path: Path, sep: str, encoding: str) -> None:
                 break
         else:
             return
+    check_column_names(header, path)
+
+
+def check_column_names(header: Sequence[str], path: str | Path) -> None:
+    """Raise :class:`InputError` if ``header`` (the columns of ``path``) names a column twice."""
     duplicated = duplicate_names(header)
     if duplicated:
         raise InputError(f"{str(path)!r} has duplicate column names {duplicated}; rename them so that each "
@@ -120,8 +125,15 @@ def _csv_dialect(path: Path, fmt: str, encoding: str) -> str:
         return "\t"
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
         sample = handle.read(64 * 1024)
+    return csv_delimiter(sample.split("\n", 1)[0], fmt)
+
+
+def csv_delimiter(header_line: str, fmt: str) -> str:
+    """The field separator of a CSV (detected from its header line) or TSV table."""
+    if fmt == "tsv":
+        return "\t"
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(header_line, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
@@ -242,40 +254,54 @@ def _iter_checked_csv(path: Path, sep: str, chunk_size: int, encoding: str,
     """CSV/TSV chunks with every record's field count checked (see :func:`iter_table`, ``malformed="mark"``)."""
     header = pd.read_csv(path, sep=sep, dtype=str, nrows=0, encoding=encoding, encoding_errors=encoding_errors)
     columns = list(header.columns)
-    width = len(columns)
-    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # pandas has no limit: a 1 MB text is a field
     with open(path, encoding=encoding, errors=encoding_errors, newline="") as handle:
-        lines = _Lines(handle)
-        reader = csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
-        while not next(reader):  # the header (parsed by pandas above), after any blank lines
-            pass
         records: list[list[str | None]] = []
-        while True:
-            lines.taken = []
-            first_line = lines.number + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:  # a quote closed in mid-field, or still open at the end of the file
-                fields, problem = None, "bad_quotes"
-            else:
-                if not fields:
-                    continue  # a blank line is not a row
-                problem = None if len(fields) == width else ("too_many_fields" if len(fields) > width
-                                                              else "too_few_fields")
-            if problem is None:
-                records.append([value if value != "" else None for value in fields] + [None, None, None])
-            else:
-                if len(lines.taken) > 1:  # an unclosed quote took the lines after it: give them back
-                    lines.give_back(lines.taken[1:])
-                    lines.taken = lines.taken[:1]
-                records.append([None] * width + [problem, "".join(lines.taken).rstrip("\r\n"), first_line])
+        for record in checked_csv_records(handle, sep, len(columns), skip_header=True):
+            records.append(record)
             if len(records) == chunk_size:
                 yield _checked_frame(records, columns)
                 records = []
         if records:
             yield _checked_frame(records, columns)
+
+
+def checked_csv_records(lines: Iterable[str], sep: str, width: int, skip_header: bool = False,
+                        first_line: int = 1) -> Iterator[list]:
+    """Parse CSV ``lines`` (each with its line ending) into records checked against ``width`` fields.
+
+    Each record is its ``width`` cells (``None`` for empty) followed by the malformed marks
+    ``[kind, raw_line, line_number]`` (all ``None`` on a good record; on a malformed one the cells
+    are ``None``). ``line_number`` counts physical lines from ``first_line`` (the first line
+    given). ``skip_header`` drops the first non-blank record. Blank lines are not records.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # pandas has no limit: a 1 MB text is a field
+    lines = _Lines(iter(lines))
+    reader = csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+    if skip_header:
+        for header in reader:
+            if header:
+                break
+    while True:
+        lines.taken = []
+        number = lines.number + first_line
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # a quote closed in mid-field, or still open at the end of the lines
+            fields, problem = None, "bad_quotes"
+        else:
+            if not fields:
+                continue  # a blank line is not a row
+            problem = None if len(fields) == width else ("too_many_fields" if len(fields) > width
+                                                          else "too_few_fields")
+        if problem is None:
+            yield [value if value != "" else None for value in fields] + [None, None, None]
+        else:
+            if len(lines.taken) > 1:  # an unclosed quote took the lines after it: give them back
+                lines.give_back(lines.taken[1:])
+                lines.taken = lines.taken[:1]
+            yield [None] * width + [problem, "".join(lines.taken).rstrip("\r\n"), number]
 
 
 def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_errors: str) -> Iterator[pd.DataFrame]:
@@ -287,10 +313,7 @@ def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_err
         for number, line in enumerate(handle, start=1):
             if not line.strip():  # a blank line is not a record
                 continue
-            try:
-                kind = None if isinstance(json.loads(line), dict) else "not_an_object"
-            except ValueError:
-                kind = "bad_json"
+            kind = json_line_kind(line)
             if kind is None:
                 good.append(line if line.endswith("\n") else line + "\n")
             else:
@@ -301,6 +324,14 @@ def _iter_checked_jsonl(path: Path, chunk_size: int, encoding: str, encoding_err
                 good, bad, rows = [], [], 0
         if rows:
             yield _checked_jsonl_frame(good, bad, rows)
+
+
+def json_line_kind(line: str) -> str | None:
+    """``None`` if ``line`` is a JSON object, else why it is malformed: ``bad_json`` or ``not_an_object``."""
+    try:
+        return None if isinstance(json.loads(line), dict) else "not_an_object"
+    except ValueError:
+        return "bad_json"
 
 
 def _json_column(values: pd.Series) -> pd.Series:

@@ -9,17 +9,20 @@ under its final name only when every chunk is done.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _logging
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder, resolve_precision
 from ..exceptions import ComplaintkitError, InputError
-from ..io import claim_outputs, estimate_rows, iter_table, no_rows_error, table_format
+from ..io import OutputLock, claim_outputs, estimate_rows, iter_table, no_rows_error, table_format
+from ..io.uris import is_uri
 from .choices import ENGINES
 from .job import ChunkJob, ScoreSummary
 from .parts import (
@@ -38,7 +41,8 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
              predictor: Any = None, rejects: str | Path | None = None, chunk_size: int = 5_000,
              overwrite: bool = False, resume: bool = False, encoding: str = "utf-8-sig", engine: str = "local",
              workers: int = 1, threads: int | None = None, spark_master: str | None = None,
-             csv_formulas: str = "neutralise") -> ScoreSummary:
+             csv_formulas: str = "neutralise", single_file: bool = False, partition_by: str | None = None,
+             batch_rows: int | None = None) -> ScoreSummary:
     """Stream ``input_path`` through ``job`` into ``output`` and its rejects file; return what happened.
 
     ``predictor`` is the loaded bundle or embedder this process uses (``None``: ``job.load()``);
@@ -46,7 +50,22 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
     identifies the model (a resumed run must use the same one). The output and rejects paths
     are checked and locked first (:func:`~complaintkit.io.claim_outputs`). ``csv_formulas``:
     "neutralise" (a CSV/TSV text cell a spreadsheet would run as a formula gets a leading ``'``) or "keep".
+
+    With ``engine="spark"`` the paths may be Spark URIs and the output and rejects are Parquet
+    datasets (``single_file``: one file each; ``partition_by``: one folder per value of that
+    column; ``batch_rows``: rows per resumable batch); see :func:`complaintkit.engines.spark.run_spark`.
     """
+    if engine == "spark":
+        return _run_on_spark(job, input_path, output, rejects, fingerprint=fingerprint, predictor=predictor,
+                             chunk_size=chunk_size, overwrite=overwrite, resume=resume, encoding=encoding,
+                             master=spark_master, single_file=single_file, partition_by=partition_by,
+                             batch_rows=batch_rows)
+    given = [name for name, value in (("--single-file", single_file), ("--partition-by", partition_by),
+                                      ("--spark-batch-rows", batch_rows)) if value]
+    uris = [str(p) for p in (input_path, output, rejects) if p is not None and is_uri(p)]
+    if given or uris:
+        raise InputError(f"{', '.join(given + uris)} need --engine spark; the local engine reads and writes "
+                         "local files.")
     input_path, output = Path(input_path), Path(output)
     table_format(output)
     rejects_path = Path(rejects) if rejects else default_rejects_path(output)
@@ -55,20 +74,33 @@ def run_file(job: ChunkJob, input_path: str | Path, output: str | Path, *, finge
                        inputs={"--input": input_path, "--model": model}, overwrite=overwrite):
         return _run_claimed(job, input_path, output, rejects_path, fingerprint=fingerprint, predictor=predictor,
                             chunk_size=chunk_size, resume=resume, encoding=encoding, engine=engine,
-                            workers=workers, threads=threads, spark_master=spark_master, csv_formulas=csv_formulas)
+                            workers=workers, threads=threads, csv_formulas=csv_formulas)
+
+
+def _run_on_spark(job: ChunkJob, input_path: str | Path, output: str | Path, rejects: str | Path | None, *,
+                  predictor: Any, batch_rows: int | None, **options: Any) -> ScoreSummary:
+    """The Spark engine, with the local outputs (if any) locked against other runs."""
+    from ..engines.spark import DEFAULT_BATCH_ROWS, run_spark
+
+    if rejects is None:
+        rejects = (default_rejects_path(Path(output)) if not is_uri(output)
+                   else re.sub(r"(\.[A-Za-z0-9]+)?/*$", r".rejects\1", str(output), count=1))
+    predictor = predictor if predictor is not None else job.load()
+    with ExitStack() as locks:
+        for path in (output, rejects):
+            if not is_uri(path):
+                Path(path).absolute().parent.mkdir(parents=True, exist_ok=True)
+                locks.enter_context(OutputLock(Path(path).absolute()))
+        return run_spark(job, predictor, input_path, output, rejects, batch_rows=batch_rows or DEFAULT_BATCH_ROWS,
+                         **options)
 
 
 def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, *, fingerprint: Any,
                  predictor: Any, chunk_size: int, resume: bool, encoding: str, engine: str,
-                 workers: int, threads: int | None, spark_master: str | None, csv_formulas: str) -> ScoreSummary:
+                 workers: int, threads: int | None, csv_formulas: str) -> ScoreSummary:
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {list(ENGINES)}, found {engine!r}.")
     predictor = predictor if predictor is not None else job.load()
-    if engine == "spark":
-        from ..engines.spark import run_spark
-
-        return run_spark(job, predictor, input_path, output, rejects_path, master=spark_master, encoding=encoding,
-                         chunk_size=chunk_size, csv_formulas=csv_formulas)
     workdir = work_folder(output)
     prepare_workdir(workdir, manifest(input_path, job.settings(), fingerprint, chunk_size), resume)
     try:
