@@ -46,7 +46,7 @@ def choose_root_cause_head(setting: str, labels: Sequence[str], threshold: int =
     median = float(np.median(counts)) if len(counts) else 0.0
     rows = int(counts.sum())
     if setting != "auto":
-        return setting, f"asked for ({median:g} labelled examples per class, median; {rows} in all)"
+        return setting, f"asked for; {median:g} labelled examples per class (median), {rows} in all"
     if median >= threshold:
         return "standard", f"median {median:g} labelled examples per class >= {threshold}"
     if rows >= max_rows:
