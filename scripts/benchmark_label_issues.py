@@ -22,7 +22,22 @@ Reported: precision at k = number of flipped rows (share of flipped rows among e
 first k), and each flagged list's size, precision and recall; mean over seeds with a Student-t
 95% interval. Embeddings come from the project's SQLite cache.
 
+With ``--recovery TASK:SEEDS`` (e.g. ``airline:0,1,2,3,4``), each seed also draws a stratified
+sample of ``--recovery-rows`` training rows, flips ``--noise`` of its labels, and fits
+complaintkit's default root-cause head on the flipped labels (its settings search, with
+``--recovery-cv-repeats`` repeats); the settings it chooses are kept for the other fits, so that
+they differ only in their labels (and each costs a few SVM fits, not a search). The other fits:
+the clean labels; the flipped labels minus the rows complaintkit flags on that sample (what
+``train`` writes to label_issues.csv); the flipped labels minus as many random rows (the
+baseline); and two variants of the cleaning: flagged rows relabelled with their suggested label,
+and only the flagged rows whose suggested label has out-of-fold probability of at least
+``--confident`` dropped. Each is scored by macro-F1 on the task's clean test split; the
+recovered fraction of each is (F1 - F1 noisy) / (F1 clean - F1 noisy), per seed, with its mean and
+a Student-t 95% interval over seeds.
+
     COMPLAINTKIT_SHARED_DATA=../shared/data python scripts/benchmark_label_issues.py --seeds 0 1 2 3 4
+    COMPLAINTKIT_SHARED_DATA=../shared/data python scripts/benchmark_label_issues.py --tasks airline \
+        --recovery airline:0,1,2,3,4 banking77:0,1,2
 """
 
 from __future__ import annotations
@@ -31,11 +46,12 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from _benchdata import load_task
+from _benchdata import label_scores, load_average, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.intervals import mean_interval
 from complaintkit.label_issues import embedding_oof_proba, find_label_issues
@@ -44,6 +60,11 @@ COMPLAINTKIT = "complaintkit (train's label_issues.csv)"
 RECIPE = "cleanlab recipe (LogReg on MiniLM, defaults)"
 RANDOM = "random order"
 HEAD = "previous: default head's own OOF"
+
+CLEAN, NOISY = "clean labels", "flipped labels"
+DROP_FLAGGED, DROP_RANDOM = "minus flagged rows", "minus as many random rows"
+RELABEL, DROP_CONFIDENT = "flagged rows relabelled", "minus flagged rows with a confident suggestion"
+TRAINING_SETS = (CLEAN, NOISY, DROP_FLAGGED, DROP_RANDOM, RELABEL, DROP_CONFIDENT)
 
 
 def flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -122,9 +143,142 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
     return out
 
 
+def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Row numbers of a stratified random sample of ``size`` rows (all rows when there are no more)."""
+    from sklearn.model_selection import train_test_split
+
+    if size >= len(labels):
+        return np.arange(len(labels))
+    rows, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
+    return np.sort(rows)
+
+
+def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataFrame, confident: float,
+                          rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each training set as (row numbers, labels): clean, noisy, and the noisy labels cleaned in each way."""
+    every = np.arange(len(noisy))
+    flagged = issues["row_id"].to_numpy(dtype=int)
+    sure = flagged[issues["suggested_proba"].to_numpy() >= confident]
+    relabelled = noisy.copy()
+    relabelled[flagged] = issues["suggested_label"].to_numpy(dtype=object)
+    dropped_at_random = rng.choice(len(noisy), size=len(flagged), replace=False)
+    return {CLEAN: (every, clean), NOISY: (every, noisy),
+            DROP_FLAGGED: (np.setdiff1d(every, flagged), noisy[np.setdiff1d(every, flagged)]),
+            DROP_RANDOM: (np.setdiff1d(every, dropped_at_random), noisy[np.setdiff1d(every, dropped_at_random)]),
+            RELABEL: (every, relabelled),
+            DROP_CONFIDENT: (np.setdiff1d(every, sure), noisy[np.setdiff1d(every, sure)])}
+
+
+def recovered_fraction(f1: dict[str, float], training_set: str) -> float:
+    """(F1 of ``training_set`` - F1 noisy) / (F1 clean - F1 noisy): the share of the macro-F1 lost to noise won back."""
+    lost = f1[CLEAN] - f1[NOISY]
+    return float((f1[training_set] - f1[NOISY]) / lost) if lost != 0 else float("nan")
+
+
+def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], test_labels: list[str],
+                  rows: int, noise: float, confident: float, cv_repeats: int, seed: int,
+                  skip: Sequence[str] = ()) -> dict:
+    """Test macro-F1 of the default head trained on clean, flipped and cleaned labels of one sample and noise draw."""
+    sample = stratified_sample(labels, rows, seed)
+    texts = [texts[i] for i in sample]
+    clean = labels[sample]
+    noisy, flipped = flip_labels(clean, noise, np.random.default_rng(seed))
+    vectors = SentenceTransformerEmbedder().fit().transform(texts)  # cached
+    proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed)
+    issues = find_label_issues(proba, noisy.tolist(), np.unique(noisy), np.arange(len(texts)))
+    sets = cleaned_training_sets(clean, noisy, issues, confident, np.random.default_rng(20_000 + seed))
+    f1, rows_used, seconds, settings = {}, {}, {}, {}
+    for name in (NOISY, *[n for n in sets if n != NOISY]):  # the search runs on the labels a user has
+        if name in skip:
+            continue
+        kept, given = sets[name]
+        started = time.perf_counter()
+        head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], given)
+        settings = settings or head.chosen_settings()
+        f1[name] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]
+        rows_used[name], seconds[name] = int(len(kept)), round(time.perf_counter() - started, 1)
+    f1 = {name: f1[name] for name in sets if name in f1}
+    flagged = issues["row_id"].to_numpy(dtype=int)
+    return {"seed": seed, "rows": len(texts), "flipped": int(flipped.sum()), "macro_f1": f1, "rows_used": rows_used,
+            "fit_seconds": seconds, "head_settings": settings, "flagged": flagged_scores(flagged, flipped),
+            "relabelled_correctly": float((issues["suggested_label"].to_numpy(dtype=object)
+                                           == clean[flagged]).mean()) if len(flagged) else 0.0,
+            "recovered": {name: recovered_fraction(f1, name) for name in TRAINING_SETS[2:] if name in f1},
+            "load_average": load_average()}
+
+
+def summarise_recovery(runs: list[dict]) -> dict[str, dict]:
+    """Mean and 95% interval over seeds of each training set's macro-F1, its gain over noisy, and the recovered
+    fraction; plus the ratio of the mean gain to the mean loss."""
+    loss = mean_interval([r["macro_f1"][CLEAN] - r["macro_f1"][NOISY] for r in runs])
+    out = {}
+    for name in [s for s in TRAINING_SETS if s in runs[0]["macro_f1"]]:
+        row = {"macro_f1": mean_interval([r["macro_f1"][name] for r in runs]),
+               "rows_used": mean_interval([r["rows_used"][name] for r in runs])}
+        if name in TRAINING_SETS[2:]:
+            gain = mean_interval([r["macro_f1"][name] - r["macro_f1"][NOISY] for r in runs])
+            row.update({"gain": gain, "recovered": mean_interval([r["recovered"][name] for r in runs]),
+                        "recovered_of_mean_loss": gain["mean"] / loss["mean"] if loss["mean"] else float("nan")})
+        out[name] = row
+    out["loss_to_noise"] = loss
+    return out
+
+
+def print_recovery(name: str, runs: list[dict], summary: dict[str, dict]) -> None:
+    """The recovery table of one task."""
+    print(f"\n== recovery, {name}: {runs[0]['rows']} training rows sampled per seed, {runs[0]['flipped']} flipped, "
+          f"seeds {[r['seed'] for r in runs]}; test macro-F1, mean [95% t-interval over seeds]")
+    loss = summary["loss_to_noise"]
+    print(f"macro-F1 lost to noise (clean - flipped): {loss['mean']:+.4f} [{loss['interval'][0]:+.4f}, "
+          f"{loss['interval'][1]:+.4f}]")
+    print(f"{'training labels':48} {'rows':>6} {'macro-F1':>24} {'gain over flipped':>28} {'recovered fraction':>28} "
+          f"{'gain/loss of means':>19}")
+    for training_set in [s for s in TRAINING_SETS if s in summary]:
+        row = summary[training_set]
+        f1 = row["macro_f1"]
+        line = (f"{training_set:48} {row['rows_used']['mean']:6.0f} {f1['mean']:.4f} [{f1['interval'][0]:.4f}, "
+                f"{f1['interval'][1]:.4f}]")
+        if "gain" in row:
+            g, r = row["gain"], row["recovered"]
+            line += (f" {g['mean']:+.4f} [{g['interval'][0]:+.4f}, {g['interval'][1]:+.4f}]"
+                     f" {r['mean']:+.2f} [{r['interval'][0]:+.2f}, {r['interval'][1]:+.2f}]"
+                     f" {row['recovered_of_mean_loss']:+19.2f}")
+        print(line)
+    flagged = mean_interval([r["flagged"]["rows"] for r in runs])
+    precision = mean_interval([r["flagged"]["precision"] for r in runs])
+    print(f"flagged per seed: {flagged['mean']:.0f} rows, precision {precision['mean']:.3f}; per seed recovered "
+          f"({' / '.join(runs[0]['recovered'])}): "
+          + "; ".join(f"{r['seed']}: " + " / ".join(f"{v:+.2f}" for v in r["recovered"].values()) for r in runs),
+          flush=True)
+
+
+def run_recovery(spec: str, args: argparse.Namespace, results: dict, started_all: float) -> None:
+    """The recovery measurement of one ``TASK:SEEDS`` spec, into ``results``."""
+    name, _, seeds_text = spec.partition(":")
+    seeds = [int(s) for s in seeds_text.split(",")] if seeds_text else args.seeds
+    task = load_task(name)
+    labels = np.asarray(task.train_labels, dtype=object)
+    runs = results.setdefault("recovery", {}).get(name, {}).get("runs", [])  # specs may alternate tasks
+    for seed in seeds:
+        runs.append(recovery_seed(task.train_texts, labels, task.test_texts, task.test_labels, args.recovery_rows,
+                                  args.noise, args.confident, args.recovery_cv_repeats, seed, args.skip))
+        f1 = runs[-1]["macro_f1"]
+        print(f"[recovery {name}] seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in f1.items())
+              + f" ({time.perf_counter() - started_all:.0f} s, load {load_average()})", flush=True)
+        results["recovery"][name] = {"runs": runs, "summary": summarise_recovery(runs)}
+        _write_json(args.json, results)
+    print_recovery(name, runs, results["recovery"][name]["summary"])
+
+
+def _write_json(path: str | None, results: dict) -> None:
+    if path:
+        with open(path, "w") as handle:
+            json.dump(results, handle, indent=2, default=float)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=["airline", "banking77"])
+    parser.add_argument("--tasks", nargs="*", default=["airline", "banking77"])
     parser.add_argument("--noise", type=float, default=0.10)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--head-seeds", type=int, nargs="*", default=[],
@@ -132,10 +286,21 @@ def main() -> None:
     parser.add_argument("--head-tasks", nargs="*", default=["airline"], help="Tasks on which --head-seeds apply.")
     parser.add_argument("--C", type=float, default=0.3, help="The default head's C for --head-seeds.")
     parser.add_argument("--embedding-weight", type=float, default=1.0)
-    parser.add_argument("--json", help="Also write the results as JSON here.")
+    parser.add_argument("--recovery", nargs="*", default=[], metavar="TASK:SEEDS",
+                        help="Also measure retraining on cleaned labels, e.g. airline:0,1,2,3,4 (seeds default to "
+                             "--seeds); after the precision runs of --tasks.")
+    parser.add_argument("--recovery-rows", type=int, default=3000, help="Stratified training sample per seed.")
+    parser.add_argument("--recovery-cv-repeats", type=int, default=1,
+                        help="Repeats of the default head's settings search (its own default: 3 up to 3,000 rows).")
+    parser.add_argument("--confident", type=float, default=0.5,
+                        help="Suggested-label probability from which a flagged row is dropped in that variant.")
+    parser.add_argument("--skip", nargs="*", default=[], choices=TRAINING_SETS[2:],
+                        help="Cleaned training sets not to fit (each costs one head fit per seed).")
+    parser.add_argument("--json", help="Also write the results as JSON here (rewritten after every recovery seed).")
     args = parser.parse_args()
-    print(f"load average at start: {os.getloadavg()}")
-    results = {}
+    print(f"load average at start: {load_average()}")
+    started_all = time.perf_counter()
+    results: dict = {}
     for name in args.tasks:
         task = load_task(name)
         started = time.perf_counter()
@@ -149,8 +314,9 @@ def main() -> None:
             print(f"[{name}] seed {seed}: " + ", ".join(f"{m} {v:.3f}" for m, v in runs[-1]["precision_at_k"].items())
                   + f" ({time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f})", flush=True)
         summary = summarise(runs)
-        results[name] = {"runs": runs, "summary": summary, "train_rows": len(clean), "flipped": runs[0]["flipped"],
-                         "seconds": round(time.perf_counter() - started, 1), "load_average": os.getloadavg()}
+        results.setdefault("precision", {})[name] = {
+            "runs": runs, "summary": summary, "train_rows": len(clean), "flipped": runs[0]["flipped"],
+            "seconds": round(time.perf_counter() - started, 1), "load_average": os.getloadavg()}
         print(f"\n== {name}: {len(clean)} training rows, {runs[0]['flipped']} flipped ({args.noise:.0%}), "
               f"seeds {args.seeds}; mean [95% interval over seeds]")
         print(f"{'method':44} {'n':>2} {'precision@k':>24} {'flagged rows':>14} {'flag precision':>15} "
@@ -166,10 +332,10 @@ def main() -> None:
         d = mean_interval(diffs)
         print(f"complaintkit minus recipe, precision@k: {d['mean']:+.3f} [{d['interval'][0]:+.3f}, "
               f"{d['interval'][1]:+.3f}]", flush=True)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=2, default=float)
-    print(f"\nload average at end: {os.getloadavg()}")
+        _write_json(args.json, results)
+    for spec in args.recovery:
+        run_recovery(spec, args, results, started_all)
+    print(f"\nload average at end: {load_average()}")
 
 
 if __name__ == "__main__":
