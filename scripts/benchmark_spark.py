@@ -1,15 +1,28 @@
-"""Driver memory and time of `score --engine spark` as the input grows, next to the local engine.
+"""Driver memory and time of `score --engine spark` as the input grows, and executor throughput per core.
 
 A standalone cluster is started on this host (a master and one worker with ``--cores`` cores,
-separate JVMs), so the driver is only the driver. Input: real airline complaint tweets (the shared
-data folder, ``COMPLAINTKIT_SHARED_DATA``), the first ``--distinct`` of them repeated to each size
-as a CSV file; the bundle is trained on the first 300 (negative reason as the root cause), which
-puts their vectors in the embedding cache, so every size after the warm-up reads its vectors from the embedding cache
-and the figures measure the engine (reading, numbering, validation, heads, writing), not the
-transformer. Each size runs in a fresh driver process, which reports its own peak RSS and the
-peak RSS of its JVM. The local engine scores the same file in the same run (baseline).
+separate JVMs, one torch thread per task), so the driver is only the driver. Input: real airline
+complaint tweets (the shared data folder, ``COMPLAINTKIT_SHARED_DATA``). Every engine run is a
+fresh driver process that reports its wall time, its peak RSS and CPU time, and those of its JVM.
 
-    nice -n 5 python scripts/benchmark_spark.py --rows 10000 40000 160000
+Two measurements:
+
+- **Driver scale** (``--rows``): the first ``--distinct`` tweets repeated to each size as a CSV
+  file. A warm-up puts their vectors in the embedding cache, so every size reads its vectors from
+  the cache (and the local engine embeds each distinct text of a chunk once): the figures measure
+  the engine (reading, numbering, validation, heads, writing), not the transformer. The local
+  engine scores the same files in the same run (up to ``--local-max`` rows).
+- **Encoding throughput** (``--encode N``): ``N`` distinct tweets that no cache holds (each run
+  gets an empty embedding cache), scored at each ``--precision`` by the Spark executors and by the
+  local engine (one process, one torch thread). A run of ``--fixed-rows`` other distinct tweets
+  gives each engine's fixed cost (starting workers, loading the bundle); the steady-state rate is
+  ``(N - fixed rows) / (time of N - time of the fixed run)``.
+
+The bundle is trained once into ``out/bench-spark-bundle`` (300 complaint tweets, negative
+reason as the root cause) unless ``--model DIR`` names one.
+
+    nice -n 5 python scripts/benchmark_spark.py --rows 1000000 4000000
+    nice -n 5 python scripts/benchmark_spark.py --rows --encode 2000 --precision auto fp32
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 BUNDLE = REPO / "out" / "bench-spark-bundle"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_flags() -> str:
@@ -46,14 +60,18 @@ def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def tweets() -> pd.DataFrame:
-    """Airline complaint tweets with a negative reason, in file order."""
+def tweets(complaints_only: bool = True) -> pd.DataFrame:
+    """Airline tweets (with a negative reason if ``complaints_only``), in file order."""
     frame = pd.read_csv(SHARED / "airline" / "tweets.csv", dtype=str)
-    return frame[frame["negativereason"].notna()].reset_index(drop=True)
+    if complaints_only:
+        frame = frame[frame["negativereason"].notna()]
+    return frame.reset_index(drop=True)
 
 
-def bundle() -> Path:
-    """A small bundle (negative reason, first 300 complaint tweets), trained once into out/bench-spark-bundle."""
+def bundle(model: Path | None) -> Path:
+    """``model``, or a small bundle (negative reason, first 300 complaint tweets) trained once into out/."""
+    if model is not None:
+        return model
     if not (BUNDLE / "metadata.json").exists():
         from complaintkit import TrainConfig, train
 
@@ -85,94 +103,171 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-def _jvm_peak_mb() -> float:
-    """Peak RSS (VmHWM) of the driver's JVM, a descendant of this process."""
-    peak = 0.0
+def _jvm_figures() -> tuple[float, float]:
+    """Peak RSS (VmHWM, MB) and CPU seconds of the driver's JVM, a descendant of this process."""
+    peak, cpu = 0.0, 0.0
     for pid in _descendants(os.getpid()):
         try:
+            if "java" not in Path(f"/proc/{pid}/cmdline").read_text():
+                continue
             status = Path(f"/proc/{pid}/status").read_text()
-            if "java" in Path(f"/proc/{pid}/cmdline").read_text():
-                peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+            cpu += (int(fields[11]) + int(fields[12])) / TICKS
         except (OSError, IndexError):
             continue
-    return peak
+    return peak, cpu
 
 
-def one_run(engine: str, source: Path, master: str | None) -> None:
+def one_run(engine: str, source: Path, master: str | None, model: Path, precision: str,
+            cache_dir: str | None) -> None:
     """Score ``source`` in this process with ``engine``; print one JSON line of figures."""
     from complaintkit import Bundle
     from complaintkit.scoring import score_file
 
-    model = Bundle.load(bundle())
+    options: dict = {"precision": precision}
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        builder = (SparkSession.builder.master(master).config("spark.ui.enabled", "false")
+                   .config("spark.pyspark.python", sys.executable))
+        if cache_dir:
+            builder = builder.config("spark.executorEnv.COMPLAINTKIT_CACHE_DIR", cache_dir)
+        builder.getOrCreate()  # the session score_file finds, with the executors' cache folder
+        options.update(engine="spark", spark_master=master)
+    else:
+        options["threads"] = 1
+    fitted = Bundle.load(model)
     with tempfile.TemporaryDirectory(dir=source.parent) as folder:
         began = time.perf_counter()
-        options = {"engine": "spark", "spark_master": master} if engine == "spark" else {}
-        summary = score_file(model, source, Path(folder) / "scored.parquet", id_cols=["tweet_id"], **options)
+        summary = score_file(fitted, source, Path(folder) / "scored.parquet", id_cols=["tweet_id"], **options)
         seconds = time.perf_counter() - began
-        jvm = _jvm_peak_mb() if engine == "spark" else 0.0
+        jvm_peak, jvm_cpu = _jvm_figures() if engine == "spark" else (0.0, 0.0)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"rows": summary.rows_read, "scored": summary.rows_scored, "seconds": seconds,
-                      "python_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "jvm_peak_mb": jvm, "load": load()}), flush=True)
+                      "precision": summary.precision, "python_peak_mb": usage.ru_maxrss / 1024,
+                      "python_cpu_s": usage.ru_utime + usage.ru_stime, "jvm_peak_mb": jvm_peak,
+                      "jvm_cpu_s": jvm_cpu, "load": load()}), flush=True)
 
 
-def run(engine: str, source: Path, master: str | None) -> dict:
-    command = [sys.executable, __file__, "--one", engine, "--source", str(source)]
+def run(engine: str, source: Path, master: str | None, model: Path, precision: str = "auto",
+        cache_dir: Path | None = None) -> dict:
+    command = [sys.executable, __file__, "--one", engine, "--source", str(source), "--model", str(model),
+               "--precision", precision]
     if master:
         command += ["--master", master]
-    done = subprocess.run(command, check=True, capture_output=True, text=True,
-                          env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
+    if cache_dir is not None:
+        command += ["--cache-dir", str(cache_dir)]
+        env["COMPLAINTKIT_CACHE_DIR"] = str(cache_dir)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"the {engine} run on {source.name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def empty_cache(folder: Path) -> Path:
+    """A cache folder with no embeddings that shares the default cache's built models (the int8 graph...)."""
+    from complaintkit.embedding.cache import default_cache_dir
+
+    folder.mkdir(parents=True)
+    for entry in default_cache_dir().iterdir():
+        if entry.is_dir():
+            (folder / entry.name).symlink_to(entry)
+    os.chmod(folder, 0o777)
+    return folder
+
+
+HEADER = ("| engine | input rows | wall time | rows/s | driver Python peak RSS | driver Python CPU | "
+          "driver JVM peak RSS | driver JVM CPU | load |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def row(label: str, figures: dict) -> str:
+    jvm = (f"{figures['jvm_peak_mb']:.0f} MB | {figures['jvm_cpu_s']:.0f} s" if figures["jvm_peak_mb"]
+           else "— | —")
+    rate = figures["rows"] / figures["seconds"]
+    return (f"| {label} | {figures['rows']:,} | {figures['seconds']:.0f} s | {rate:,.0f}"
+            f" | {figures['python_peak_mb']:.0f} MB | {figures['python_cpu_s']:.0f} s | {jvm} | {figures['load']} |")
+
+
+def driver_scale(args: argparse.Namespace, folder: Path, master: str, model: Path) -> None:
+    texts = tweets()["text"].head(args.distinct).tolist()
+    warm = folder / "warm.csv"
+    write_input(warm, len(texts), texts)
+    figures = run("local", warm, None, model)
+    print(f"\nDriver scale: the first {len(texts)} complaint tweets repeated, vectors from the embedding cache "
+          f"(warm-up {figures['seconds']:.0f} s, load {figures['load']}); precision {figures['precision']}; "
+          f"local engine: one process, one torch thread\n\n{HEADER}", flush=True)
+    for rows in args.rows:
+        source = folder / f"in-{rows}.csv"
+        write_input(source, rows, texts)
+        if rows <= args.local_max:
+            print(row("local (1 process)", run("local", source, None, model)), flush=True)
+        print(row(f"spark ({args.cores} executor cores)", run("spark", source, master, model)), flush=True)
+        source.unlink()
+
+
+def encoding_throughput(args: argparse.Namespace, folder: Path, master: str, model: Path) -> None:
+    frame = tweets(complaints_only=False).drop_duplicates("text")
+    texts = frame["text"].tolist()
+    if len(texts) < args.encode + args.fixed_rows:
+        raise SystemExit(f"--encode {args.encode} + --fixed-rows {args.fixed_rows} exceeds the {len(texts)} "
+                         "distinct tweets; ask for fewer.")
+    big, small = folder / f"distinct-{args.encode}.csv", folder / f"distinct-{args.fixed_rows}.csv"
+    write_input(big, args.encode, texts[:args.encode])
+    write_input(small, args.fixed_rows, texts[args.encode:args.encode + args.fixed_rows])
+    print(f"\nEncoding throughput: {args.encode:,} distinct airline tweets, each run with an empty embedding "
+          f"cache; fixed cost from a run of {args.fixed_rows} other distinct tweets\n\n"
+          "| engine | precision | fixed run | full run | steady rows/s | rows/s per core | rows/hour per core "
+          "| load |\n|---|---|---|---|---|---|---|---|", flush=True)
+    engines = [("local (1 process, 1 thread)", None, 1), (f"spark ({args.cores} executor cores)", master, args.cores)]
+    for precision in args.precision:
+        for n, (label, on, cores) in enumerate(engines):
+            engine = "spark" if on else "local"
+            timed = [run(engine, source, on, model, precision, empty_cache(folder / f"cache-{precision}-{n}-{i}"))
+                     for i, source in enumerate((small, big))]
+            rate = (timed[1]["rows"] - timed[0]["rows"]) / (timed[1]["seconds"] - timed[0]["seconds"])
+            print(f"| {label} | {timed[1]['precision']} | {timed[0]['seconds']:.0f} s | {timed[1]['seconds']:.0f} s "
+                  f"| {rate:.1f} | {rate / cores:.1f} | {rate / cores * 3600:,.0f} "
+                  f"| {timed[0]['load']}, {timed[1]['load']} |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 40_000, 160_000])
-    parser.add_argument("--local-rows", type=int, default=None, help="rows scored by the local engine "
-                        "(default: the smallest size)")
+    parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 40_000, 160_000],
+                        help="input sizes of the driver-scale runs (none: skip them)")
+    parser.add_argument("--local-max", type=int, default=1_000_000, help="largest size the local engine scores")
     parser.add_argument("--distinct", type=int, default=200, help="distinct tweets repeated to each size")
+    parser.add_argument("--encode", type=int, default=0, help="distinct tweets of the encoding-throughput runs")
+    parser.add_argument("--fixed-rows", type=int, default=100, help="distinct tweets of the fixed-cost runs")
+    parser.add_argument("--precision", nargs="+", default=["auto"], help="encoder precisions of the encoding runs")
     parser.add_argument("--cores", type=int, default=2, help="executor cores of the one worker")
+    parser.add_argument("--model", type=Path, default=None, help="a saved bundle to score with (default: "
+                        "train a small one once into out/bench-spark-bundle)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--master", help=argparse.SUPPRESS)
+    parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one_run(args.one, Path(args.source), args.master)
+        one_run(args.one, Path(args.source), args.master, args.model, args.precision[0], args.cache_dir)
         return
     from complaintkit.engines.standalone import start_cluster
 
     print(f"CPU: {os.cpu_count()} cores, {cpu_flags()}; load average {load()}", flush=True)
-    bundle()
-    texts = tweets()["text"].head(args.distinct).tolist()
+    model = bundle(args.model).resolve()
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as folder:
         folder = Path(folder)
-        warm = folder / "warm.csv"
-        write_input(warm, len(texts), texts)
-        figures = run("local", warm, None)
-        print(f"warm-up (scores the {len(texts)} distinct texts once): {figures['seconds']:.0f} s, "
-              f"load {figures['load']}", flush=True)
-        local_rows = args.local_rows or min(args.rows)
-        source = folder / f"in-{local_rows}.csv"
-        write_input(source, local_rows, texts)
-        local = run("local", source, None)
-        local_rate = local["rows"] / local["seconds"]
         cluster_folder = folder / "cluster"
         cluster_folder.mkdir()
-        cluster = start_cluster(cluster_folder, workers=1, cores=args.cores, memory="4g")
+        cluster = start_cluster(cluster_folder, workers=1, cores=args.cores, memory="4g",
+                                env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"})
         try:
-            print("\n| engine | input rows | wall time | rows/s | rows/s per core | driver Python peak RSS | "
-                  "driver JVM peak RSS | load |\n|---|---|---|---|---|---|---|---|", flush=True)
-            print(f"| local (1 process) | {local['rows']:,} | {local['seconds']:.0f} s | {local_rate:.0f} | "
-                  f"{local_rate:.0f} | {local['python_peak_mb']:.0f} MB | — | {local['load']} |", flush=True)
-            for rows in args.rows:
-                source = folder / f"in-{rows}.csv"
-                if not source.exists():
-                    write_input(source, rows, texts)
-                spark = run("spark", source, cluster.master_url)
-                rate = spark["rows"] / spark["seconds"]
-                print(f"| spark ({args.cores} executor cores) | {spark['rows']:,} | {spark['seconds']:.0f} s | "
-                      f"{rate:.0f} | {rate / args.cores:.0f} | {spark['python_peak_mb']:.0f} MB | "
-                      f"{spark['jvm_peak_mb']:.0f} MB | {spark['load']} |", flush=True)
-                source.unlink()
+            if args.rows:
+                driver_scale(args, folder, cluster.master_url, model)
+            if args.encode:
+                encoding_throughput(args, folder, cluster.master_url, model)
         finally:
             cluster.stop()
 
