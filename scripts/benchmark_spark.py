@@ -103,6 +103,11 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
+def _cpu_seconds(fields: list[str], children: bool = False) -> float:
+    """utime + stime (and, with ``children``, the reaped children's) from a /proc stat line after its ")"."""
+    return sum(int(value) for value in fields[11:15 if children else 13]) / TICKS
+
+
 def _jvm_figures() -> tuple[float, float]:
     """Peak RSS (VmHWM, MB) and CPU seconds of the driver's JVM, a descendant of this process."""
     peak, cpu = 0.0, 0.0
@@ -111,17 +116,32 @@ def _jvm_figures() -> tuple[float, float]:
             if "java" not in Path(f"/proc/{pid}/cmdline").read_text():
                 continue
             status = Path(f"/proc/{pid}/status").read_text()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
-            cpu += (int(fields[11]) + int(fields[12])) / TICKS
+            cpu += _cpu_seconds(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())
         except (OSError, IndexError):
             continue
     return peak, cpu
 
 
-def one_run(engine: str, source: Path, master: str | None, model: Path, precision: str,
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its descendants, living or reaped (a worker and its executors)."""
+    total = 0.0
+    for member in [pid, *_descendants(pid)]:
+        try:
+            total += _cpu_seconds(Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split(), children=True)
+        except (OSError, IndexError):
+            continue
+    return total
+
+
+def _cpu_now() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(engine: str, sources: list[Path], master: str | None, model: Path, precision: str,
             cache_dir: str | None) -> None:
-    """Score ``source`` in this process with ``engine``; print one JSON line of figures."""
+    """Score each of ``sources`` in turn in this process with ``engine``: a start line, then a line of figures."""
     from complaintkit import Bundle
     from complaintkit.scoring import score_file
 
@@ -139,32 +159,58 @@ def one_run(engine: str, source: Path, master: str | None, model: Path, precisio
     else:
         options["threads"] = 1
     fitted = Bundle.load(model)
-    with tempfile.TemporaryDirectory(dir=source.parent) as folder:
-        began = time.perf_counter()
-        summary = score_file(fitted, source, Path(folder) / "scored.parquet", id_cols=["tweet_id"], **options)
-        seconds = time.perf_counter() - began
-        jvm_peak, jvm_cpu = _jvm_figures() if engine == "spark" else (0.0, 0.0)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"rows": summary.rows_read, "scored": summary.rows_scored, "seconds": seconds,
-                      "precision": summary.precision, "python_peak_mb": usage.ru_maxrss / 1024,
-                      "python_cpu_s": usage.ru_utime + usage.ru_stime, "jvm_peak_mb": jvm_peak,
-                      "jvm_cpu_s": jvm_cpu, "load": load()}), flush=True)
+    for source in sources:
+        cpu_before = _cpu_now()
+        print(json.dumps({"start": str(source)}), flush=True)
+        with tempfile.TemporaryDirectory(dir=source.parent) as folder:
+            began = time.perf_counter()
+            summary = score_file(fitted, source, Path(folder) / "scored.parquet", id_cols=["tweet_id"], **options)
+            seconds = time.perf_counter() - began
+            jvm_peak, jvm_cpu = _jvm_figures() if engine == "spark" else (0.0, 0.0)
+        print(json.dumps({"rows": summary.rows_read, "scored": summary.rows_scored, "seconds": seconds,
+                          "precision": summary.precision,
+                          "python_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          "python_cpu_s": _cpu_now(), "run_cpu_s": _cpu_now() - cpu_before,
+                          "jvm_peak_mb": jvm_peak, "jvm_cpu_s": jvm_cpu, "load": load()}), flush=True)
 
 
-def run(engine: str, source: Path, master: str | None, model: Path, precision: str = "auto",
-        cache_dir: Path | None = None) -> dict:
-    command = [sys.executable, __file__, "--one", engine, "--source", str(source), "--model", str(model),
-               "--precision", precision]
+def run(engine: str, sources: list[Path], master: str | None, model: Path, precision: str = "auto",
+        cache_dir: Path | None = None, executors: int | None = None) -> list[dict]:
+    """Score ``sources`` one after the other in one fresh driver process; the figures of each.
+
+    ``executor_cpu_s`` of each is the CPU seconds used during it by process ``executors`` (the
+    worker JVM) and everything it started (executors, Python workers), read every half second.
+    """
+    command = [sys.executable, __file__, "--one", engine, "--model", str(model), "--precision", precision,
+               "--source", *map(str, sources)]
     if master:
         command += ["--master", master]
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
         env["COMPLAINTKIT_CACHE_DIR"] = str(cache_dir)
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise SystemExit(f"the {engine} run on {source.name} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    marks: list[float] = []  # executor CPU when each source started, then at the end
+    peak = 0.0
+    with tempfile.NamedTemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env)
+        try:
+            while process.poll() is None:  # executors exit with the driver: their CPU is read while they live
+                peak = max(peak, tree_cpu(executors)) if executors else 0.0
+                started = Path(out.name).read_text().count('{"start"')
+                marks += [peak] * (started - len(marks))
+                time.sleep(0.5)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        err.seek(0)
+        if process.returncode:
+            raise SystemExit(f"the {engine} run on {sources[-1].name} failed:\n{err.read()[-3000:]}")
+        lines = [json.loads(line) for line in Path(out.name).read_text().splitlines() if line.startswith("{")]
+    figures = [line for line in lines if "start" not in line]
+    marks += [max(peak, tree_cpu(executors)) if executors else 0.0] * (len(figures) + 1 - len(marks))
+    for n, one in enumerate(figures):
+        one["executor_cpu_s"] = marks[n + 1] - marks[n]
+    return figures
 
 
 def empty_cache(folder: Path) -> Path:
@@ -195,7 +241,7 @@ def driver_scale(args: argparse.Namespace, folder: Path, master: str, model: Pat
     texts = tweets()["text"].head(args.distinct).tolist()
     warm = folder / "warm.csv"
     write_input(warm, len(texts), texts)
-    figures = run("local", warm, None, model)
+    (figures,) = run("local", [warm], None, model)
     print(f"\nDriver scale: the first {len(texts)} complaint tweets repeated, vectors from the embedding cache "
           f"(warm-up {figures['seconds']:.0f} s, load {figures['load']}); precision {figures['precision']}; "
           f"local engine: one process, one torch thread\n\n{HEADER}", flush=True)
@@ -203,12 +249,12 @@ def driver_scale(args: argparse.Namespace, folder: Path, master: str, model: Pat
         source = folder / f"in-{rows}.csv"
         write_input(source, rows, texts)
         if rows <= args.local_max:
-            print(row("local (1 process)", run("local", source, None, model)), flush=True)
-        print(row(f"spark ({args.cores} executor cores)", run("spark", source, master, model)), flush=True)
+            print(row("local (1 process)", run("local", [source], None, model)[0]), flush=True)
+        print(row(f"spark ({args.cores} executor cores)", run("spark", [source], master, model)[0]), flush=True)
         source.unlink()
 
 
-def encoding_throughput(args: argparse.Namespace, folder: Path, master: str, model: Path) -> None:
+def encoding_throughput(args: argparse.Namespace, folder: Path, master: str, executors: int, model: Path) -> None:
     frame = tweets(complaints_only=False).drop_duplicates("text")
     texts = frame["text"].tolist()
     if len(texts) < args.encode + args.fixed_rows:
@@ -217,20 +263,21 @@ def encoding_throughput(args: argparse.Namespace, folder: Path, master: str, mod
     big, small = folder / f"distinct-{args.encode}.csv", folder / f"distinct-{args.fixed_rows}.csv"
     write_input(big, args.encode, texts[:args.encode])
     write_input(small, args.fixed_rows, texts[args.encode:args.encode + args.fixed_rows])
-    print(f"\nEncoding throughput: {args.encode:,} distinct airline tweets, each run with an empty embedding "
-          f"cache; fixed cost from a run of {args.fixed_rows} other distinct tweets\n\n"
-          "| engine | precision | fixed run | full run | steady rows/s | rows/s per core | rows/hour per core "
-          "| load |\n|---|---|---|---|---|---|---|---|", flush=True)
-    engines = [("local (1 process, 1 thread)", None, 1), (f"spark ({args.cores} executor cores)", master, args.cores)]
+    print(f"\nEncoding throughput: {args.encode:,} distinct airline tweets, scored after a warm-up run of "
+          f"{args.fixed_rows} other distinct tweets in the same driver (so the executors' Python workers have "
+          "loaded the bundle), with an empty embedding cache. Scoring CPU: the local process's, or the executor "
+          "side's (worker, executor JVM, Python workers) during the run: rows per CPU-second is what one "
+          "unshared core does\n\n| engine | precision | rows | wall time | scoring CPU | rows per CPU-second "
+          "| rows/hour per core | rows/s (wall) | load |\n|---|---|---|---|---|---|---|---|---|", flush=True)
+    engines = [("local (1 process, 1 thread)", None), (f"spark ({args.cores} executor cores)", master)]
     for precision in args.precision:
-        for n, (label, on, cores) in enumerate(engines):
-            engine = "spark" if on else "local"
-            timed = [run(engine, source, on, model, precision, empty_cache(folder / f"cache-{precision}-{n}-{i}"))
-                     for i, source in enumerate((small, big))]
-            rate = (timed[1]["rows"] - timed[0]["rows"]) / (timed[1]["seconds"] - timed[0]["seconds"])
-            print(f"| {label} | {timed[1]['precision']} | {timed[0]['seconds']:.0f} s | {timed[1]['seconds']:.0f} s "
-                  f"| {rate:.1f} | {rate / cores:.1f} | {rate / cores * 3600:,.0f} "
-                  f"| {timed[0]['load']}, {timed[1]['load']} |", flush=True)
+        for n, (label, on) in enumerate(engines):
+            _, timed = run("spark" if on else "local", [small, big], on, model, precision,
+                           empty_cache(folder / f"cache-{precision}-{n}"), executors if on else None)
+            cpu = timed["executor_cpu_s"] if on else timed["run_cpu_s"]
+            print(f"| {label} | {timed['precision']} | {timed['rows']:,} | {timed['seconds']:.0f} s | {cpu:.0f} s "
+                  f"| {timed['rows'] / cpu:.1f} | {timed['rows'] / cpu * 3600:,.0f} "
+                  f"| {timed['rows'] / timed['seconds']:.1f} | {timed['load']} |", flush=True)
 
 
 def main() -> None:
@@ -240,18 +287,18 @@ def main() -> None:
     parser.add_argument("--local-max", type=int, default=1_000_000, help="largest size the local engine scores")
     parser.add_argument("--distinct", type=int, default=200, help="distinct tweets repeated to each size")
     parser.add_argument("--encode", type=int, default=0, help="distinct tweets of the encoding-throughput runs")
-    parser.add_argument("--fixed-rows", type=int, default=100, help="distinct tweets of the fixed-cost runs")
+    parser.add_argument("--fixed-rows", type=int, default=100, help="distinct tweets of the warm-up runs")
     parser.add_argument("--precision", nargs="+", default=["auto"], help="encoder precisions of the encoding runs")
     parser.add_argument("--cores", type=int, default=2, help="executor cores of the one worker")
     parser.add_argument("--model", type=Path, default=None, help="a saved bundle to score with (default: "
                         "train a small one once into out/bench-spark-bundle)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--source", help=argparse.SUPPRESS)
+    parser.add_argument("--source", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--master", help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        one_run(args.one, Path(args.source), args.master, args.model, args.precision[0], args.cache_dir)
+        one_run(args.one, [Path(p) for p in args.source], args.master, args.model, args.precision[0], args.cache_dir)
         return
     from complaintkit.engines.standalone import start_cluster
 
@@ -267,7 +314,7 @@ def main() -> None:
             if args.rows:
                 driver_scale(args, folder, cluster.master_url, model)
             if args.encode:
-                encoding_throughput(args, folder, cluster.master_url, model)
+                encoding_throughput(args, folder, cluster.master_url, cluster.processes["worker1"].pid, model)
         finally:
             cluster.stop()
 
