@@ -12,17 +12,19 @@ Two measurements:
   the cache (and the local engine embeds each distinct text of a chunk once): the figures measure
   the engine (reading, numbering, validation, heads, writing), not the transformer. The local
   engine scores the same files in the same run (up to ``--local-max`` rows).
-- **Encoding throughput** (``--encode N``): ``N`` distinct tweets that no cache holds (each run
+- **Encoding throughput** (``--encode N``): ``N`` distinct tweets that no cache holds (each driver
   gets an empty embedding cache), scored at each ``--precision`` by the Spark executors and by the
-  local engine (one process, one torch thread). A run of ``--fixed-rows`` other distinct tweets
-  gives each engine's fixed cost (starting workers, loading the bundle); the steady-state rate is
-  ``(N - fixed rows) / (time of N - time of the fixed run)``.
+  local engine (one process, one torch thread), each after a warm-up run of ``--fixed-rows`` other
+  distinct tweets in the same driver (so the executors' Python workers have loaded the bundle). The
+  rate per core is rows per CPU-second of the scoring side: the local process, or the worker and
+  everything it started (executor JVM, Python workers), read from /proc every half second. On a
+  shared machine CPU time says what one unshared core does; wall time says more about the load.
 
 The bundle is trained once into ``out/bench-spark-bundle`` (300 complaint tweets, negative
 reason as the root cause) unless ``--model DIR`` names one.
 
     nice -n 5 python scripts/benchmark_spark.py --rows 1000000 4000000
-    nice -n 5 python scripts/benchmark_spark.py --rows --encode 2000 --precision auto fp32
+    nice -n 5 python scripts/benchmark_spark.py --rows --encode 2000 --precision auto fp32 --model DIR
 """
 
 from __future__ import annotations
