@@ -4,11 +4,15 @@ Texts: the same mix as ``benchmark_scoring.py`` (CFPB narratives and airline twe
 the embedder's chunks. Each block of texts is encoded by every variant in turn; the table gives
 texts/s, the ratio to ``naive`` (``SentenceTransformer.encode`` defaults: fp32, batch 32, torch's
 threads) and the cosine of each text's pooled vector to the naive one (mean and 1st percentile).
-Variants: ``naive``, ``torchint8`` (torch dynamic int8 of every Linear layer, per-row scales),
-``onnxint8`` (what ``--precision int8`` runs: the int8 ONNX Runtime graph, length-sorted batches of
-64); a ``t1`` suffix runs one thread instead of torch's default.
+Variants: ``naive``, ``torchint8`` (torch dynamic int8 of every Linear layer, per-row scales) and
+int8 ONNX Runtime graphs, all in length-sorted batches of 64 texts and at most 4,096 tokens:
+``onnxint8`` (the graph as exported, MatMul weights int8 per channel), ``fused`` (what
+``--precision int8`` runs: ONNX Runtime's transformer fusions before quantising), ``fusedpt``
+(per-tensor weight scales), ``fusedu8`` (unsigned weights), ``fusedrr`` (7-bit weights),
+``fusedsleep`` (idle threads sleep instead of spinning), ``fusedtok8k`` (8,192-token batches),
+``fusedb32`` (32-text batches). A ``t1`` suffix runs one thread instead of torch's default.
 
-    python scripts/compare_encoder_levers.py --n 400 --block 100 --variants naive,torchint8,onnxint8,naivet1,onnxint8t1
+    python scripts/compare_encoder_levers.py --n 600 --block 200 --variants naive,onnxint8,fused,naivet1,fusedt1
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 
 from benchmark_scoring import cpu_summary, load_texts
 from complaintkit.embedding import load_sentence_transformer, resolve_model_path
-from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8
+from complaintkit.embedding.onnx_encoder import DEFAULT_RECIPE, Int8Recipe, build_onnx_encoder, encode_int8
 from complaintkit.text import normalise_text, split_into_chunks
 
 
@@ -49,7 +53,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--block", type=int, default=250)
     parser.add_argument("--max-words", type=int, default=180)
-    parser.add_argument("--variants", default="naive,torchint8,onnxint8,naivet1,onnxint8t1")
+    parser.add_argument("--variants", default="naive,onnxint8,fused,naivet1,fusedt1")
     args = parser.parse_args()
     import torch
 
@@ -58,7 +62,6 @@ def main() -> None:
     texts = [normalise_text(t) for t in texts]
     path = resolve_model_path("minilm")
     fp32 = load_sentence_transformer(str(path))
-    build_onnx_encoder(path)
     default_threads = torch.get_num_threads()
 
     def run(encode, threads=None):
@@ -70,11 +73,17 @@ def main() -> None:
     def st_encode(model):
         return lambda chunks: model.encode(chunks, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
 
-    def onnx_encode(chunks):
-        return encode_int8(path, chunks, batch_size=64)
+    def onnx_encode(recipe=DEFAULT_RECIPE, batch_size=64, **options):
+        build_onnx_encoder(path, recipe=recipe)
+        return lambda chunks: encode_int8(path, chunks, batch_size=batch_size, recipe=recipe, **options)
 
     makers = {"naive": lambda: st_encode(fp32), "torchint8": lambda: st_encode(torch_int8(fp32)),
-              "onnxint8": lambda: onnx_encode}
+              "onnxint8": lambda: onnx_encode(Int8Recipe(fuse=False)), "fused": onnx_encode,
+              "fusedpt": lambda: onnx_encode(Int8Recipe(per_channel=False)),
+              "fusedu8": lambda: onnx_encode(Int8Recipe(weight_type="u8")),
+              "fusedrr": lambda: onnx_encode(Int8Recipe(reduce_range=True)),
+              "fusedsleep": lambda: onnx_encode(spinning=False),
+              "fusedtok8k": lambda: onnx_encode(max_tokens=8192), "fusedb32": lambda: onnx_encode(batch_size=32)}
     chosen = args.variants.split(",")
     variants = {name: run(makers[name.removesuffix("t1")](), 1 if name.endswith("t1") else None) for name in chosen}
     seconds = dict.fromkeys(chosen, 0.0)

@@ -20,6 +20,7 @@ from .. import _logging
 from ..text import as_text_list, split_into_chunks, string_input_tags
 from .cache import EmbeddingCache, RecentVectors, default_cache_dir
 from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
+from .onnx_encoder import DEFAULT_RECIPE
 from .precision import check_precision
 
 PROGRESS_BATCHES = 64  # batches encoded per call: the unit of progress updates
@@ -93,8 +94,8 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         return self
 
     def _keys(self, texts: Sequence[str]) -> list[bytes]:
-        # fp32 keys stay as they were; int8 vectors come from the ONNX graph (earlier torch-int8 ones are not reused)
-        precision = {"fp32": "", "int8": "int8-onnx"}.get(self.precision, self.precision)
+        # fp32 keys stay as they were; int8 vectors are keyed by the ONNX graph's recipe (older graphs' are not reused)
+        precision = {"fp32": "", "int8": f"int8-onnx-{DEFAULT_RECIPE.key}"}.get(self.precision, self.precision)
         settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|{precision}".encode()
         return [hashlib.sha256(settings + t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
 

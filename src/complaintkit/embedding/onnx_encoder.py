@@ -14,10 +14,12 @@ token budget), so a forward pass's activations stay around a hundred MB.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +29,48 @@ from .. import _logging
 from .cache import default_cache_dir
 from .models import load_sentence_transformer, model_fingerprint
 
-_RECIPE = "st-mean-normalised|opset17|dynamic-int8-matmul-per-channel-s8|v1"
 ONNX_RUNTIME_LABEL = "onnxruntime int8"  # what run summaries record for this encoder
 
 
-def onnx_encoder_path(model_sha256: str, cache_dir: str | os.PathLike | None = None) -> Path:
-    """Where the int8 graph of the model with fingerprint ``model_sha256`` is kept."""
-    recipe = hashlib.sha256(_RECIPE.encode()).hexdigest()[:8]
-    return Path(cache_dir or default_cache_dir()) / "onnx" / f"{model_sha256[:16]}-int8-{recipe}.onnx"
+@dataclass(frozen=True)
+class Int8Recipe:
+    """How the int8 graph is built; every field is part of the graph's file name.
+
+    Parameters
+    ----------
+    fuse : bool, default=True
+        Run ONNX Runtime's transformer fusions (one Attention op per layer, SkipLayerNormalization,
+        BiasGelu, EmbedLayerNormalization) on the fp32 graph before quantising, and quantise the
+        fused attention's projections too.
+    per_channel : bool, default=True
+        One weight scale per output column (else one per tensor).
+    weight_type : {"s8", "u8"}, default="s8"
+        Signed or unsigned int8 weights (activations are always quantised to unsigned int8).
+    reduce_range : bool, default=False
+        7-bit weights, which avoid the saturation of AVX2's u8×s8 products.
+    """
+
+    fuse: bool = True
+    per_channel: bool = True
+    weight_type: str = "s8"
+    reduce_range: bool = False
+
+    @property
+    def key(self) -> str:
+        """A short fingerprint of the recipe (the export and the quantisation settings)."""
+        text = (f"st-mean-normalised|opset17|{'bert-fusion|' if self.fuse else ''}dynamic-int8-matmul-"
+                f"{'per-channel' if self.per_channel else 'per-tensor'}-{self.weight_type}"
+                f"{'-reduce-range' if self.reduce_range else ''}|v2")
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+DEFAULT_RECIPE = Int8Recipe()
+
+
+def onnx_encoder_path(model_sha256: str, cache_dir: str | os.PathLike | None = None,
+                      recipe: Int8Recipe = DEFAULT_RECIPE) -> Path:
+    """Where the int8 graph of the model with fingerprint ``model_sha256`` built by ``recipe`` is kept."""
+    return Path(cache_dir or default_cache_dir()) / "onnx" / f"{model_sha256[:16]}-int8-{recipe.key}.onnx"
 
 
 def _sentence_embedding_module(encoder: Any, input_names: tuple[str, ...]) -> Any:
@@ -53,45 +89,66 @@ def _sentence_embedding_module(encoder: Any, input_names: tuple[str, ...]) -> An
     return SentenceEmbedding().eval()
 
 
-def export_int8_graph(model_path: str | os.PathLike, target: str | os.PathLike) -> None:
-    """Export the sentence-transformers model at ``model_path`` and write its int8 graph to ``target``."""
-    import tempfile
+def _export_fp32_graph(model_path: str | os.PathLike, target: Path, eager_attention: bool) -> Any:
+    """Write the fp32 ONNX graph of the model at ``model_path`` to ``target``; return the model's config."""
     import warnings
 
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     encoder = load_sentence_transformer(str(model_path))
     names = _input_names(encoder)
+    if eager_attention:  # the fusions recognise the plain attention pattern, not torch's fused SDPA call
+        encoder = copy.deepcopy(encoder)
+        encoder[0].auto_model.set_attn_implementation("eager")
     example = torch.ones((2, 8), dtype=torch.long)
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the tracer's notes on the attention mask; the shapes stay dynamic
+        torch.onnx.export(_sentence_embedding_module(encoder, names), tuple(example for _ in names), str(target),
+                          dynamo=False, opset_version=17, do_constant_folding=True,
+                          input_names=list(names), output_names=["sentence_embedding"],
+                          dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
+                                        "sentence_embedding": {0: "batch"}})
+    return encoder[0].auto_model.config
+
+
+def export_int8_graph(model_path: str | os.PathLike, target: str | os.PathLike,
+                      recipe: Int8Recipe = DEFAULT_RECIPE) -> None:
+    """Export the sentence-transformers model at ``model_path`` and write its int8 graph to ``target``."""
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     with tempfile.TemporaryDirectory() as folder:
         plain = Path(folder) / "fp32.onnx"
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")  # the tracer's notes on the attention mask; the shapes stay dynamic
-            torch.onnx.export(_sentence_embedding_module(encoder, names), tuple(example for _ in names), str(plain),
-                              dynamo=False, opset_version=17, do_constant_folding=True,
-                              input_names=list(names), output_names=["sentence_embedding"],
-                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
-                                            "sentence_embedding": {0: "batch"}})
-        logging.disable(logging.WARNING)  # the quantiser's advice on pre-processing goes to the root logger
+        config = _export_fp32_graph(model_path, plain, eager_attention=recipe.fuse)
+        logging.disable(logging.WARNING)  # the optimiser's and quantiser's advice goes to the root logger
         try:
-            quantize_dynamic(str(plain), str(target), op_types_to_quantize=["MatMul"], per_channel=True,
-                             weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": 1})
+            if recipe.fuse:
+                from onnxruntime.transformers.optimizer import optimize_model
+
+                fused = optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,
+                                       hidden_size=config.hidden_size, opt_level=0)
+                plain = Path(folder) / "fused.onnx"
+                fused.save_model_to_file(str(plain))
+            weights = QuantType.QInt8 if recipe.weight_type == "s8" else QuantType.QUInt8
+            quantize_dynamic(str(plain), str(target), op_types_to_quantize=["MatMul", "Attention"],
+                             per_channel=recipe.per_channel, reduce_range=recipe.reduce_range,
+                             weight_type=weights, extra_options={"DefaultTensorType": 1})
         finally:
             logging.disable(logging.NOTSET)
 
 
 def build_onnx_encoder(model_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
-                       overwrite: bool = False) -> Path:
+                       overwrite: bool = False, recipe: Int8Recipe = DEFAULT_RECIPE) -> Path:
     """Build the int8 graph of the model at ``model_path`` into the cache folder (unless there); return its path."""
-    target = onnx_encoder_path(model_fingerprint(model_path), cache_dir)
+    target = onnx_encoder_path(model_fingerprint(model_path), cache_dir, recipe)
     if target.exists() and not overwrite:
         return target
     _logging.logger.info("building the int8 ONNX encoder of %s (once; kept in %s)", model_path, target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        export_int8_graph(model_path, tmp)
+        export_int8_graph(model_path, tmp, recipe)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -104,15 +161,17 @@ def _input_names(encoder: Any) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _session(path: str, threads: int) -> Any:
+def _session(path: str, threads: int, spinning: bool | None = None) -> Any:
+    """An ONNX Runtime session on ``path``; idle threads spin only when ``spinning`` (default: all cores used)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if threads < (os.cpu_count() or 1):  # a shared machine: idle threads sleep instead of spinning
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if spinning is None:  # a shared machine: idle threads sleep instead of spinning
+        spinning = threads >= (os.cpu_count() or 1)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
@@ -142,20 +201,25 @@ def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int 
 
 
 def encode_int8(model_path: str | os.PathLike, texts: list[str], batch_size: int,
-                cache_dir: str | os.PathLike | None = None) -> np.ndarray:
-    """Unit vectors of ``texts`` from the int8 graph (built first if missing), one row per text."""
+                cache_dir: str | os.PathLike | None = None, *, recipe: Int8Recipe = DEFAULT_RECIPE,
+                threads: int | None = None, spinning: bool | None = None, max_tokens: int = 4096) -> np.ndarray:
+    """Unit vectors of ``texts`` from the int8 graph (built first if missing), one row per text.
+
+    ``threads`` defaults to torch's thread count (which the load-aware default sets); ``spinning``
+    lets idle threads spin between kernels (default: only when every core is used).
+    """
     import torch
 
     encoder = load_sentence_transformer(str(model_path))
-    graph = build_onnx_encoder(model_path, cache_dir)
-    session = _session(str(graph), torch.get_num_threads())
+    graph = build_onnx_encoder(model_path, cache_dir, recipe=recipe)
+    session = _session(str(graph), threads or torch.get_num_threads(), spinning)
     names = _input_names(encoder)
     tokens = encoder.tokenizer(texts, truncation=True, max_length=encoder.max_seq_length,
                                return_attention_mask=False, return_token_type_ids=False)["input_ids"]
     lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
     pad = encoder.tokenizer.pad_token_id or 0
     vectors = np.zeros((len(texts), encoder.get_embedding_dimension()), dtype=np.float32)
-    for batch in length_sorted_batches(lengths, batch_size):
+    for batch in length_sorted_batches(lengths, batch_size, max_tokens):
         ids = np.full((len(batch), int(lengths[batch].max())), pad, dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, index in enumerate(batch):

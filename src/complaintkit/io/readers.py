@@ -383,6 +383,19 @@ def read_table(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     return frame
 
 
+def parquet_schema(path: str | Path) -> pa.Schema:
+    """The Arrow schema of the Parquet file or dataset folder at ``path`` (its first file's)."""
+    _check_readable(Path(path))
+    return pq.read_schema(_parquet_files(Path(path))[0])
+
+
+def iter_parquet_batches(path: str | Path, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of at most ``batch_size`` rows of ``columns`` of the Parquet file or folder at ``path``."""
+    _check_readable(Path(path))
+    for file in _parquet_files(Path(path)):
+        yield from pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=batch_size, columns=list(columns))
+
+
 def no_rows_error(path: str | Path, expected: str = "nothing to score") -> InputError:
     """The error for a table that has a header but no rows."""
     return InputError(f"input {str(path)!r} has a header but no rows; {expected}.")

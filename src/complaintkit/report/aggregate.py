@@ -16,6 +16,7 @@ from .emerging import emerging_issues, low_confidence
 from .examples import cause_examples, excerpt
 from .segments import segment_section
 from .stats import ALPHA, holm, two_proportion_z
+from .texts import SeriesTexts, Texts
 from .trends import guess_date_column, parse_dates, trends_section
 
 HIGH_RISK = 0.5
@@ -85,18 +86,19 @@ def _reference_split(dates: pd.Series | None, causes: pd.Series) -> tuple[pd.Ser
     return causes[later].value_counts(), causes[earlier].value_counts(), label
 
 
-def _churn_section(scored: pd.DataFrame, text_col: str | None, id_col: str | None,
+def _churn_section(scored: pd.DataFrame, texts: Texts | None, id_col: str | None,
                    by: Sequence[str]) -> dict[str, Any]:
     churn = scored[CHURN]
     grouped = scored.groupby(CAUSE, observed=True)[CHURN]
     by_cause = pd.DataFrame({"mean_churn": grouped.mean(), "high_risk_share": grouped.apply(
         lambda s: float((s >= HIGH_RISK).mean())), "count": grouped.size()}).sort_values("mean_churn", ascending=False)
     top = scored.loc[churn.nlargest(TOP_RISK_ROWS).index]
+    shown = texts.take(top.index) if texts is not None else None
     risky = []
     for label, row in top.iterrows():
         risky.append({"id": str(row[id_col]) if id_col else str(label), "cause": str(row[CAUSE]),
                       "churn": float(row[CHURN]), "segments": {b: str(row[b]) for b in by},
-                      "text": excerpt(row[text_col], 200) if text_col else None})
+                      "text": excerpt(shown[label], 200) if shown is not None else None})
     return {"mean": float(churn.mean()), "high_risk_share": float((churn >= HIGH_RISK).mean()),
             "threshold": HIGH_RISK, "id_column": id_col,
             "by_cause": [{"cause": str(c), **{k: float(v) for k, v in r.items()}} for c, r in by_cause.iterrows()],
@@ -157,7 +159,7 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
                  date_col: str | None = None, by: Sequence[str] = (), value_col: str | None = None,
                  id_col: str | None = None, training_profile: dict[str, Any] | None = None,
                  state: dict[str, Any] | None = None, examples: int = 3,
-                 excerpt_chars: int = 400) -> dict[str, Any]:
+                 excerpt_chars: int = 400, texts: Texts | None = None) -> dict[str, Any]:
     """Compute every section of the report that the columns of ``scored`` allow.
 
     Parameters
@@ -177,13 +179,17 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
     state : dict, optional
         Emerging-issue state of earlier runs (see :func:`emerging.load_state`); when given,
         emerging-issue ids are matched to it and the updated state is returned under ``"_state"``.
+    texts : SeriesTexts or ParquetTexts, optional
+        The texts of ``text_col`` when ``scored`` does not hold them (a large Parquet table's
+        texts are read on demand: see :mod:`complaintkit.report.texts`).
 
     Returns
     -------
     dict
         JSON-ready sections; those that cannot be computed are explained in ``notes``.
     """
-    _check_columns(scored, "current", {"text": (text_col, "--text-col"), "date": (date_col, "--date-col"),
+    _check_columns(scored, "current", {"text": (None if texts is not None else text_col, "--text-col"),
+                                       "date": (date_col, "--date-col"),
                                        "value": (value_col, "--value-col"), "id": (id_col, "--id-col"),
                                        **{f"segment ({b})": (b, "--by") for b in by}})
     scored = coerce_scored_types(scored)
@@ -191,6 +197,8 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
         _check_columns(previous, "previous", {})
         previous = coerce_scored_types(previous)
     text_col = text_col or guess_text_column(scored)
+    if texts is None and text_col:
+        texts = SeriesTexts(scored[text_col])
     date_col = date_col or guess_date_column(scored)
     id_col = id_col or next((c for c in ID_GUESSES if c in scored.columns), None)
     causes_col = scored[CAUSE].astype(str)
@@ -233,7 +241,7 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
         notes.append("Trends omitted: no date column (name one with --date-col).")
 
     if CHURN in scored and scored[CHURN].notna().any():
-        data["churn"] = _churn_section(scored[scored[CHURN].notna()], text_col, id_col, by)
+        data["churn"] = _churn_section(scored[scored[CHURN].notna()], texts, id_col, by)
         for c in causes:
             c["mean_churn"] = next(r["mean_churn"] for r in data["churn"]["by_cause"] if r["cause"] == c["cause"])
     else:
@@ -257,7 +265,7 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
         notes.append("Segments omitted: name segment columns with --by (e.g. --by agent_id --by channel).")
 
     if text_col:
-        found = cause_examples(scored, text_col, CAUSE, CONFIDENCE if has_conf else None, examples, excerpt_chars)
+        found = cause_examples(scored, texts, CAUSE, CONFIDENCE if has_conf else None, examples, excerpt_chars)
         for c in causes:
             c["examples"] = found.get(c["cause"], {"representative": [], "confident": []})
     else:
@@ -266,8 +274,8 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
     if text_col and has_conf:
         mask, rule = low_confidence(scored, CONFIDENCE, REVIEW)
         run = str(dates.max().date()) if dates is not None and dates.notna().any() else data["generated_at"][:10]
-        section, new_state = emerging_issues(scored, text_col, mask, state or {"version": 1, "next_id": 1,
-                                                                                "clusters": []}, run, CAUSE)
+        section, new_state = emerging_issues(scored, texts, mask, state or {"version": 1, "next_id": 1,
+                                                                             "clusters": []}, run, CAUSE)
         if section is None:
             notes.append(f"Emerging issues omitted: fewer than 20 low-confidence complaints ({rule}).")
         else:
@@ -276,8 +284,7 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
     elif text_col:
         notes.append("Emerging issues omitted: the scored table has no root_cause_proba.")
 
-    data["drift"] = drift_section(scored, scored[text_col] if text_col else None, training_profile, previous,
-                                  CAUSE, CONFIDENCE)
+    data["drift"] = drift_section(scored, texts, training_profile, previous, CAUSE, CONFIDENCE)
     if data["drift"] is None:
         notes.append("Drift omitted: pass --model (a bundle with a training profile) or --previous.")
     data["summary"] = _summary(data)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data_profile import guess_language_column, shares, training_profile  # noqa: F401  (re-exported)
+from .texts import Texts
 
 PSI_WARNING = 0.2
 CONFIDENCE_EDGES = np.linspace(0.1, 0.9, 9)
@@ -38,7 +39,7 @@ def _check(name: str, reference: str, value: float, detail: str) -> dict[str, An
             "detail": detail}
 
 
-def drift_section(scored: pd.DataFrame, texts: pd.Series | None, profile: dict[str, Any] | None,
+def drift_section(scored: pd.DataFrame, texts: Texts | None, profile: dict[str, Any] | None,
                   previous: pd.DataFrame | None, cause: str, confidence: str) -> dict[str, Any] | None:
     """PSI checks of text length, predicted-cause mix, confidence and language mix.
 
@@ -49,7 +50,7 @@ def drift_section(scored: pd.DataFrame, texts: pd.Series | None, profile: dict[s
     checks = []
     if profile and texts is not None and "text_chars" in profile:
         deciles = np.asarray(profile["text_chars"]["deciles"])
-        lengths = texts.str.len().fillna(0)
+        lengths = texts.lengths()
         uniform = {str(i): 0.1 for i in range(len(deciles) + 1)}
         checks.append(_check("text length", "training data", psi(uniform, _binned_shares(lengths, deciles)),
                              f"median {lengths.median():.0f} characters vs {deciles[4]:.0f} in training"))

@@ -19,6 +19,7 @@ from sklearn.cluster import KMeans
 
 from ..exceptions import InputError
 from .examples import excerpt, vectorizer
+from .texts import Texts
 
 STATE_VERSION = 1
 PROFILE_TERMS = 40
@@ -80,19 +81,20 @@ def _match(profiles: list[dict[str, float]], known: list[dict[str, Any]]) -> dic
     return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= MATCH_SIMILARITY}
 
 
-def emerging_issues(scored: pd.DataFrame, text_col: str, mask: pd.Series, state: dict[str, Any], run: str,
+def emerging_issues(scored: pd.DataFrame, texts: Texts, mask: pd.Series, state: dict[str, Any], run: str,
                     cause: str, examples: int = 3, excerpt_chars: int = 300) -> tuple[dict[str, Any] | None,
                                                                                        dict[str, Any]]:
     """Cluster the rows of ``scored`` selected by ``mask`` and match them to ``state``.
 
-    Returns the report section (None when too few rows) and the updated state.
+    Returns the report section (None when too few rows) and the updated state. Only the sampled
+    rows' texts are read from ``texts``.
     """
-    rows = scored.loc[mask & scored[text_col].notna(), [text_col, cause]]
+    rows = scored.loc[mask & texts.present.to_numpy(), [cause]]
     total = len(rows)
     if total < MIN_ROWS:
         return None, state
     sample = rows.sample(MAX_ROWS, random_state=SEED) if total > MAX_ROWS else rows
-    texts = sample[text_col].astype(str)
+    texts = texts.take(sample.index).astype(str)
     vec = vectorizer(10_000)
     try:
         vec.fit(texts.iloc[:FIT_ROWS])

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..redaction import redact
+from .texts import Texts
 
 SAMPLE_PER_GROUP = 400
 SEED = 0
@@ -61,28 +62,34 @@ def representative(texts: pd.Series, groups: pd.Series, n: int) -> dict[str, lis
     return chosen
 
 
-def cause_examples(scored: pd.DataFrame, text_col: str, cause: str, confidence: str | None,
+def cause_examples(scored: pd.DataFrame, texts: Texts, cause: str, confidence: str | None,
                    n: int, limit: int) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """For each cause, ``n`` representative and ``n`` most confident distinct complaints, redacted."""
-    present = scored[scored[text_col].notna()]
+    """For each cause, ``n`` representative and ``n`` most confident distinct complaints, redacted.
+
+    Only the sampled rows' texts and the most confident rows' texts are read from ``texts``.
+    """
+    present = scored[texts.present.to_numpy()]
     sample = sample_groups(present, cause)
-    ranked = representative(sample[text_col], sample[cause].astype(str), n * 3)
+    sampled = texts.take(sample.index)
+    ranked = representative(sampled, sample[cause].astype(str), n * 3)
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     keys = present[cause].astype(str)
     ranking = present[confidence] if confidence else pd.Series(0.0, index=present.index)
     top = ranking.groupby(keys).nlargest(n * 3)  # ties keep table order
+    confident = texts.take(top.index.get_level_values(-1).difference(sampled.index))
+    shown = pd.concat([sampled, confident]) if len(confident) else sampled
     for name in keys.unique():
-        out[name] = {"representative": _rows(scored, ranked.get(name, []), text_col, confidence, n, limit),
-                     "confident": _rows(scored, top.xs(name, level=0).index.tolist(), text_col, confidence, n,
+        out[name] = {"representative": _rows(scored, ranked.get(name, []), shown, confidence, n, limit),
+                     "confident": _rows(scored, top.xs(name, level=0).index.tolist(), shown, confidence, n,
                                         limit)}
     return out
 
 
-def _rows(scored: pd.DataFrame, index: list[Any], text_col: str, confidence: str | None,
+def _rows(scored: pd.DataFrame, index: list[Any], texts: pd.Series, confidence: str | None,
           n: int, limit: int) -> list[dict[str, Any]]:
     rows, seen = [], set()
     for label in index:
-        text = excerpt(scored.at[label, text_col], limit)
+        text = excerpt(texts[label], limit)
         if text in seen:
             continue
         seen.add(text)

@@ -6,15 +6,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .. import _logging
 from ..bundle import METADATA
 from ..bundle.metadata_schema import check_artifacts, read_metadata
 from ..exceptions import BundleError
-from ..io import check_distinct, claim_outputs, read_table
-from .aggregate import build_report
+from ..io import (
+    check_distinct,
+    claim_outputs,
+    iter_parquet_batches,
+    no_rows_error,
+    parquet_schema,
+    read_table,
+    table_format,
+)
+from .aggregate import TEXT_GUESSES, build_report, guess_text_column
 from .emerging import load_state, save_state
 from .label_issues import label_issues_section
 from .render import write_report
+from .texts import ParquetTexts, is_string_type
+
+READ_BATCH_ROWS = 200_000
 
 
 def read_training_profile(model: str | Path) -> dict[str, Any] | None:
@@ -28,6 +41,32 @@ def read_training_profile(model: str | Path) -> dict[str, Any] | None:
         _logging.logger.warning("bundle %s has no training profile (trained before it was recorded); "
                                 "drift is compared with --previous only", model)
     return profile
+
+
+def read_scored(path: str | Path, text_col: str | None = None,
+                encoding: str = "utf-8-sig") -> tuple[pd.DataFrame, ParquetTexts | None]:
+    """The scored table at ``path`` and, for Parquet, its text column left on disk.
+
+    A Parquet table's text column (``text_col``, else guessed as :func:`guess_text_column` does) is
+    not loaded: the other columns are returned with a :class:`ParquetTexts` that reads texts on
+    demand, so the report's memory does not grow with the narratives. Other formats (or a Parquet
+    table without a string text column) are read whole, with ``None`` for the texts.
+    """
+    if table_format(path) != "parquet":
+        return read_table(path, encoding=encoding), None
+    schema = parquet_schema(path)
+    column = text_col or next((name for name in TEXT_GUESSES if name in schema.names), None)
+    if column is None:
+        head = next(iter_parquet_batches(path, schema.names, 1000), None)
+        column = guess_text_column(head.to_pandas()) if head is not None else None
+    if column not in schema.names or not is_string_type(schema.field(column).type):
+        return read_table(path, encoding=encoding), None
+    others = [name for name in schema.names if name != column]
+    chunks = [batch.to_pandas() for batch in iter_parquet_batches(path, others, READ_BATCH_ROWS) if batch.num_rows]
+    if not chunks:
+        raise no_rows_error(path, "expected at least one row")
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    return frame, ParquetTexts(path, column, len(frame))
 
 
 def report_file(scored: str | Path, out: str | Path, *, fmt: str = "html", previous: str | Path | None = None,
@@ -44,9 +83,10 @@ def report_file(scored: str | Path, out: str | Path, *, fmt: str = "html", previ
     check_distinct(inputs, {"--state": state, "--output": out})  # the state file is read and rewritten
     with claim_outputs({"--output": out}, inputs=inputs, overwrite=overwrite):
         profile = read_training_profile(model) if model else None
-        data = build_report(read_table(scored, encoding=encoding),
-                            previous=read_table(previous, encoding=encoding) if previous else None,
-                            text_col=text_col, date_col=date_col, by=by, value_col=value_col, id_col=id_col,
+        table, texts = read_scored(scored, text_col, encoding)
+        data = build_report(table, previous=read_scored(previous, text_col, encoding)[0] if previous else None,
+                            texts=texts, text_col=texts.column if texts is not None else text_col,
+                            date_col=date_col, by=by, value_col=value_col, id_col=id_col,
                             training_profile=profile, state=load_state(state) if state else None)
         if model and (issues := label_issues_section(model)):
             data["label_issues"] = issues
