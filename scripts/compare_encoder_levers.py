@@ -9,7 +9,7 @@ int8 ONNX Runtime graphs, all in length-sorted batches of 64 texts and at most 4
 ``onnxint8`` (the graph as exported, MatMul weights int8 per channel), ``fused`` (what
 ``--precision int8`` runs: ONNX Runtime's transformer fusions before quantising), ``fusedpt``
 (per-tensor weight scales), ``fusedu8`` (unsigned weights), ``fusedrr`` (7-bit weights),
-``fusedsleep`` (idle threads sleep instead of spinning), ``fusedtok8k`` (8,192-token batches),
+``fusedspin`` (idle threads spin between kernels instead of sleeping), ``fusedtok8k`` (8,192-token batches),
 ``fusedb32`` (32-text batches). A ``t1`` suffix runs one thread instead of torch's default.
 
     python scripts/compare_encoder_levers.py --n 600 --block 200 --variants naive,onnxint8,fused,naivet1,fusedt1
@@ -82,7 +82,7 @@ def main() -> None:
               "fusedpt": lambda: onnx_encode(Int8Recipe(per_channel=False)),
               "fusedu8": lambda: onnx_encode(Int8Recipe(weight_type="u8")),
               "fusedrr": lambda: onnx_encode(Int8Recipe(reduce_range=True)),
-              "fusedsleep": lambda: onnx_encode(spinning=False),
+              "fusedspin": lambda: onnx_encode(spinning=True),
               "fusedtok8k": lambda: onnx_encode(max_tokens=8192), "fusedb32": lambda: onnx_encode(batch_size=32)}
     chosen = args.variants.split(",")
     variants = {name: run(makers[name.removesuffix("t1")](), 1 if name.endswith("t1") else None) for name in chosen}

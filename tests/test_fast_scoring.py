@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import onnx
 import pandas as pd
 import pytest
 
@@ -36,6 +37,8 @@ def test_int8_graph_is_built_once_per_model_and_gives_vectors_close_to_fp32(tmp_
     graph = build_onnx_encoder(path)
     assert graph == onnx_encoder_path(model_fingerprint(path))  # keyed by the model's hash, in the cache folder
     assert graph.suffix == ".onnx" and graph.read_bytes()[:1] != b"\x80"  # a protobuf graph, never a pickle
+    operators = {node.op_type for node in onnx.load(str(graph)).graph.node}
+    assert {"QAttention", "SkipLayerNormalization", "BiasGelu"} <= operators  # fused, then quantised
     built = graph.stat().st_mtime_ns
     texts = ["my bill is wrong again", "the engineer never came", "refund please", "x " * 400]
     int8 = encode_int8(path, texts, batch_size=2)

@@ -33,10 +33,13 @@ def _without_time(report: dict) -> dict:
 
 
 def test_parquet_texts_are_read_on_demand_with_the_same_rows(scored_parquet):
-    table, texts = read_scored(scored_parquet)
+    table, texts = read_scored(scored_parquet, named=["agent_id"])
     whole = read_table(scored_parquet)
-    assert isinstance(texts, ParquetTexts) and texts.column == "text" and "text" not in table
-    assert table.equals(whole.drop(columns="text"))
+    assert isinstance(texts, ParquetTexts) and texts.column == "text"
+    # only what the report reads: predictions, the named segment, the guessed id and date; no texts
+    assert list(table.columns) == ["complaint_id", "date", "agent_id", "root_cause", "root_cause_proba",
+                                   "needs_review", "churn_proba"]
+    assert table.equals(whole[table.columns])
     assert texts.present.tolist() == whole["text"].notna().tolist()
     assert texts.lengths().tolist() == whole["text"].str.len().fillna(0).tolist()
     labels = [2999, 0, 700, 699, 1500, 0]  # across row groups, unsorted, repeated
@@ -48,7 +51,7 @@ def test_report_on_parquet_equals_the_report_on_the_table_in_memory(scored_parqu
     profile = training_profile(whole, whole["text"].fillna("").str.slice(0, 20), "root_cause")
     options = {"by": ["agent_id", "channel"], "value_col": "annual_value", "training_profile": profile,
                "previous": synthetic_scored(seed=4)}
-    table, texts = read_scored(scored_parquet)
+    table, texts = read_scored(scored_parquet, named=["agent_id", "channel", "annual_value"])
     lazy = build_report(table, texts=texts, text_col=texts.column, **options)
     assert _without_time(lazy) == _without_time(build_report(whole, **options))
     assert lazy["emerging"]["clusters"] and all(c["examples"]["confident"] for c in lazy["causes"])

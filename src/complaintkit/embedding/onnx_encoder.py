@@ -161,16 +161,14 @@ def _input_names(encoder: Any) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4)
-def _session(path: str, threads: int, spinning: bool | None = None) -> Any:
-    """An ONNX Runtime session on ``path``; idle threads spin only when ``spinning`` (default: all cores used)."""
+def _session(path: str, threads: int, spinning: bool = False) -> Any:
+    """An ONNX Runtime session on ``path``; idle threads spin between kernels only when ``spinning``."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if spinning is None:  # a shared machine: idle threads sleep instead of spinning
-        spinning = threads >= (os.cpu_count() or 1)
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
@@ -202,11 +200,12 @@ def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int 
 
 def encode_int8(model_path: str | os.PathLike, texts: list[str], batch_size: int,
                 cache_dir: str | os.PathLike | None = None, *, recipe: Int8Recipe = DEFAULT_RECIPE,
-                threads: int | None = None, spinning: bool | None = None, max_tokens: int = 4096) -> np.ndarray:
+                threads: int | None = None, spinning: bool = False, max_tokens: int = 4096) -> np.ndarray:
     """Unit vectors of ``texts`` from the int8 graph (built first if missing), one row per text.
 
-    ``threads`` defaults to torch's thread count (which the load-aware default sets); ``spinning``
-    lets idle threads spin between kernels (default: only when every core is used).
+    ``threads`` defaults to torch's thread count (which the load-aware default sets). Idle threads
+    sleep between kernels unless ``spinning`` (spinning was slower on a shared 2-core machine:
+    see docs/scoring-at-scale.md).
     """
     import torch
 

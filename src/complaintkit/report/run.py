@@ -11,6 +11,7 @@ import pandas as pd
 from .. import _logging
 from ..bundle import METADATA
 from ..bundle.metadata_schema import check_artifacts, read_metadata
+from ..data_profile import LANGUAGE_GUESSES
 from ..exceptions import BundleError
 from ..io import (
     check_distinct,
@@ -21,11 +22,13 @@ from ..io import (
     read_table,
     table_format,
 )
-from .aggregate import TEXT_GUESSES, build_report, guess_text_column
+from ..schema import CAUSE, CHURN, CONFIDENCE, REVIEW
+from .aggregate import ID_GUESSES, TEXT_GUESSES, build_report, guess_text_column
 from .emerging import load_state, save_state
 from .label_issues import label_issues_section
 from .render import write_report
 from .texts import ParquetTexts, is_string_type
+from .trends import DATE_GUESSES
 
 READ_BATCH_ROWS = 200_000
 
@@ -43,30 +46,45 @@ def read_training_profile(model: str | Path) -> dict[str, Any] | None:
     return profile
 
 
-def read_scored(path: str | Path, text_col: str | None = None,
-                encoding: str = "utf-8-sig") -> tuple[pd.DataFrame, ParquetTexts | None]:
-    """The scored table at ``path`` and, for Parquet, its text column left on disk.
+def report_columns(names: Sequence[str], named: Sequence[str | None] = ()) -> list[str] | None:
+    """The columns of ``names`` that a report reads: predictions, ``named`` ones and the guessed roles.
 
-    A Parquet table's text column (``text_col``, else guessed as :func:`guess_text_column` does) is
-    not loaded: the other columns are returned with a :class:`ParquetTexts` that reads texts on
-    demand, so the report's memory does not grow with the narratives. Other formats (or a Parquet
-    table without a string text column) are read whole, with ``None`` for the texts.
+    None (read them all) when a ``named`` column is missing, so that the error lists every column.
+    """
+    if any(c is not None and c not in names for c in named):
+        return None
+    first = [next((c for c in guesses if c in names), None) for guesses in (DATE_GUESSES, ID_GUESSES)]
+    wanted = {CAUSE, CONFIDENCE, REVIEW, CHURN, *named, *first, *LANGUAGE_GUESSES}
+    return [name for name in names if name in wanted]
+
+
+def read_scored(path: str | Path, text_col: str | None = None, named: Sequence[str | None] = (),
+                encoding: str = "utf-8-sig") -> tuple[pd.DataFrame, ParquetTexts | None]:
+    """The columns of the scored table at ``path`` that a report reads and, for Parquet, its texts left on disk.
+
+    From a Parquet table only :func:`report_columns` are read, and its text column (``text_col``,
+    else guessed as :func:`guess_text_column` does) is not loaded: a :class:`ParquetTexts` reads
+    texts on demand, so the report's memory does not grow with the narratives. Other formats are
+    read whole, with ``None`` for the texts.
     """
     if table_format(path) != "parquet":
         return read_table(path, encoding=encoding), None
     schema = parquet_schema(path)
-    column = text_col or next((name for name in TEXT_GUESSES if name in schema.names), None)
-    if column is None:
+    text_col = text_col or next((name for name in TEXT_GUESSES if name in schema.names), None)
+    if text_col is None:
         head = next(iter_parquet_batches(path, schema.names, 1000), None)
-        column = guess_text_column(head.to_pandas()) if head is not None else None
-    if column not in schema.names or not is_string_type(schema.field(column).type):
+        text_col = guess_text_column(head.to_pandas()) if head is not None else None
+    columns = report_columns(schema.names, [*named, text_col])
+    if columns is None:
         return read_table(path, encoding=encoding), None
-    others = [name for name in schema.names if name != column]
-    chunks = [batch.to_pandas() for batch in iter_parquet_batches(path, others, READ_BATCH_ROWS) if batch.num_rows]
+    lazy = text_col is not None and is_string_type(schema.field(text_col).type)
+    if lazy:
+        columns.remove(text_col)
+    chunks = [batch.to_pandas() for batch in iter_parquet_batches(path, columns, READ_BATCH_ROWS) if batch.num_rows]
     if not chunks:
         raise no_rows_error(path, "expected at least one row")
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    return frame, ParquetTexts(path, column, len(frame))
+    return frame, ParquetTexts(path, text_col, len(frame)) if lazy else None
 
 
 def report_file(scored: str | Path, out: str | Path, *, fmt: str = "html", previous: str | Path | None = None,
@@ -83,8 +101,8 @@ def report_file(scored: str | Path, out: str | Path, *, fmt: str = "html", previ
     check_distinct(inputs, {"--state": state, "--output": out})  # the state file is read and rewritten
     with claim_outputs({"--output": out}, inputs=inputs, overwrite=overwrite):
         profile = read_training_profile(model) if model else None
-        table, texts = read_scored(scored, text_col, encoding)
-        data = build_report(table, previous=read_scored(previous, text_col, encoding)[0] if previous else None,
+        table, texts = read_scored(scored, text_col, [date_col, id_col, value_col, *by], encoding)
+        data = build_report(table, previous=read_scored(previous, text_col, encoding=encoding)[0] if previous else None,
                             texts=texts, text_col=texts.column if texts is not None else text_col,
                             date_col=date_col, by=by, value_col=value_col, id_col=id_col,
                             training_profile=profile, state=load_state(state) if state else None)
