@@ -41,7 +41,7 @@ def guess_text_column(scored: pd.DataFrame) -> str | None:
 
 def coerce_scored_types(scored: pd.DataFrame) -> pd.DataFrame:
     """Give the prediction columns numeric/boolean types (CSV input arrives as strings)."""
-    scored = scored.copy()
+    scored = scored.copy(deep=False)  # columns are replaced, never written into: the caller's frame is unchanged
     for column in scored.columns:
         if column.endswith("_proba"):
             scored[column] = pd.to_numeric(scored[column], errors="coerce")

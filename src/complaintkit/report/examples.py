@@ -68,7 +68,7 @@ def cause_examples(scored: pd.DataFrame, texts: Texts, cause: str, confidence: s
 
     Only the sampled rows' texts and the most confident rows' texts are read from ``texts``.
     """
-    present = scored[texts.present.to_numpy()]
+    present = scored.loc[texts.present.to_numpy(), [cause, *([confidence] if confidence else [])]]
     sample = sample_groups(present, cause)
     sampled = texts.take(sample.index)
     ranked = representative(sampled, sample[cause].astype(str), n * 3)
