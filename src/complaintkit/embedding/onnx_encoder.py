@@ -1,9 +1,10 @@
 """The encoder as an int8 ONNX Runtime graph: the fast path on CPUs without native bf16.
 
 The local sentence-transformers model (transformer, pooling, then L2 normalisation) is exported
-to ONNX from its own weights with ``torch.onnx.export``, and its MatMul weights are quantised to
-int8 with one scale per output column (ONNX Runtime's dynamic quantisation: activations are
-quantised batch by batch; the kernels need only AVX2). The graph is built once per model into the
+to ONNX from its own weights with ``torch.onnx.export``, ONNX Runtime's transformer fusions turn
+each layer's attention, layer norms and GELU into single nodes, and the MatMul and attention weights
+are quantised to int8 with one scale per output column (ONNX Runtime's dynamic quantisation:
+activations are quantised batch by batch; the kernels need only AVX2). The graph is built once per model into the
 embedding cache folder, keyed by the model's SHA-256 and the recipe, and reused by every run;
 nothing is downloaded and nothing is pickled (an ``.onnx`` file is a protobuf graph).
 
