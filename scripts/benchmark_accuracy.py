@@ -12,12 +12,9 @@ test rows, and the default's lead over each baseline a paired bootstrap interval
 as in the fixed split) and prints mean and sd per model and, per baseline, the mean difference with a
 Student-t 95% interval over the splits and the number of splits the default won.
 The default's ECE is printed before calibration (softmax of the SVM's decision values) and after.
-``--time-rows N`` also times ``complaintkit train`` (fit, needs_review threshold, save) with an empty
-embedding cache on N CFPB narratives: the 2,896 real ones, repeated with a "[copy k]" prefix as
-needed (a timing input only; no quality figure comes from it).
+Cold training time is measured by ``scripts/benchmark_training_time.py``.
 Usage: python scripts/benchmark_accuracy.py [--tasks cfpb_product,cfpb_issue,airline,banking77] [--out F.json]
        [--repeats 10] [--repeat-tasks cfpb_product,cfpb_issue] [--extras] [--calibrations isotonic,sigmoid]
-       [--time-rows 8500]
 """
 
 from __future__ import annotations
@@ -38,8 +35,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShu
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from _benchdata import REPO, Task, cpu_flags, label_scores, load_average, load_task
-from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder, TrainConfig, train
+from _benchdata import Task, label_scores, load_average, load_task
+from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.intervals import classification_intervals, mean_interval, paired_difference
 from complaintkit.training import fit_review_threshold
@@ -268,28 +265,6 @@ def print_repeated(name: str, summary: dict) -> None:
         print(f"| {model} | {row['mean']:.3f} | {row['sd']:.3f} | {cells} |")
 
 
-def time_cold_training(rows: int) -> dict:
-    """Seconds of ``complaintkit train`` (fit, needs_review threshold, save) on ``rows`` CFPB narratives, cold cache."""
-    real = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str)
-    copies = [real.assign(narrative=real["narrative"] if k == 0 else f"[copy {k}] " + real["narrative"])
-              for k in range(-(-rows // len(real)))]
-    frame = pd.concat(copies, ignore_index=True).head(rows)
-    os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
-    print(f"CPU: {cpu_flags()}; load average at the start {load_average()}", flush=True)
-    start = time.perf_counter()
-    bundle = train(frame, TrainConfig(text_cols=("narrative",), label_col="product_group"), name="timing")
-    bundle.save(tempfile.mkdtemp(prefix="ck-timing-"), overwrite=True)
-    seconds = time.perf_counter() - start
-    load = load_average()
-    print(f"\ncomplaintkit train on {rows:,} CFPB narratives ({len(real):,} real, the rest prefixed copies), "
-          f"empty embedding cache: {seconds / 60:.1f} min (load average at the end {load})", flush=True)
-    chosen = bundle.metadata["heads"]["root_cause"]["chosen"]
-    print(f"  head: C {chosen['C']}, embedding weight {chosen['embedding_weight']}, "
-          f"character n-grams {bundle.metadata['heads']['root_cause']['params']['char_ngrams']}", flush=True)
-    return {"rows": rows, "seconds": round(seconds, 1), "load_average_at_end": load, "cpu": cpu_flags(),
-            "chosen": {k: chosen[k] for k in ("C", "embedding_weight", "use_tfidf")}}
-
-
 def _jsonable(value: object) -> object:
     return value.tolist() if isinstance(value, np.ndarray) else str(value)
 
@@ -297,13 +272,11 @@ def _jsonable(value: object) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", default="cfpb_product,cfpb_issue,airline,banking77",
-                        help='comma-separated; "" with --time-rows only times training')
+                        help="comma-separated")
     parser.add_argument("--out", default="out/benchmark_accuracy.json")
     parser.add_argument("--cold-cache", action="store_true", help="time the default's training with an empty cache")
     parser.add_argument("--calibrations", default="",
                         help="also score the default head with these calibration methods, e.g. isotonic,sigmoid")
-    parser.add_argument("--time-rows", type=int, default=0,
-                        help="also time `complaintkit train` on this many CFPB narratives with an empty cache")
     parser.add_argument("--repeats", type=int, default=0,
                         help="also compare on this many random stratified train/test splits of --repeat-tasks")
     parser.add_argument("--repeat-tasks", default="cfpb_product,cfpb_issue")
@@ -338,8 +311,6 @@ def main() -> None:
             results["repeated_splits"][name] = repeated_splits(name, args.repeats, default_params, baseline_params)
         for name, summary in results["repeated_splits"].items():
             print_repeated(name, summary)
-    if args.time_rows:
-        results["cold_training"] = time_cold_training(args.time_rows)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as handle:
         json.dump(results, handle, indent=2, default=_jsonable)

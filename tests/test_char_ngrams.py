@@ -44,3 +44,38 @@ def test_documents_counted_in_several_batches_give_the_same_matrix(monkeypatch):
     monkeypatch.setattr(char_ngrams, "_BATCH_CHARS", 50)
     found = CharNgramTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit(TRAIN).transform(documents)
     assert (found != reference).nnz == 0
+
+
+@pytest.mark.parametrize("options", [
+    {"ngram_range": (2, 5), "min_df": 2, "sublinear_tf": True, "max_features": 40},
+    {"ngram_range": (1, 3), "lowercase": False, "max_df": 0.6},
+    {"ngram_range": (3, 3), "binary": True, "use_idf": False},
+])
+@settings(max_examples=60, deadline=None)
+@given(documents=st.lists(st.text(ALPHABET, max_size=40), min_size=1, max_size=8))
+def test_char_wb_fit_equals_scikit_learn(options, documents):
+    documents = documents + TRAIN  # at least one n-gram, so both fit
+    reference = TfidfVectorizer(analyzer="char_wb", **options)
+    fast = CharNgramTfidfVectorizer(analyzer="char_wb", **options)
+    expected, found = reference.fit_transform(documents), fast.fit_transform(documents)
+    assert fast.vocabulary_ == reference.vocabulary_
+    if options.get("use_idf", True):
+        assert (fast.idf_ == reference.idf_).all()
+    # The same counts; a row's norm may be summed in another order (a last-bit difference).
+    assert expected.shape == found.shape and abs(expected - found).max() <= 1e-12
+
+
+def test_fitting_in_several_batches_gives_the_same_vocabulary_and_matrix(monkeypatch):
+    from complaintkit.heads import char_ngrams
+
+    documents = [f"{text} number {i}" for i, text in enumerate(TRAIN * 5)]
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2)
+    expected = reference.fit_transform(documents)
+    monkeypatch.setattr(char_ngrams, "_BATCH_CHARS", 50)
+    fast = CharNgramTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2)
+    assert abs(fast.fit_transform(documents) - expected).max() <= 1e-12 and fast.vocabulary_ == reference.vocabulary_
+
+
+def test_documents_without_any_ngram_raise_scikit_learns_error():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        CharNgramTfidfVectorizer(analyzer="char_wb").fit(["", "   "])

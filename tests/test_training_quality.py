@@ -3,6 +3,7 @@
 import pandas as pd
 
 from complaintkit import TrainConfig, train
+from complaintkit.embedding import encoder_runtime, resolve_precision
 from complaintkit.evaluation import evaluate
 from complaintkit.model_card import render_model_card
 
@@ -17,7 +18,8 @@ def test_held_out_metrics_carry_intervals_into_metadata_card_and_evaluate(traine
     assert quality["ci"]["macro_f1"] == metrics["ci"]["macro_f1"]
     assert "macro-F1" in render_model_card(trained_bundle.metadata).split("## Held-out metrics")[1].split("##")[0]
     assert "95% CI" in render_model_card(trained_bundle.metadata)
-    result = evaluate(trained_bundle, synthetic_frame, split_col="split", split="test", precision="fp32")
+    result = evaluate(trained_bundle, synthetic_frame, split_col="split", split="test",
+                      precision=trained_bundle.metadata["metrics_precision"])
     assert result["root_cause"]["ci"] == metrics["ci"]  # same rows, same seed
 
 
@@ -42,3 +44,16 @@ def test_a_churn_only_bundle_without_a_split_reports_cross_validated_roc_auc(syn
     assert (quality["head"], quality["kind"], quality["rows"]) == ("churn", "cross-validated", 24)
     low, high = quality["ci"]["roc_auc"]
     assert low <= quality["roc_auc"] <= high
+
+
+def test_training_embeds_in_the_cpus_fast_precision_unless_asked_for_fp32(trained_bundle,
+                                                                        synthetic_frame: pd.DataFrame) -> None:
+    fast = resolve_precision("auto")
+    assert trained_bundle.root_cause.embedder_.precision == fast
+    assert trained_bundle.churn.precision == fast
+    assert trained_bundle.metadata["training_data"]["encoder"] == encoder_runtime(fast)
+    assert trained_bundle.metadata["metrics_precision"] == fast  # held out with the encoder as trained
+    bundle = train(synthetic_frame, TrainConfig(label_col="cause", review_precision=None, root_cause_head="standard",
+                                                precision="fp32"))
+    assert bundle.root_cause.embedder_.precision == "fp32"
+    assert bundle.metadata["training_data"]["encoder"] == encoder_runtime("fp32")

@@ -63,6 +63,13 @@ class TrainConfig:
         Replace the root-cause class names by opaque ids (``label_01``, …) in everything the
         bundle writes outside its heads: ``metadata.json``, the model card, ``label_issues.csv``
         (see :mod:`complaintkit.private_labels`).
+    precision : str
+        The encoder's precision while training: "auto" (the CPU's fast one, as ``score`` uses:
+        bf16 with native bf16 matmul, else int8), "fp32", "bf16" or "int8" (see
+        :func:`~complaintkit.embedding.resolve_precision`).
+    n_jobs : int or None
+        Threads that fit the root-cause head's cross-validation side by side; ``None``: the
+        cores the machine's load leaves idle (see :func:`complaintkit.cpu.idle_cores`).
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -84,6 +91,8 @@ class TrainConfig:
     fast_tier: bool = False
     fast_tier_max_f1_loss: float = 0.01
     private_labels: bool = False
+    precision: str = "auto"
+    n_jobs: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -9,14 +9,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import _logging
 from .bundle import Bundle
 from .config import TrainConfig
+from .cpu import idle_cores
 from .data_profile import training_profile
-from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS
+from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS, encoder_runtime, resolve_precision
 from .evaluation import churn_metrics, evaluate, review_threshold, root_cause_metrics
 from .exceptions import InputError
 from .explain import embed_for_head
@@ -90,8 +92,11 @@ def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Se
     if folds < 2:
         return None
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    refit = clone(head).set_params(**head.chosen_settings())  # settings already chosen
-    return cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba"), folds
+    refit = clone(head).set_params(**head.chosen_settings(), n_jobs=None)  # settings chosen; folds side by side
+    with parallel_config(backend="threading"):  # the SVMs release the GIL; threads share the texts
+        proba = cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba",
+                                  n_jobs=head.n_jobs)
+    return proba, folds
 
 
 def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
@@ -246,6 +251,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
     files: dict[str, bytes] = {}
     steps = _logging.Steps(sum(map(bool, (config.label_col, config.label_col, config.churn_col, test_rows.any()))))
     languages = check_encoder_language(texts[usable], config.embedding_model)
+    precision = resolve_precision(config.precision)
     start = time.perf_counter()
     if config.label_col:
         rows = usable & _nonempty(frame[config.label_col])
@@ -260,7 +266,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                          example_ids=_row_ids(frame, usable, config.id_col))
         else:
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
-                                       redact=config.redact, calibration=config.calibration)
+                                       redact=config.redact, calibration=config.calibration, precision=precision,
+                                       n_jobs=config.n_jobs or idle_cores())
             head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}
@@ -304,7 +311,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         outcome = normalise_outcome(frame.loc[rows, config.churn_col], config.churn_col)
         inputs = frame.loc[rows].assign(text=texts[rows])
         head = ChurnClassifier(embedding_model=config.embedding_model, numeric_cols=config.numeric_cols,
-                               categorical_cols=config.categorical_cols, redact=config.redact)
+                               categorical_cols=config.categorical_cols, redact=config.redact, precision=precision)
         steps.next("training the churn head on %d rows", int(rows.sum()))
         heads["churn"] = head.fit(inputs, frame.loc[rows, config.churn_col])
         metadata["heads"]["churn"] = {"params": head.get_params()}
@@ -318,13 +325,13 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                 {k: v for k, v in dropped.items() if v})
     metadata["training_data"] = {"path": redact(source, config.redact), "sha256": sha, "rows": int(len(frame)),
                                  "rows_used": int(usable.sum()), "dropped": dropped,
-                                 "languages": languages,
+                                 "languages": languages, "encoder": encoder_runtime(precision),
                                  "seconds": round(time.perf_counter() - start, 1)}
     metadata["training_profile"] = training_profile(frame[usable], texts[usable], config.label_col)
     bundle = Bundle(metadata=metadata, files=files, **heads)
     if test_rows.any():
         steps.next("evaluating on %d held-out rows", int(test_rows.sum()))
-        metrics = evaluate(bundle, frame[test_rows], precision="fp32")  # the encoder as trained
+        metrics = evaluate(bundle, frame[test_rows], precision=precision)  # the encoder as trained
         metadata["metrics_precision"] = metrics.pop("precision")
         metrics.pop("encoder")
         metadata["metrics"] = metrics

@@ -61,7 +61,7 @@ precision_option = click.option(
     help="Encoder precision. auto: bf16 on CPUs with native bf16 matmul (amx_bf16 or avx512_bf16 in "
          "/proc/cpuinfo), else int8 (an int8 ONNX Runtime copy of the encoder, built once into the cache "
          "folder; faster with AVX2 alone, within half a point of fp32 macro-F1 on the measured tasks). "
-         "fp32: the plain encoder, as training uses (see the docs on scoring at scale).")
+         "fp32: the plain encoder (see the docs on scoring at scale).")
 
 
 def embedding_model_option(name: str = "embedding_model") -> Callable:

@@ -19,6 +19,7 @@ from ._options import (
     examples,
     input_option,
     overwrite_option,
+    precision_option,
     text_col_option,
 )
 from ._summaries import quality_line
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
 @click.option("--mlflow-model-name", help="Registered model name in MLflow. Default: the bundle folder's name.")
 @click.option("--model", "--output", "--out", "out", cls=AliasedOption, hidden_aliases=("--output", "--out"),
               required=True, type=click.Path(path_type=Path), help="Bundle folder to write, e.g. models/mine.")
+@precision_option
 @encoding_option
 @overwrite_option
 def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Path | None, out: Path, overwrite: bool,

@@ -31,7 +31,7 @@ def resolve_precision(precision: str) -> str:
 
     bf16 autocast is slower than fp32 on CPUs without native bf16; there the int8 ONNX Runtime graph
     of the encoder (:mod:`complaintkit.embedding.onnx_encoder`, AVX2 is enough) is the fast path.
-    "fp32" is the plain sentence-transformers encoder, as training uses.
+    "fp32" is the plain sentence-transformers encoder.
 
     Raises
     ------

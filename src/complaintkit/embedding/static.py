@@ -117,11 +117,14 @@ def _load_tokenizer(model_path: str):
     return tokenizer
 
 
-def make_embedder(model: str, max_words_per_chunk: int | None = 180, cache_dir: str | None = None):
-    """The embedder of a head: :class:`StaticEmbedder` for ``"static:<model>"``, else the transformer's."""
+def make_embedder(model: str, max_words_per_chunk: int | None = 180, cache_dir: str | None = None,
+                  precision: str = "fp32"):
+    """The embedder of a head: :class:`StaticEmbedder` for ``"static:<model>"``, else the transformer's
+    (run in ``precision``)."""
     if model.startswith(STATIC_PREFIX):
         return StaticEmbedder(model=model[len(STATIC_PREFIX):], cache_dir=cache_dir)
-    return SentenceTransformerEmbedder(model=model, max_words_per_chunk=max_words_per_chunk, cache_dir=cache_dir)
+    return SentenceTransformerEmbedder(model=model, max_words_per_chunk=max_words_per_chunk, cache_dir=cache_dir,
+                                       precision=precision)
 
 
 class StaticEmbedder(TransformerMixin, BaseEstimator):

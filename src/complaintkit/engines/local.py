@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from .. import _logging
+from ..cpu import idle_cores
 
 # (rows in the chunk, its reject reasons if already done, else the arguments of ChunkJob.process)
 Task = tuple[int, list[str] | None, tuple[Any, ...] | None]
@@ -45,27 +46,16 @@ def _process_in_worker(job: Any, *args: Any) -> list[str]:
 
 
 def default_threads(workers: int) -> int | None:
-    """Torch threads per process: the idle cores shared out among ``workers``.
+    """Torch threads per process: the idle cores shared out among ``workers`` (see :func:`idle_cores`).
 
-    Idle cores are the cores less the 1-minute load average (rounded), at least 1. One process
-    on an idle machine gets torch's default (``None``: one thread per core). On a shared machine
-    torch's threads wait for each other: with a load of 2.5 on 2 cores, torch's default ran at
-    0.82x the naive path and one thread at 1.06x.
+    One process on an idle machine gets torch's default (``None``: one thread per core). On a
+    shared machine torch's threads wait for each other: with a load of 2.5 on 2 cores, torch's
+    default ran at 0.82x the naive path and one thread at 1.06x.
     """
-    cores = os.cpu_count() or 1
-    load = load_average()
-    idle = cores if load is None else max(1, cores - round(load))
+    idle = idle_cores()
     if workers > 1:
         return max(1, idle // workers)
-    return None if idle >= cores else idle
-
-
-def load_average() -> float | None:
-    """The 1-minute load average, or ``None`` where the platform has none."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
+    return None if idle >= (os.cpu_count() or 1) else idle
 
 
 def map_chunks(job: Any, tasks: Iterable[Task], predictor: Any = None, workers: int = 1,

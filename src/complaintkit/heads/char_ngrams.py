@@ -1,15 +1,17 @@
-"""A TF-IDF vectorizer of character n-grams that counts them with numpy when transforming.
+"""A TF-IDF vectorizer of character n-grams that counts them with numpy.
 
 scikit-learn's ``char_wb`` analyzer builds every n-gram of every word as a Python string
-and looks each up in a dict: on long complaints that is most of a cached scoring run.
-:class:`CharNgramTfidfVectorizer` fits exactly like ``TfidfVectorizer`` and transforms to the
-same matrix, but encodes each n-gram as an integer (characters numbered within the fitted
-vocabulary's alphabet) and matches them against the vocabulary with ``searchsorted``.
+and looks each up in a dict: on long complaints that is most of a cached scoring run and most
+of fitting the TF-IDF blocks in training. :class:`CharNgramTfidfVectorizer` gives exactly
+``TfidfVectorizer``'s vocabulary, weights and transformed matrices (``fit_transform``'s may differ
+in the last bit, where a row's norm is summed in another order), but encodes each n-gram as an integer
+(characters numbered within an alphabet) and counts them with ``unique`` when fitting and
+``searchsorted`` against the vocabulary when transforming.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,14 +21,45 @@ _MAX_KEY = np.iinfo(np.int64).max
 _BATCH_CHARS = 1 << 20
 
 
-class _VocabularyCodes:
+class _Alphabet:
+    """Characters numbered 1..n (0: a character outside the alphabet); n-grams of them as base-(n+1) integers."""
+
+    def __init__(self, characters: Iterable[str], max_n: int) -> None:
+        self.characters = sorted(set(characters))
+        self.base = len(self.characters) + 1
+        self.char_codes = {ord(char): code for code, char in enumerate(self.characters, start=1)}
+        self.fits = self.base ** max_n <= _MAX_KEY
+
+    def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The code point and the code (0 outside the alphabet) of every character of ``text``."""
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        unique, inverse = np.unique(points, return_inverse=True)
+        mapped = np.array([self.char_codes.get(int(p), 0) for p in unique], dtype=np.int64)
+        return points, mapped[inverse].reshape(-1)
+
+    def decode(self, keys: np.ndarray, max_n: int) -> list[str]:
+        """The n-grams (of length 1 to ``max_n``) whose integer keys are ``keys``."""
+        points = np.array([0] + [ord(char) for char in self.characters], dtype=np.uint32)
+        digits = np.zeros((len(keys), max_n), dtype=np.uint32)
+        remaining = keys.copy()
+        lengths = np.zeros(len(keys), dtype=np.int64)
+        for position in range(max_n - 1, -1, -1):  # least significant digit last
+            digits[:, position] = points[remaining % self.base]
+            remaining //= self.base
+        for n in range(1, max_n + 1):
+            lengths[keys >= self.base ** (n - 1)] = n
+        shift = max_n - lengths  # left-align: the digits sit at the end of each row
+        rows = np.arange(len(keys))[:, None]
+        aligned = digits[rows, (np.arange(max_n)[None, :] + shift[:, None]) % max_n]
+        aligned[np.arange(max_n)[None, :] >= lengths[:, None]] = 0  # numpy strips trailing NULs
+        return aligned.view(f"<U{max_n}").ravel().tolist()
+
+
+class _VocabularyCodes(_Alphabet):
     """The fitted vocabulary of a ``char_wb`` vectorizer as sorted integer keys, one array per length."""
 
     def __init__(self, vocabulary: dict[str, int], max_n: int) -> None:
-        alphabet = sorted({char for gram in vocabulary for char in gram})
-        self.base = len(alphabet) + 1  # code 0: a character the vocabulary never uses
-        self.char_codes = {ord(char): code for code, char in enumerate(alphabet, start=1)}
-        self.fits = self.base ** max_n <= _MAX_KEY
+        super().__init__({char for gram in vocabulary for char in gram}, max_n)
         self.keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if not self.fits:
             return
@@ -41,28 +74,24 @@ class _VocabularyCodes:
             self.keys[length] = (np.array([k for k, _ in pairs], dtype=np.int64),
                                  np.array([c for _, c in pairs], dtype=np.int32))
 
-    def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The code point and the code (0 outside the alphabet) of every character of ``text``."""
-        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        unique, inverse = np.unique(points, return_inverse=True)
-        mapped = np.array([self.char_codes.get(int(p), 0) for p in unique], dtype=np.int64)
-        return points, mapped[inverse].reshape(-1)
-
 
 class CharNgramTfidfVectorizer(TfidfVectorizer):
-    """``TfidfVectorizer`` whose ``char_wb`` transform counts n-grams with numpy (same output).
+    """``TfidfVectorizer`` whose ``char_wb`` fit and transform count n-grams with numpy (same output).
 
     Parameters are those of :class:`sklearn.feature_extraction.text.TfidfVectorizer`. Any
     other analyzer, or an alphabet too large for 64-bit n-gram keys, uses scikit-learn's path.
     """
 
     def _count_vocab(self, raw_documents: Iterable[str], fixed_vocab: bool):
-        if not fixed_vocab or self.analyzer != "char_wb":
+        if self.analyzer != "char_wb":
             return super()._count_vocab(raw_documents, fixed_vocab)
+        documents = list(raw_documents)
+        if not fixed_vocab:
+            return self._fit_counts(documents) or super()._count_vocab(documents, fixed_vocab)
         codes = self._vocabulary_codes()
         if not codes.fits:
-            return super()._count_vocab(raw_documents, fixed_vocab)
-        return self.vocabulary_, self._char_wb_counts(list(raw_documents), codes)
+            return super()._count_vocab(documents, fixed_vocab)
+        return self.vocabulary_, self._char_wb_counts(documents, codes)
 
     def _vocabulary_codes(self) -> _VocabularyCodes:
         cached = self.__dict__.get("_codes")
@@ -76,48 +105,59 @@ class CharNgramTfidfVectorizer(TfidfVectorizer):
         state.pop("_codes", None)  # derived from vocabulary_; rebuilt on first transform
         return state
 
+    def _padded(self, documents: list[str]) -> list[str]:
+        """Each document's words (split on whitespace) padded with one space on each side, as ``_char_wb_ngrams``."""
+        preprocess = self.build_preprocessor()
+        padded = [" " + "  ".join(preprocess(self.decode(doc)).split()) + " " for doc in documents]
+        return [text if text.strip() else "" for text in padded]  # a document without words has no n-grams
+
+    def _fit_counts(self, documents: list[str]) -> tuple[dict[str, int], sp.csr_matrix] | None:
+        """The vocabulary and counts of ``_count_vocab`` when fitting; ``None`` where scikit-learn's path must run
+        (no n-gram at all, an alphabet too large for 64-bit keys, or a NUL character)."""
+        padded = self._padded(documents)
+        alphabet = _Alphabet(set().union(*map(set, padded)), self.ngram_range[1])
+        if not alphabet.fits or "\x00" in alphabet.characters:
+            return None
+        blocks = [self._batch_keys(batch, alphabet) for batch in _batches(padded)]
+        vocabulary_keys = np.unique(np.concatenate([keys for keys, _ in blocks]))
+        if not len(vocabulary_keys):
+            return None
+        counts = sp.vstack([sp.csr_matrix((m.data, np.searchsorted(vocabulary_keys, keys)[m.indices], m.indptr),
+                                          shape=(m.shape[0], len(vocabulary_keys))) for keys, m in blocks],
+                           format="csr")
+        counts.sort_indices()
+        grams = alphabet.decode(vocabulary_keys, self.ngram_range[1])
+        return dict(zip(grams, range(len(grams)), strict=True)), counts
+
+    def _batch_keys(self, padded: list[str], alphabet: _Alphabet) -> tuple[np.ndarray, sp.csr_matrix]:
+        """The distinct n-gram keys of a batch and its documents' counts of them (columns follow the keys)."""
+        pieces = list(self._ngram_keys(padded, alphabet))
+        rows = np.concatenate([r for r, _ in pieces]) if pieces else np.zeros(0, dtype=np.int32)
+        keys = np.concatenate([k for _, k in pieces]) if pieces else np.zeros(0, dtype=np.int64)
+        distinct, columns = np.unique(keys, return_inverse=True)
+        counts = sp.coo_matrix((np.ones(len(rows), dtype=self.dtype), (rows, columns.reshape(-1))),
+                               shape=(len(padded), len(distinct))).tocsr()
+        return distinct, counts
+
     def _char_wb_counts(self, documents: list[str], codes: _VocabularyCodes) -> sp.csr_matrix:
         """Counts of the vocabulary's n-grams in ``documents``, as ``_char_wb_ngrams`` makes them.
 
-        Each word (split on whitespace) is padded with one space on each side; its n-grams
-        are all its substrings of length ``min_n`` to ``min(max_n, len(padded word))``.
-        Documents are counted in batches of about ``_BATCH_CHARS`` characters, which bounds
-        the temporary arrays (about 100 bytes per character).
+        Documents are counted in batches of about ``_BATCH_CHARS`` characters, which bounds the
+        temporary arrays (about 100 bytes per character).
         """
-        preprocess = self.build_preprocessor()
-        padded = [" " + "  ".join(preprocess(self.decode(doc)).split()) + " " for doc in documents]
-        padded = [text if text.strip() else "" for text in padded]  # a document without words has no n-grams
-        blocks, batch, size = [], [], 0
-        for text in padded:
-            batch.append(text)
-            size += len(text)
-            if size >= _BATCH_CHARS:
-                blocks.append(self._batch_counts(batch, codes))
-                batch, size = [], 0
-        if batch or not blocks:
-            blocks.append(self._batch_counts(batch, codes))
+        blocks = [self._batch_counts(batch, codes) for batch in _batches(self._padded(documents))]
         return sp.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
 
     def _batch_counts(self, padded: list[str], codes: _VocabularyCodes) -> sp.csr_matrix:
-        lengths = np.fromiter((len(text) for text in padded), dtype=np.int64, count=len(padded))
-        points, chars = codes.encode("".join(padded))
-        document = np.repeat(np.arange(len(padded), dtype=np.int32), lengths)
-        # The only spaces left are the pads, alternately a word's opening and closing one.
-        closing = np.flatnonzero(points == ord(" "))[1::2]
-        del points
-        word_end = closing[np.searchsorted(closing, np.arange(len(chars)))] + 1 if len(chars) else chars
         rows, columns = [], []
-        min_n, max_n = self.ngram_range
-        key = np.zeros(len(chars), dtype=np.int64)
-        for n in range(1, max_n + 1):
-            key = key[: len(chars) - n + 1] * codes.base + chars[n - 1 :]
-            if n < min_n or n not in codes.keys:
+        for n, (documents, keys) in zip(range(self.ngram_range[0], self.ngram_range[1] + 1),
+                                        self._ngram_keys(padded, codes), strict=True):
+            if n not in codes.keys:
                 continue
-            starts = np.flatnonzero(word_end[: len(key)] - np.arange(len(key)) >= n)
             vocabulary_keys, vocabulary_columns = codes.keys[n]
-            found = np.searchsorted(vocabulary_keys, key[starts]).clip(max=len(vocabulary_keys) - 1)
-            hit = vocabulary_keys[found] == key[starts]
-            rows.append(document[starts[hit]])
+            found = np.searchsorted(vocabulary_keys, keys).clip(max=len(vocabulary_keys) - 1)
+            hit = vocabulary_keys[found] == keys
+            rows.append(documents[hit])
             columns.append(vocabulary_columns[found[hit]])
         rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
         columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
@@ -125,3 +165,34 @@ class CharNgramTfidfVectorizer(TfidfVectorizer):
                                shape=(len(padded), len(self.vocabulary_))).tocsr()
         counts.sort_indices()
         return counts
+
+    def _ngram_keys(self, padded: list[str], alphabet: _Alphabet) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """For each n from ``min_n`` to ``max_n``: the document and the integer key of every n-gram inside a word."""
+        lengths = np.fromiter((len(text) for text in padded), dtype=np.int64, count=len(padded))
+        points, chars = alphabet.encode("".join(padded))
+        document = np.repeat(np.arange(len(padded), dtype=np.int32), lengths)
+        # The only spaces left are the pads, alternately a word's opening and closing one.
+        closing = np.flatnonzero(points == ord(" "))[1::2]
+        del points
+        word_end = closing[np.searchsorted(closing, np.arange(len(chars)))] + 1 if len(chars) else chars
+        min_n, max_n = self.ngram_range
+        key = np.zeros(len(chars), dtype=np.int64)
+        for n in range(1, max_n + 1):
+            key = key[: len(chars) - n + 1] * alphabet.base + chars[n - 1 :]
+            if n < min_n:
+                continue
+            starts = np.flatnonzero(word_end[: len(key)] - np.arange(len(key)) >= n)
+            yield document[starts], key[starts]
+
+
+def _batches(padded: list[str]) -> Iterator[list[str]]:
+    """``padded`` in consecutive batches of about ``_BATCH_CHARS`` characters (one, maybe empty, at least)."""
+    batch, size, given = [], 0, False
+    for text in padded:
+        batch.append(text)
+        size += len(text)
+        if size >= _BATCH_CHARS:
+            yield batch
+            batch, size, given = [], 0, True
+    if batch or not given:
+        yield batch

@@ -99,6 +99,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Kinds of personal data masked before embedding (see :func:`complaintkit.redaction.redact`).
     random_state : int, default=0
         Seed of the shuffled calibration folds.
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
+        The encoder's precision while fitting; scoring chooses its own.
 
     Attributes
     ----------
@@ -106,6 +108,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         The outcome labels as given in ``y``: the one meaning "stayed", then the one meaning
         "churned" (``predict_proba``'s columns, ``predict``'s values).
     """
+
+    precision = "fp32"  # what heads saved before the parameter existed were fitted in
 
     def __init__(
         self,
@@ -119,6 +123,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         cache_dir: str | None = None,
         redact: Sequence[str] = (),
         random_state: int = 0,
+        precision: str = "fp32",
     ) -> None:
         self.embedding_model = embedding_model
         self.numeric_cols = numeric_cols
@@ -130,12 +135,14 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.redact = redact
         self.random_state = random_state
+        self.precision = precision
 
     def _text_features(self) -> FeatureUnion:
         blocks, weights = [], {}
         if self.embedding_weight > 0:
             blocks.append(("embedding", SentenceTransformerEmbedder(model=self.embedding_model,
-                                                                    cache_dir=self.cache_dir)))
+                                                                    cache_dir=self.cache_dir,
+                                                                    precision=self.precision)))
             weights["embedding"] = float(self.embedding_weight)
         if self.use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,

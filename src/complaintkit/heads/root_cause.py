@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed, parallel_config
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
@@ -33,6 +34,13 @@ def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False
         return
     bound = ">= 0" if zero_allowed else "> 0"
     raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be {bound} or 'auto'. Got {value!r} instead.")
+
+
+def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
+                   train: np.ndarray, test: np.ndarray) -> float:
+    """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows."""
+    predicted = svm.fit(matrix[train], labels[train]).predict(matrix[test])
+    return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
 
 
 def _scale_columns(matrix: sparse.spmatrix, columns: np.ndarray, weight: float) -> sparse.csr_matrix:
@@ -101,6 +109,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     label_parents : mapping of str to str or None, default=None
         Each label's parent (an issue's product). When given, a second SVM learns the parents and
         each label's score adds its parent's (:class:`ParentAwareLinearSVC`).
+    precision : {"fp32", "bf16", "int8"}, default="fp32"
+        The encoder's precision while fitting (see :class:`SentenceTransformerEmbedder`); scoring
+        chooses its own. ``complaintkit train`` passes the CPU's fast precision ("auto").
+    n_jobs : int or None, default=None
+        Threads that fit the cross-validation's SVMs side by side (``None``: one; -1: every core).
+        ``complaintkit train`` uses the cores the machine's load leaves idle.
 
     Attributes
     ----------
@@ -142,6 +156,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         speakers: tuple[str, ...] | None = None,
         redact: Sequence[str] = (),
         label_parents: Mapping[str, str] | None = None,
+        precision: str = "fp32",
+        n_jobs: int | None = None,
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -160,13 +176,15 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.speakers = speakers
         self.redact = redact
         self.label_parents = label_parents
+        self.precision = precision
+        self.n_jobs = n_jobs
 
     def _features(self, use_tfidf: bool) -> FeatureUnion:
         """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
         blocks, weights = [], {}
         if self.embedding_weight == "auto" or self.embedding_weight > 0:
             blocks.append(("embedding", make_embedder(self.embedding_model, self.max_words_per_chunk,
-                                                      self.cache_dir)))
+                                                      self.cache_dir, self.precision)))
             weights["embedding"] = 1.0
         if use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(
@@ -228,8 +246,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         matrix = _scale_columns(unweighted, embedding_columns, self.embedding_weight_)
         # Shuffled folds: tables sorted by date or source would otherwise calibrate on unlike rows.
         calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False)
-        classifier.fit(matrix, labels)
+        classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False,
+                                            n_jobs=self.n_jobs)
+        with parallel_config(backend="threading"):  # the SVM releases the GIL; threads share the matrix
+            classifier.fit(matrix, labels)
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
@@ -286,14 +306,21 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         """Score every candidate on the same repeated stratified folds; record them; return the chosen one."""
         repeats = self._repeats(len(labels))
         splits = repeated_folds(labels, self.cv_folds, repeats, self.random_state)
+        fold_scores: dict[int, list[float]] = {}
+        features_of = [(c["use_tfidf"], c["embedding_weight"]) for c in candidates]
+        for use_tfidf, weight in dict.fromkeys(features_of):  # one weighted matrix at a time
+            columns = np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns
+            matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
+            group = [i for i, features in enumerate(features_of) if features == (use_tfidf, weight)]
+            # The SVM releases the GIL: threads fit the folds side by side on one shared matrix.
+            scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(_fold_macro_f1)(self._svm(candidates[i]["C"]), matrix, labels, train, test)
+                for i in group for train, test in splits)
+            for position, i in enumerate(group):
+                fold_scores[i] = scores[position * len(splits):(position + 1) * len(splits)]
         rows = []
-        for candidate in candidates:
-            columns = np.ones(unweighted.shape[1], dtype=bool) if candidate["use_tfidf"] else embedding_columns
-            matrix = _scale_columns(unweighted, embedding_columns, candidate["embedding_weight"])[:, columns]
-            scores = [f1_score(labels[test], self._svm(candidate["C"]).fit(matrix[train], labels[train])
-                               .predict(matrix[test]), average="macro", zero_division=0)
-                      for train, test in splits]
-            summary = summarise(scores)
+        for i, candidate in enumerate(candidates):
+            summary = summarise(fold_scores[i])
             rows.append({**candidate, "mean": summary["mean"], "se": summary["se"]})
         chosen = choose_within_one_se(rows, self.selection)
         best = max(range(len(rows)), key=lambda i: rows[i]["mean"])
@@ -306,9 +333,11 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return rows[chosen]
 
     def __setstate__(self, state: dict) -> None:
-        # Heads saved before these parameters existed: always the character block, never parents.
+        # Heads saved before these parameters existed: always the character block, never parents, fp32.
         state.setdefault("char_ngrams", True)
         state.setdefault("label_parents", None)
+        state.setdefault("precision", "fp32")
+        state.setdefault("n_jobs", None)
         super().__setstate__(state)
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:

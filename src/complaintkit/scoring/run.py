@@ -115,7 +115,8 @@ def _run_claimed(job: ChunkJob, input_path: Path, output: Path, rejects_path: Pa
 def _run_chunks(job: ChunkJob, input_path: Path, output: Path, rejects_path: Path, workdir: Path, *,
                 predictor: Any, chunk_size: int, encoding: str, workers: int, threads: int | None,
                 csv_formulas: str) -> ScoreSummary:
-    from ..engines.local import default_threads, load_average, map_chunks
+    from ..cpu import load_average
+    from ..engines.local import default_threads, map_chunks
 
     threads = threads if threads is not None else default_threads(workers)
     summary = ScoreSummary(output=str(output), rejects=None, precision=job.precision, threads=threads)

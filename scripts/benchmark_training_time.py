@@ -1,0 +1,88 @@
+"""Cold training time of ``complaintkit train`` on N CFPB narratives, the default against the previous path, same run.
+
+The rows are the 2,896 real narratives of ``data/cfpb/complaints.csv`` repeated with a
+"[copy k]" prefix up to ``--rows`` (so every row is embedded anew), labelled with
+``--label-col`` (``product_group`` by default). Each variant trains with an empty embedding cache
+(the int8 encoder graph, when used, is built inside the timing: that is what a first run costs)
+and saves the bundle. Variants:
+
+- ``default``: what ``complaintkit train`` does (``--precision auto``: bf16 on CPUs with native
+  bf16, else the int8 ONNX encoder; cross-validation fits on the cores the load leaves idle);
+- ``fp32-serial``: the previous path, the fp32 encoder and one fit at a time.
+
+Printed per variant: wall minutes, CPU seconds of the process (all its threads), the encoder, the
+chosen settings, with the CPU's flags and the load average at the start and end. The machine may
+be shared: compare the ratio of the variants, not absolute times.
+
+    python scripts/benchmark_training_time.py --rows 8500 --variants default,fp32-serial
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import pandas as pd
+
+from _benchdata import REPO, cpu_flags, load_average
+from complaintkit import TrainConfig, train
+
+VARIANTS = {"default": {}, "fp32-serial": {"precision": "fp32", "n_jobs": 1}}
+
+
+def narratives(rows: int) -> pd.DataFrame:
+    """``rows`` CFPB narratives: the real ones, then prefixed copies of them."""
+    real = pd.read_csv(REPO / "data" / "cfpb" / "complaints.csv", dtype=str)
+    copies = [real.assign(narrative=real["narrative"] if k == 0 else f"[copy {k}] " + real["narrative"])
+              for k in range(-(-rows // len(real)))]
+    return pd.concat(copies, ignore_index=True).head(rows)
+
+
+def time_variant(frame: pd.DataFrame, label_col: str, variant: str) -> dict:
+    """Train and save ``variant`` on ``frame`` with an empty embedding cache; its wall and CPU seconds."""
+    os.environ["COMPLAINTKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="ck-cold-")
+    start_load = load_average()
+    wall, cpu = time.perf_counter(), time.process_time()
+    bundle = train(frame, TrainConfig(text_cols=("narrative",), label_col=label_col, **VARIANTS[variant]),
+                   name="timing")
+    bundle.save(tempfile.mkdtemp(prefix="ck-timing-"), overwrite=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    chosen = bundle.metadata["heads"]["root_cause"]["chosen"]
+    return {"variant": variant, "rows": len(frame), "minutes": round(wall / 60, 2), "cpu_seconds": round(cpu),
+            "encoder": bundle.metadata["training_data"]["encoder"], "load_start": start_load,
+            "load_end": load_average(), "chosen": {k: chosen.get(k) for k in ("C", "embedding_weight", "use_tfidf")}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=8500)
+    parser.add_argument("--label-col", default="product_group")
+    parser.add_argument("--variants", default="default,fp32-serial", help=f"comma-separated, of {list(VARIANTS)}")
+    parser.add_argument("--out", help="also write the results as JSON to this file")
+    args = parser.parse_args()
+    variants = args.variants.split(",")
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    frame = narratives(args.rows)
+    print(f"CPU: {cpu_flags()}", flush=True)
+    results = []
+    for variant in variants:
+        results.append(time_variant(frame, args.label_col, variant))
+        print(json.dumps(results[-1]), flush=True)
+    print(f"\n{args.rows:,} CFPB narratives, label {args.label_col}, empty embedding cache per variant")
+    print("| variant | encoder | minutes | CPU seconds | × first variant's time | load start → end |")
+    print("|---|---|---|---|---|---|")
+    for row in results:
+        print(f"| {row['variant']} | {row['encoder']} | {row['minutes']:.1f} | {row['cpu_seconds']:,} | "
+              f"{row['minutes'] / results[0]['minutes']:.2f} | {row['load_start']} → {row['load_end']} |")
+    if args.out:
+        with open(args.out, "w") as handle:
+            json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
