@@ -19,7 +19,8 @@ Task ``airline_causes`` is airline's tweets whose reason maps to a cause (data/m
 with that cause. complaintkit's ``train`` picks standard or few-label by its rule (``choose_root_cause_head``);
 the table marks which. Budget 0 is the taxonomy alone (zero-shot), only where a mapping from the
 task's labels to the taxonomy exists (airline), scored on the test rows whose label maps, over
-the mapped causes. Budget "all" is the whole train split (one sample). Frozen embeddings come
+the mapped causes. Budget "all" is the whole train split (one sample: its macro-F1 gets a bootstrap 95%
+interval over the test rows, and every method's lead over logreg a paired one). Frozen embeddings come
 from complaintkit's SQLite cache, so samples after the first do not re-embed; training time
 excludes that embedding for logreg and standard, and includes the fine-tuned encoder's
 embedding of the training texts for few-label (and SetFit's own). ``--test-rows`` scores a fixed
@@ -52,6 +53,7 @@ from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import ZeroShotClassifier
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head
 from complaintkit.heads.self_training import AdaptiveZeroShotClassifier
+from complaintkit.intervals import classification_intervals, paired_difference
 from complaintkit.taxonomy import load_taxonomy
 from complaintkit.training import few_label_review_threshold
 
@@ -216,6 +218,7 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
         for seed in (seeds[:1] if budget == "all" else seeds):
             rows = np.arange(len(labels)) if budget == "all" else sample(labels, int(budget), seed)
             auto = choose_root_cause_head("auto", labels[rows])[0]
+            predictions: dict[str, np.ndarray] = {}
             for method in methods:
                 if method == "setfit" and (budget == "all" or int(budget) > args.setfit_max_per_class):
                     continue
@@ -224,12 +227,30 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
                 predicted, seconds, calibrated = run_method(method, task, rows, vectors, test_texts, seed, args,
                                                             encoder_dir)
                 scores = label_scores(test_labels, predicted)
+                predictions[method] = predicted
                 runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load(),
                                      **calibrated})
                 print(f"  {budget:>3}/class seed {seed} {method:9s} macro-F1 {scores['macro_f1']:.3f} "
                       f"train {seconds:6.1f}s load {load()} {calibrated or ''}", flush=True)
+            if budget == "all":  # one sample: the spread comes from the test rows (bootstrap) instead
+                add_intervals(runs, predictions, test_labels)
         results["budgets"][budget] = {"auto": auto, **{m: r for m, r in runs.items() if r}}
     return results
+
+
+def add_intervals(runs: dict[str, list], predictions: dict[str, np.ndarray], test_labels: list[str]) -> None:
+    """Add to the last run of every method its macro-F1's bootstrap 95% interval over the test rows and, for
+    the methods other than logreg, the paired bootstrap interval of its lead over logreg (same resamples)."""
+    for method, predicted in predictions.items():
+        run = runs[method][-1]
+        run["macro_f1_ci"] = [round(x, 4) for x in classification_intervals(test_labels, predicted)["macro_f1"]]
+        if method != "logreg" and "logreg" in predictions:
+            lead = paired_difference(test_labels, predicted, predictions["logreg"])["macro_f1"]
+            run["minus_logreg"] = {"difference": round(lead["difference"], 4),
+                                   "interval": [round(x, 4) for x in lead["interval"]],
+                                   "share_ahead": lead["share_a_better"]}
+            print(f"  {method} − logreg: macro-F1 {lead['difference']:+.3f} (paired bootstrap 95% CI "
+                  f"{lead['interval'][0]:+.3f} to {lead['interval'][1]:+.3f})", flush=True)
 
 
 def summary(values: list[float]) -> str:
@@ -254,6 +275,9 @@ def markdown(results: dict, methods: list[str]) -> str:
                     cells.append("—")
                     continue
                 f1 = summary([r["macro_f1"] for r in runs])
+                if len(runs) == 1 and "macro_f1_ci" in runs[0]:
+                    low, high = runs[0]["macro_f1_ci"]
+                    f1 += f" [{low:.3f}, {high:.3f}]"
                 seconds = np.mean([r["seconds"] for r in runs])
                 loads = sorted(float(r["load"]) for r in runs)
                 cells.append(f"{f1} ({seconds:.0f}s, load {loads[0]:.0f}–{loads[-1]:.0f})")
