@@ -258,7 +258,7 @@ def summary(values: list[float]) -> str:
 
 
 def markdown(results: dict, methods: list[str]) -> str:
-    """One table: mean ± sd macro-F1 (seconds) per task, budget and method."""
+    """One table: mean ± sd macro-F1 (samples, mean seconds, load range) per task, budget and method."""
     header = ["task", "labels/class", *methods, "complaintkit train picks"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, result in results.items():
@@ -280,9 +280,8 @@ def markdown(results: dict, methods: list[str]) -> str:
                     f1 += f" [{low:.3f}, {high:.3f}]"
                 seconds = np.mean([r["seconds"] for r in runs])
                 loads = sorted(float(r["load"]) for r in runs)
-                cells.append(f"{f1} ({seconds:.0f}s, load {loads[0]:.0f}–{loads[-1]:.0f})")
-            lines.append(f"| {name} | {budget} (n={len(next(iter(v for k, v in found.items() if k != 'auto')))}) | "
-                         + " | ".join(cells) + f" | {found['auto']} |")
+                cells.append(f"{f1} (n={len(runs)}; {seconds:.0f}s, load {loads[0]:.0f}–{loads[-1]:.0f})")
+            lines.append(f"| {name} | {budget} | " + " | ".join(cells) + f" | {found['auto']} |")
     return "\n".join(lines)
 
 
