@@ -286,7 +286,8 @@ def markdown(results: dict, methods: list[str]) -> str:
 
 
 def combine(paths: list[str]) -> dict:
-    """Merge the results of several runs (same tasks and budgets, different seeds) into one."""
+    """Merge the results of several runs (same tasks and budgets, different seeds) into one; a method's
+    sample (seed) found in several files is taken from the first."""
     merged: dict = {}
     for path in paths:
         for name, result in json.loads(Path(path).read_text())["results"].items():
@@ -294,8 +295,9 @@ def combine(paths: list[str]) -> dict:
             for budget, found in result["budgets"].items():
                 slot = target["budgets"].setdefault(budget, {})
                 for method, runs in found.items():
-                    if isinstance(runs, list):
-                        slot.setdefault(method, []).extend(runs)
+                    if isinstance(runs, list):  # a sample refitted in another run (same seed) counts once
+                        kept = slot.setdefault(method, [])
+                        kept.extend(r for r in runs if r["seed"] not in {k["seed"] for k in kept})
                     else:
                         slot.setdefault(method, runs)
     return merged
