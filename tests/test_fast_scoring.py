@@ -9,6 +9,7 @@ import onnx
 import pandas as pd
 import pytest
 
+import complaintkit.cpu as cpu
 from complaintkit import Bundle, RootCauseClassifier, TrainConfig, train
 from complaintkit.embedding import load_sentence_transformer, model_fingerprint, resolve_model_path
 from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8, onnx_encoder_path
@@ -69,7 +70,7 @@ def test_int8_encoder_agrees_with_fp32_and_is_cached_apart(tmp_path, trained_bun
     (9.0, 2, 1),
 ])
 def test_thread_default_uses_the_idle_cores(monkeypatch, load, workers, expected):
-    monkeypatch.setattr(local, "load_average", lambda: load)
+    monkeypatch.setattr(cpu, "load_average", lambda: load)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert local.default_threads(workers) == expected
 
