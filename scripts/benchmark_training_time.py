@@ -7,7 +7,7 @@ The rows are the 2,896 real narratives of ``data/cfpb/complaints.csv`` repeated 
 and saves the bundle. Variants:
 
 - ``default``: what ``complaintkit train`` does (``--precision auto``: bf16 on CPUs with native
-  bf16, else the int8 ONNX encoder; cross-validation fits on the cores the load leaves idle);
+  bf16, else the int8 ONNX encoder; cross-validation fits side by side, one thread per core);
 - ``fp32-serial``: the previous path, the fp32 encoder and one fit at a time.
 
 Printed per variant: wall minutes, CPU seconds of the process (all its threads), the encoder, the

@@ -16,7 +16,6 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from . import _logging
 from .bundle import Bundle
 from .config import TrainConfig
-from .cpu import idle_cores
 from .data_profile import training_profile
 from .embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS, encoder_runtime, resolve_precision
 from .evaluation import churn_metrics, evaluate, review_threshold, root_cause_metrics
@@ -267,7 +266,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         else:
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                        redact=config.redact, calibration=config.calibration, precision=precision,
-                                       n_jobs=config.n_jobs or idle_cores())
+                                       n_jobs=config.n_jobs)
             head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}

@@ -114,7 +114,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         chooses its own. ``complaintkit train`` passes the CPU's fast precision ("auto").
     n_jobs : int or None, default=None
         Threads that fit the cross-validation's SVMs side by side (``None``: one; -1: every core).
-        ``complaintkit train`` uses the cores the machine's load leaves idle.
+        ``complaintkit train`` uses one per core.
 
     Attributes
     ----------
