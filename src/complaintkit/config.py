@@ -68,9 +68,9 @@ class TrainConfig:
         bf16 with native bf16 matmul, else int8), "fp32", "bf16" or "int8" (see
         :func:`~complaintkit.embedding.resolve_precision`).
     n_jobs : int or None
-        Threads that fit the root-cause head's cross-validation side by side: -1 (the default)
-        one per core, ``None`` or 1 one at a time. The fits are independent, so on a busy machine
-        the threads share the cores without waiting for each other.
+        Threads that fit the root-cause head's cross-validation side by side; ``None`` (the
+        default) or 1 fits one at a time, which keeps training reproducible byte for byte (see
+        :class:`~complaintkit.heads.RootCauseClassifier`).
     """
 
     text_cols: tuple[str, ...] = ("text",)
@@ -93,7 +93,7 @@ class TrainConfig:
     fast_tier_max_f1_loss: float = 0.01
     private_labels: bool = False
     precision: str = "auto"
-    n_jobs: int | None = -1
+    n_jobs: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
