@@ -40,18 +40,14 @@ class _Alphabet:
     def decode(self, keys: np.ndarray, max_n: int) -> list[str]:
         """The n-grams (of length 1 to ``max_n``) whose integer keys are ``keys``."""
         points = np.array([0] + [ord(char) for char in self.characters], dtype=np.uint32)
-        digits = np.zeros((len(keys), max_n), dtype=np.uint32)
-        remaining = keys.copy()
-        lengths = np.zeros(len(keys), dtype=np.int64)
-        for position in range(max_n - 1, -1, -1):  # least significant digit last
-            digits[:, position] = points[remaining % self.base]
-            remaining //= self.base
-        for n in range(1, max_n + 1):
+        lengths = np.ones(len(keys), dtype=np.int64)
+        for n in range(2, max_n + 1):  # an n-gram's key lies in [base ** (n - 1), base ** n)
             lengths[keys >= self.base ** (n - 1)] = n
-        shift = max_n - lengths  # left-align: the digits sit at the end of each row
-        rows = np.arange(len(keys))[:, None]
-        aligned = digits[rows, (np.arange(max_n)[None, :] + shift[:, None]) % max_n]
-        aligned[np.arange(max_n)[None, :] >= lengths[:, None]] = 0  # numpy strips trailing NULs
+        aligned = np.zeros((len(keys), max_n), dtype=np.uint32)  # trailing NULs: numpy strips them
+        for position in range(max_n):
+            power = lengths - 1 - position
+            present = power >= 0
+            aligned[present, position] = points[keys[present] // self.base ** power[present] % self.base]
         return aligned.view(f"<U{max_n}").ravel().tolist()
 
 
