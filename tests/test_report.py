@@ -15,7 +15,7 @@ from complaintkit.cli import main
 from complaintkit.exceptions import InputError, MissingColumnError
 from complaintkit.report import build_report, load_state, render_html, training_profile, write_report
 from complaintkit.report.drift import psi
-from complaintkit.report.examples import excerpt
+from complaintkit.report.examples import excerpt, sample_groups
 from complaintkit.report.stats import adjusted_residuals, holm, two_proportion_z
 
 AIRLINE = Path(__file__).resolve().parents[2] / "shared" / "data" / "airline" / "tweets.csv"
@@ -223,3 +223,15 @@ def test_language_and_confidence_drift_against_the_previous_period(scored: pd.Da
     assert checks["language mix"]["shifted"] and checks["language mix"]["reference"] == "previous period"
     assert checks["confidence"]["shifted"]
     assert not checks["predicted-cause mix"]["shifted"]
+
+
+def test_sample_groups_takes_the_lowest_random_keys_of_each_group_and_skips_missing():
+    frame = pd.DataFrame({"cause": np.random.default_rng(2).choice(["a", "b", "c", None], size=3000,
+                                                                     p=[0.6, 0.3, 0.02, 0.08])})
+    sample = sample_groups(frame, "cause", per_group=100)
+    counts = sample["cause"].value_counts()
+    assert counts["a"] == counts["b"] == 100 and counts["c"] == (frame["cause"] == "c").sum()
+    assert sample["cause"].notna().all() and sample.index.is_monotonic_increasing
+    keys = pd.Series(np.random.default_rng(0).random(len(frame)))  # the documented seed: reruns agree
+    expected = keys[frame["cause"] == "a"].nsmallest(100).index
+    assert sorted(sample.index[sample["cause"] == "a"]) == sorted(expected)

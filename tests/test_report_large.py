@@ -59,3 +59,21 @@ def test_report_on_parquet_equals_the_report_on_the_table_in_memory(scored_parqu
     expected = build_report(whole, by=["agent_id"])
     assert _without_time(written) == _without_time(expected)
     assert json.loads((tmp_path / "report.json").read_text())["rows"] == 3000
+
+
+def test_parquet_texts_without_nulls_dictionary_encoded_and_split_over_files(tmp_path):
+    scored = synthetic_scored(rows=900, seed=5)
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    for part, start in enumerate(range(0, 900, 300)):  # three files, rows numbered across them in name order
+        chunk = pa.Table.from_pandas(scored.iloc[start:start + 300], preserve_index=False)
+        chunk = chunk.set_column(chunk.schema.get_field_index("text"), "text", chunk["text"].dictionary_encode())
+        pq.write_table(chunk, folder / f"part-{part}.parquet", row_group_size=128)
+    _, texts = read_scored(folder)
+    assert texts.present.all() and len(texts.present) == 900  # no nulls recorded: nothing read for this
+    assert texts._read.empty
+    labels = [899, 0, 300, 299, 127, 128, 0]
+    assert texts.take(labels).tolist() == scored["text"].iloc[labels].tolist()
+    texts.prefetch([5, 899])
+    assert sorted(texts._read.index) == sorted({*labels, 5})  # rows read once, kept
+    assert texts.lengths().tolist() == scored["text"].str.len().tolist()

@@ -396,6 +396,27 @@ def iter_parquet_batches(path: str | Path, columns: Sequence[str], batch_size: i
         yield from pq.ParquetFile(file, pre_buffer=False).iter_batches(batch_size=batch_size, columns=list(columns))
 
 
+def parquet_row_groups(path: str | Path, column: str) -> list[tuple[pq.ParquetFile, int, int, int | None]]:
+    """Each row group of the Parquet file or folder at ``path``: its file, index, first row and ``column``'s nulls.
+
+    Rows are numbered across the files in the order :func:`iter_parquet_batches` reads them. The
+    null count is None when the file's statistics do not record it.
+    """
+    _check_readable(Path(path))
+    groups, start = [], 0
+    for file in _parquet_files(Path(path)):
+        parquet = pq.ParquetFile(file, pre_buffer=False)
+        for index in range(parquet.metadata.num_row_groups):
+            meta = parquet.metadata.row_group(index)
+            chunk = next((meta.column(j) for j in range(meta.num_columns) if meta.column(j).path_in_schema == column),
+                         None)
+            stats = chunk.statistics if chunk is not None else None
+            nulls = stats.null_count if stats is not None and stats.has_null_count else None
+            groups.append((parquet, index, start, nulls))
+            start += meta.num_rows
+    return groups
+
+
 def no_rows_error(path: str | Path, expected: str = "nothing to score") -> InputError:
     """The error for a table that has a header but no rows."""
     return InputError(f"input {str(path)!r} has a header but no rows; {expected}.")

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
 from ..io import require_columns
 from ..schema import CAUSE, CHURN, CONFIDENCE, REVIEW
 from .drift import drift_section
-from .emerging import emerging_issues, low_confidence
-from .examples import cause_examples, excerpt
+from .emerging import emerging_issues, emerging_sample, low_confidence
+from .examples import cause_examples, example_rows, excerpt
 from .segments import segment_section
 from .stats import ALPHA, holm, two_proportion_z
 from .texts import SeriesTexts, Texts
@@ -92,7 +93,7 @@ def _churn_section(scored: pd.DataFrame, texts: Texts | None, id_col: str | None
     grouped = scored.groupby(CAUSE, observed=True)[CHURN]
     by_cause = pd.DataFrame({"mean_churn": grouped.mean(), "high_risk_share": grouped.apply(
         lambda s: float((s >= HIGH_RISK).mean())), "count": grouped.size()}).sort_values("mean_churn", ascending=False)
-    top = scored.loc[churn.nlargest(TOP_RISK_ROWS).index]
+    top = scored.loc[_riskiest(scored)]
     shown = texts.take(top.index) if texts is not None else None
     risky = []
     for label, row in top.iterrows():
@@ -103,6 +104,26 @@ def _churn_section(scored: pd.DataFrame, texts: Texts | None, id_col: str | None
             "threshold": HIGH_RISK, "id_column": id_col,
             "by_cause": [{"cause": str(c), **{k: float(v) for k, v in r.items()}} for c, r in by_cause.iterrows()],
             "top": risky}
+
+
+def _riskiest(scored: pd.DataFrame) -> pd.Index:
+    return scored[CHURN].nlargest(TOP_RISK_ROWS).index
+
+
+def _shown_rows(scored: pd.DataFrame, texts: Texts, low_confidence_rows: pd.Series | None,
+                examples: int) -> tuple[tuple[pd.DataFrame, pd.Series], tuple[pd.DataFrame, int] | None]:
+    """The rows the examples and the emerging issues use, their texts read in one pass with the riskiest rows'."""
+    present = texts.present.to_numpy()
+    chosen = example_rows(scored, present, CAUSE, CONFIDENCE if CONFIDENCE in scored else None, examples)
+    rows = [chosen[0].index, chosen[1].index.get_level_values(-1)]
+    clustered = None
+    if low_confidence_rows is not None:
+        clustered = emerging_sample(scored, present, low_confidence_rows, CAUSE)
+        rows.append(clustered[0].index)
+    if CHURN in scored:
+        rows.append(_riskiest(scored[scored[CHURN].notna()]))
+    texts.prefetch(np.concatenate(rows))
+    return chosen, clustered
 
 
 def _money_section(scored: pd.DataFrame, value_col: str) -> dict[str, Any] | None:
@@ -240,6 +261,8 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
     else:
         notes.append("Trends omitted: no date column (name one with --date-col).")
 
+    mask, rule = low_confidence(scored, CONFIDENCE, REVIEW) if has_conf else (None, "")
+    shown, clustered = _shown_rows(scored, texts, mask, examples) if text_col else (None, None)
     if CHURN in scored and scored[CHURN].notna().any():
         data["churn"] = _churn_section(scored[scored[CHURN].notna()], texts, id_col, by)
         for c in causes:
@@ -265,17 +288,16 @@ def build_report(scored: pd.DataFrame, *, previous: pd.DataFrame | None = None, 
         notes.append("Segments omitted: name segment columns with --by (e.g. --by agent_id --by channel).")
 
     if text_col:
-        found = cause_examples(scored, texts, CAUSE, CONFIDENCE if has_conf else None, examples, excerpt_chars)
+        found = cause_examples(scored, texts, shown, CAUSE, CONFIDENCE if has_conf else None, examples, excerpt_chars)
         for c in causes:
             c["examples"] = found.get(c["cause"], {"representative": [], "confident": []})
     else:
         notes.append("Examples and emerging issues omitted: no text column found (name one with --text-col).")
 
-    if text_col and has_conf:
-        mask, rule = low_confidence(scored, CONFIDENCE, REVIEW)
+    if clustered is not None:
         run = str(dates.max().date()) if dates is not None and dates.notna().any() else data["generated_at"][:10]
-        section, new_state = emerging_issues(scored, texts, mask, state or {"version": 1, "next_id": 1,
-                                                                             "clusters": []}, run, CAUSE)
+        section, new_state = emerging_issues(scored, texts, clustered, state or {"version": 1, "next_id": 1,
+                                                                                 "clusters": []}, run, CAUSE)
         if section is None:
             notes.append(f"Emerging issues omitted: fewer than 20 low-confidence complaints ({rule}).")
         else:

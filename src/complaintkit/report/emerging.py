@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 
@@ -25,7 +26,7 @@ STATE_VERSION = 1
 PROFILE_TERMS = 40
 LABEL_TERMS = 4
 MATCH_SIMILARITY = 0.35
-MAX_ROWS = 20_000
+MAX_ROWS = 10_000
 FIT_ROWS = 5_000
 MIN_ROWS = 20
 SEED = 0
@@ -81,26 +82,33 @@ def _match(profiles: list[dict[str, float]], known: list[dict[str, Any]]) -> dic
     return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= MATCH_SIMILARITY}
 
 
-def emerging_issues(scored: pd.DataFrame, texts: Texts, mask: pd.Series, state: dict[str, Any], run: str,
-                    cause: str, examples: int = 3, excerpt_chars: int = 300) -> tuple[dict[str, Any] | None,
-                                                                                       dict[str, Any]]:
-    """Cluster the rows of ``scored`` selected by ``mask`` and match them to ``state``.
+def emerging_sample(scored: pd.DataFrame, present: np.ndarray, mask: pd.Series, cause: str) -> tuple[pd.DataFrame, int]:
+    """The rows :func:`emerging_issues` clusters, and how many they stand for.
 
-    Returns the report section (None when too few rows) and the updated state. Only the sampled
+    At most ``MAX_ROWS`` of the rows that ``mask`` selects and that have a text (``present``).
+    """
+    rows = scored.loc[mask & present, [cause]]
+    return rows.sample(MAX_ROWS, random_state=SEED) if len(rows) > MAX_ROWS else rows, len(rows)
+
+
+def emerging_issues(scored: pd.DataFrame, texts: Texts, chosen: tuple[pd.DataFrame, int], state: dict[str, Any],
+                    run: str, cause: str, examples: int = 3,
+                    excerpt_chars: int = 300) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Cluster the rows :func:`emerging_sample` chose (``chosen``) and match them to ``state``.
+
+    Returns the report section (None when too few rows) and the updated state. Only the chosen
     rows' texts are read from ``texts``.
     """
-    rows = scored.loc[mask & texts.present.to_numpy(), [cause]]
-    total = len(rows)
+    sample, total = chosen
     if total < MIN_ROWS:
         return None, state
-    sample = rows.sample(MAX_ROWS, random_state=SEED) if total > MAX_ROWS else rows
     texts = texts.take(sample.index).astype(str)
     vec = vectorizer(10_000)
     try:
-        vec.fit(texts.iloc[:FIT_ROWS])
+        head = vec.fit_transform(texts.iloc[:FIT_ROWS])
     except ValueError:
         return None, state
-    matrix = vec.transform(texts)
+    matrix = sparse.vstack([head, vec.transform(texts.iloc[FIT_ROWS:])]).tocsr() if len(texts) > FIT_ROWS else head
     k = int(np.clip(round(math.sqrt(len(sample) / 20)), 2, 8))
     labels = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(matrix)
     terms = vec.get_feature_names_out()

@@ -37,10 +37,14 @@ def excerpt(text: object, limit: int) -> str:
 
 def sample_groups(frame: pd.DataFrame, by: str, per_group: int = SAMPLE_PER_GROUP) -> pd.DataFrame:
     """At most ``per_group`` random rows of each group (seeded, so reruns agree)."""
-    rng = np.random.default_rng(SEED)
-    keys = rng.random(len(frame))
-    ranked = pd.Series(keys, index=frame.index).groupby(frame[by].to_numpy()).rank(method="first")
-    return frame[ranked.to_numpy() <= per_group]
+    keys = np.random.default_rng(SEED).random(len(frame))
+    groups = pd.factorize(frame[by])[0]  # -1: missing, in no group
+    order = np.lexsort((keys, groups))
+    ordered = groups[order]
+    rank = np.arange(len(order)) - np.searchsorted(ordered, ordered)
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[order[(rank < per_group) & (ordered >= 0)]] = True
+    return frame[keep]
 
 
 def representative(texts: pd.Series, groups: pd.Series, n: int) -> dict[str, list[int]]:
@@ -62,23 +66,30 @@ def representative(texts: pd.Series, groups: pd.Series, n: int) -> dict[str, lis
     return chosen
 
 
-def cause_examples(scored: pd.DataFrame, texts: Texts, cause: str, confidence: str | None,
-                   n: int, limit: int) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def example_rows(scored: pd.DataFrame, present: np.ndarray, cause: str, confidence: str | None,
+                 n: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows :func:`cause_examples` reads: a sample per cause, and each cause's ``3 * n`` most confident.
+
+    ``present`` marks the rows that have a text. The second value is indexed by (cause, row).
+    """
+    rows = scored.loc[present, [cause, *([confidence] if confidence else [])]]
+    ranking = rows[confidence] if confidence else pd.Series(0.0, index=rows.index)
+    return sample_groups(rows, cause), ranking.groupby(rows[cause].astype(str)).nlargest(n * 3)  # ties keep order
+
+
+def cause_examples(scored: pd.DataFrame, texts: Texts, rows: tuple[pd.DataFrame, pd.Series], cause: str,
+                   confidence: str | None, n: int, limit: int) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """For each cause, ``n`` representative and ``n`` most confident distinct complaints, redacted.
 
-    Only the sampled rows' texts and the most confident rows' texts are read from ``texts``.
+    ``rows`` is :func:`example_rows`'s choice; only their texts are read from ``texts``.
     """
-    present = scored.loc[texts.present.to_numpy(), [cause, *([confidence] if confidence else [])]]
-    sample = sample_groups(present, cause)
+    sample, top = rows
     sampled = texts.take(sample.index)
     ranked = representative(sampled, sample[cause].astype(str), n * 3)
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    keys = present[cause].astype(str)
-    ranking = present[confidence] if confidence else pd.Series(0.0, index=present.index)
-    top = ranking.groupby(keys).nlargest(n * 3)  # ties keep table order
     confident = texts.take(top.index.get_level_values(-1).difference(sampled.index))
     shown = pd.concat([sampled, confident]) if len(confident) else sampled
-    for name in keys.unique():
+    for name in top.index.get_level_values(0).unique():
         out[name] = {"representative": _rows(scored, ranked.get(name, []), shown, confidence, n, limit),
                      "confident": _rows(scored, top.xs(name, level=0).index.tolist(), shown, confidence, n,
                                         limit)}

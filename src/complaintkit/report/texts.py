@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..io import iter_parquet_batches
+from ..io import iter_parquet_batches, parquet_row_groups
 
 BATCH_ROWS = 65_536
 
@@ -44,26 +44,30 @@ class SeriesTexts:
         """Characters per row, missing texts as 0."""
         return self.values.str.len().fillna(0)
 
+    def prefetch(self, labels: Sequence[Any]) -> None:
+        """Nothing to do: every text is in memory already."""
+
     def take(self, labels: Sequence[Any]) -> pd.Series:
         """The texts of the rows with index ``labels``, indexed by them."""
         return self.values.loc[list(labels)]
 
 
 class ParquetTexts:
-    """The string column ``column`` of the Parquet table at ``path``, read in batches on demand.
+    """The string column ``column`` of the Parquet table at ``path``, read on demand.
 
     Row ``i`` of the table has index label ``i`` (as :func:`complaintkit.io.read_table` numbers rows).
+    Texts once read are kept, so a report that asks for the same rows twice reads them once.
     """
 
     def __init__(self, path: str | Path, column: str, rows: int) -> None:
         self.path, self.column, self.rows = Path(path), column, rows
         self._present: pd.Series | None = None
         self._lengths: pd.Series | None = None
+        self._read = pd.Series([], index=pd.Index([], dtype=np.int64), dtype=object)
 
     def _batches(self) -> Iterator[pa.Array]:
         for batch in iter_parquet_batches(self.path, [self.column], BATCH_ROWS):
-            values = batch.column(0)
-            yield values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+            yield _decoded(batch.column(0))
 
     def _scan(self) -> None:
         present, lengths = [], []
@@ -75,9 +79,12 @@ class ParquetTexts:
 
     @property
     def present(self) -> pd.Series:
-        """Whether each row has a text (not null); computed in one pass with :meth:`lengths`."""
+        """Whether each row has a text (not null); from the file's statistics when they say there are no nulls."""
         if self._present is None:
-            self._scan()
+            if all(nulls == 0 for *_, nulls in parquet_row_groups(self.path, self.column)):
+                self._present = pd.Series(np.ones(self.rows, dtype=bool))
+            else:
+                self._scan()
         return self._present
 
     def lengths(self) -> pd.Series:
@@ -86,23 +93,27 @@ class ParquetTexts:
             self._scan()
         return self._lengths
 
-    def take(self, labels: Sequence[Any]) -> pd.Series:
-        """The texts of rows ``labels`` (row positions), indexed by them, in one pass over the column."""
-        labels = np.asarray(list(labels), dtype=np.int64)
-        wanted = np.unique(labels)
-        pieces, found, start = [], 0, 0
-        for values in self._batches():
-            stop = start + len(values)
-            inside = wanted[(wanted >= start) & (wanted < stop)]
+    def prefetch(self, labels: Sequence[Any]) -> None:
+        """Read the texts of rows ``labels`` now, in one pass, so that later :meth:`take` calls need none."""
+        wanted = np.setdiff1d(np.asarray(list(labels), dtype=np.int64), self._read.index.to_numpy())
+        pieces = []
+        for parquet, index, start, _ in parquet_row_groups(self.path, self.column) if len(wanted) else ():
+            inside = wanted[(wanted >= start) & (wanted < start + parquet.metadata.row_group(index).num_rows)]
             if len(inside):  # converted as reading the whole table would (same dtype, same missing values)
-                piece = values.take(pa.array(inside - start)).to_pandas()
-                pieces.append(piece.set_axis(inside))
-                found += len(inside)
-            start = stop
-            if found == len(wanted):
-                break
-        if not pieces:
-            return pd.Series([], index=labels, dtype=object)
-        return pd.concat(pieces).loc[labels]
+                values = _decoded(parquet.read_row_group(index, columns=[self.column]).column(0).combine_chunks())
+                pieces.append(values.take(pa.array(inside - start)).to_pandas().set_axis(inside))
+        if pieces:
+            self._read = pd.concat([self._read, *pieces])
+
+    def take(self, labels: Sequence[Any]) -> pd.Series:
+        """The texts of rows ``labels`` (row positions), indexed by them; reads only rows not read before."""
+        labels = np.asarray(list(labels), dtype=np.int64)
+        self.prefetch(labels)
+        return self._read.loc[labels]
+
+
+def _decoded(values: pa.Array) -> pa.Array:
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
 
 Texts = SeriesTexts | ParquetTexts
