@@ -114,6 +114,26 @@ def test_the_character_block_can_be_switched_off(synthetic_frame: pd.DataFrame) 
     assert not np.allclose(words.decision_function(texts), both.decision_function(texts))
 
 
+def test_the_character_block_is_searched_with_auto(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    clf = RootCauseClassifier(char_ngrams="auto", embedding_weight_grid=(1.0,), C_grid=(0.1, 1.0)).fit(texts, labels)
+    assert [(row["char_ngrams"], row["C"]) for row in clf.cv_macro_f1_] == [
+        (False, 0.1), (False, 1.0), (True, 0.1), (True, 1.0)]
+    [chosen] = [row for row in clf.cv_macro_f1_ if row["chosen"]]
+    assert clf.char_ngrams_ == chosen["char_ngrams"] and clf.chosen_settings()["char_ngrams"] == clf.char_ngrams_
+    blocks = [name for name, _ in clf.pipeline_.named_steps["features"].transformer_list]
+    assert blocks == ["embedding", "tfidf", *(["chars"] if clf.char_ngrams_ else [])]
+    for chars in (False, True):  # each candidate's cross-validation saw exactly its own blocks
+        fixed = RootCauseClassifier(char_ngrams=chars, embedding_weight_grid=(1.0,), C_grid=(0.1, 1.0)).fit(
+            texts, labels)
+        scores = [row["macro_f1"] for row in fixed.cv_macro_f1_]
+        assert scores == [row["macro_f1"] for row in clf.cv_macro_f1_ if row["char_ngrams"] is chars]
+    refit = clone(clf).set_params(**clf.chosen_settings()).fit(texts, labels)
+    np.testing.assert_allclose(refit.predict_proba(texts), clf.predict_proba(texts))
+    with pytest.raises(ValueError, match="'char_ngrams' parameter"):
+        RootCauseClassifier(char_ngrams="sometimes").fit(texts, labels)
+
+
 def test_heads_saved_before_the_new_parameters_still_clone() -> None:
     new = ("char_ngrams", "label_parents")
     state = {key: value for key, value in RootCauseClassifier(char_ngrams=False).__dict__.items() if key not in new}

@@ -91,7 +91,8 @@ def _root_cause_head(head: dict[str, Any]) -> list[str]:
     how = (f"chosen by {scheme['repeats']}x repeated {scheme['folds']}-fold cross-validated macro-F1, keeping the "
            f"simplest setting within one standard error of the best (simpler = {scheme['simpler_means']})"
            if scheme else "fixed")
-    tfidf = "word and character TF-IDF" if head.get("params", {}).get("char_ngrams", True) else "word TF-IDF"
+    chars = chosen.get("char_ngrams", head.get("params", {}).get("char_ngrams", True))
+    tfidf = "word and character TF-IDF" if chars else "word TF-IDF"
     features = f"{tfidf} and the embedding" if chosen.get("use_tfidf", True) else "the embedding"
     return [f"- root cause: class-balanced linear SVM over {features} (C {chosen.get('C')}, embedding weight "
             f"{chosen.get('embedding_weight')}, {how}); probabilities by {chosen.get('calibration', 'n/a')} "

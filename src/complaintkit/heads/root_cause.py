@@ -53,7 +53,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     Features are the sentence embedding (weighted by ``embedding_weight``) joined with word
     and character TF-IDF; the head is a class-balanced linear SVM. The settings left on
-    "auto" (embedding weight, ``C``, TF-IDF on or off) are chosen together by repeated
+    "auto" (embedding weight, ``C``, TF-IDF and character n-grams on or off) are chosen together by repeated
     stratified cross-validation of the training rows: with ``selection="one_se"`` the simplest
     candidate whose mean macro-F1 is within one standard error of the best is kept, where
     simpler means fewer feature blocks, then a smaller ``C`` (stronger regularisation), then a
@@ -74,10 +74,11 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         embedding alone (the simpler candidate under the one-standard-error rule). On the CFPB
         narratives the embedding alone scored more than three standard errors below, and the
         TF-IDF blocks give ``score --explain`` its top terms, so they are on by default.
-    char_ngrams : bool, default=True
+    char_ngrams : bool or "auto", default=True
         With ``use_tfidf``, also a character 2-5-gram TF-IDF block. Over repeated random splits it
         added about 0.01 macro-F1 on airline complaints, tied on CFPB narratives and cost about
         0.01 accuracy on banking77; ``False`` fits 1.5-3 times faster (see docs/accuracy.md).
+        "auto" also tries the word TF-IDF without it (the simpler candidate).
     C : float or "auto", default="auto"
         Inverse regularisation strength of the linear SVM; "auto" picks from ``C_grid`` by
         cross-validation.
@@ -123,8 +124,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The root-cause labels, in the column order of ``predict_proba``.
     C_, embedding_weight_ : float
         The settings used by the final SVM.
-    use_tfidf_ : bool
-        Whether the final model has the TF-IDF blocks.
+    use_tfidf_, char_ngrams_ : bool
+        Whether the final model has the TF-IDF blocks, and the character block among them.
     cv_macro_f1_ : list of dict
         Every candidate's settings, mean macro-F1 over the repeated folds (``macro_f1``), its
         standard error (``se``) and ``chosen`` (empty when nothing was searched).
@@ -180,7 +181,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.precision = precision
         self.n_jobs = n_jobs
 
-    def _features(self, use_tfidf: bool) -> FeatureUnion:
+    def _features(self, use_tfidf: bool, char_ngrams: bool) -> FeatureUnion:
         """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
         blocks, weights = [], {}
         if self.embedding_weight == "auto" or self.embedding_weight > 0:
@@ -191,7 +192,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             blocks.append(("tfidf", TfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000)))
             weights["tfidf"] = 1.0
-            if self.char_ngrams:
+            if char_ngrams:
                 blocks.append(("chars", CharNgramTfidfVectorizer(
                     analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=300_000)))
                 weights["chars"] = 1.0
@@ -214,9 +215,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
         _check_auto_or_positive("C", self.C)
         _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
-        if self.use_tfidf not in (True, False, "auto"):
-            raise ValueError(f"The 'use_tfidf' parameter of RootCauseClassifier must be True, False or 'auto'. "
-                             f"Got {self.use_tfidf!r} instead.")
+        for name in ("use_tfidf", "char_ngrams"):
+            if getattr(self, name) not in (True, False, "auto"):
+                raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be True, False or 'auto'. "
+                                 f"Got {getattr(self, name)!r} instead.")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"The 'selection' parameter of RootCauseClassifier must be one of "
                              f"{list(SELECTION_RULES)}. Got {self.selection!r} instead.")
@@ -226,21 +228,22 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         folds = calibration_folds(labels)
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
         normalised = normaliser.transform(texts)
-        features = self._features(use_tfidf=self.use_tfidf is not False)
+        blocks = (self.use_tfidf is not False, self.use_tfidf is not False and self.char_ngrams is not False)
+        features = self._features(*blocks)
         unweighted = features.fit_transform(normalised)
-        embedding_columns = self._embedding_columns(features, unweighted.shape[1])
+        embedding_columns, char_columns = self._block_columns(features, unweighted.shape[1])
         candidates = self._candidates(embedding_columns.any())
         self.cv_macro_f1_, self.cv_scheme_ = [], {}
         best = candidates[0]
         if len(candidates) > 1:
-            best = self._search(unweighted, embedding_columns, labels, candidates)
+            best = self._search(unweighted, embedding_columns, char_columns, labels, candidates)
         self.C_, self.embedding_weight_ = float(best["C"]), float(best["embedding_weight"])
-        self.use_tfidf_ = bool(best["use_tfidf"])
+        self.use_tfidf_, self.char_ngrams_ = bool(best["use_tfidf"]), bool(best["char_ngrams"])
         self.calibration_ = method
-        if self.use_tfidf is not False and not self.use_tfidf_:  # the search dropped the TF-IDF blocks
-            features = self._features(use_tfidf=False)
+        if (self.use_tfidf_, self.char_ngrams_) != blocks:  # the search dropped a block: fit without it
+            features = self._features(self.use_tfidf_, self.char_ngrams_)
             unweighted = features.fit_transform(normalised)
-            embedding_columns = self._embedding_columns(features, unweighted.shape[1])
+            embedding_columns, _ = self._block_columns(features, unweighted.shape[1])
         if embedding_columns.any():
             features.set_params(transformer_weights={**features.transformer_weights,
                                                      "embedding": self.embedding_weight_})
@@ -265,7 +268,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         """The fitted settings as parameters: ``clone(head).set_params(**head.chosen_settings())`` refits
         the same model without searching again."""
         check_is_fitted(self, "pipeline_")
-        return {"C": self.C_, "embedding_weight": self.embedding_weight_, "use_tfidf": self.use_tfidf_}
+        return {"C": self.C_, "embedding_weight": self.embedding_weight_, "use_tfidf": self.use_tfidf_,
+                "char_ngrams": self.char_ngrams_}
 
     def _svm(self, C: float) -> LinearSVC | ParentAwareLinearSVC:
         if self.label_parents:
@@ -273,28 +277,33 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return LinearSVC(C=C, class_weight="balanced", random_state=self.random_state, max_iter=5000)
 
     @staticmethod
-    def _embedding_columns(features: FeatureUnion, n_columns: int) -> np.ndarray:
-        """Boolean mask of the embedding block's columns (the union's first block)."""
-        mask = np.zeros(n_columns, dtype=bool)
-        embedder = dict(features.transformer_list).get("embedding")
-        if embedder is not None:
-            mask[:embedder.n_features_out_] = True
-        return mask
+    def _block_columns(features: FeatureUnion, n_columns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks of the embedding block's columns (the union's first) and the character block's (its last)."""
+        embedding, chars = np.zeros(n_columns, dtype=bool), np.zeros(n_columns, dtype=bool)
+        blocks = dict(features.transformer_list)
+        if "embedding" in blocks:
+            embedding[:blocks["embedding"].n_features_out_] = True
+        if "chars" in blocks:
+            chars[n_columns - len(blocks["chars"].vocabulary_):] = True
+        return embedding, chars
 
     def _candidates(self, has_embedding: bool) -> list[dict[str, float | bool]]:
         """Every setting to compare, with its complexity (blocks, C, embedding weight; smaller is simpler)."""
         tfidf_options = (False, True) if self.use_tfidf == "auto" else (bool(self.use_tfidf),)
+        char_options = (False, True) if self.char_ngrams == "auto" else (bool(self.char_ngrams),)
+        blocks_options = dict.fromkeys((use_tfidf, use_tfidf and chars)
+                                       for use_tfidf in tfidf_options for chars in char_options)
         weights = self.embedding_weight_grid if self.embedding_weight == "auto" else (self.embedding_weight,)
         Cs = self.C_grid if self.C == "auto" else (self.C,)
         candidates = []
-        for use_tfidf in tfidf_options:
+        for use_tfidf, chars in blocks_options:
             if not use_tfidf and not has_embedding:
                 continue
-            blocks = (1 if has_embedding else 0) + ((2 if self.char_ngrams else 1) if use_tfidf else 0)
+            blocks = int(has_embedding) + int(use_tfidf) + int(chars)
             for weight in (weights if has_embedding else (0.0,)):
                 for C in Cs:
-                    candidates.append({"use_tfidf": use_tfidf, "embedding_weight": float(weight), "C": float(C),
-                                       "complexity": (blocks, float(C), float(weight))})
+                    candidates.append({"use_tfidf": use_tfidf, "char_ngrams": chars, "embedding_weight": float(weight),
+                                       "C": float(C), "complexity": (blocks, float(C), float(weight))})
         return candidates
 
     def _repeats(self, n_rows: int) -> int:
@@ -302,17 +311,18 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             return int(self.cv_repeats)
         return 3 if n_rows <= 3000 else 2 if n_rows <= 12000 else 1
 
-    def _search(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, labels: np.ndarray,
-                candidates: list[dict]) -> dict:
+    def _search(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, char_columns: np.ndarray,
+                labels: np.ndarray, candidates: list[dict]) -> dict:
         """Score every candidate on the same repeated stratified folds; record them; return the chosen one."""
         repeats = self._repeats(len(labels))
         splits = repeated_folds(labels, self.cv_folds, repeats, self.random_state)
         fold_scores: dict[int, list[float]] = {}
-        features_of = [(c["use_tfidf"], c["embedding_weight"]) for c in candidates]
-        for use_tfidf, weight in dict.fromkeys(features_of):  # one weighted matrix at a time
-            columns = np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns
+        features_of = [(c["use_tfidf"], c["char_ngrams"], c["embedding_weight"]) for c in candidates]
+        for use_tfidf, chars, weight in dict.fromkeys(features_of):  # one weighted matrix at a time
+            columns = ~char_columns if use_tfidf and not chars else (
+                np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
             matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
-            group = [i for i, features in enumerate(features_of) if features == (use_tfidf, weight)]
+            group = [i for i, features in enumerate(features_of) if features == (use_tfidf, chars, weight)]
             # The SVM releases the GIL: threads fit the folds side by side on one shared matrix.
             scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(_fold_macro_f1)(self._svm(candidates[i]["C"]), matrix, labels, train, test)
@@ -325,7 +335,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             rows.append({**candidate, "mean": summary["mean"], "se": summary["se"]})
         chosen = choose_within_one_se(rows, self.selection)
         best = max(range(len(rows)), key=lambda i: rows[i]["mean"])
-        self.cv_macro_f1_ = [{"use_tfidf": row["use_tfidf"], "embedding_weight": row["embedding_weight"],
+        self.cv_macro_f1_ = [{"use_tfidf": row["use_tfidf"], "char_ngrams": row["char_ngrams"],
+                              "embedding_weight": row["embedding_weight"],
                               "C": row["C"], "macro_f1": row["mean"], "se": row["se"], "chosen": i == chosen}
                              for i, row in enumerate(rows)]
         self.cv_scheme_ = {"folds": len(splits) // repeats, "repeats": repeats, "selection": self.selection,
@@ -336,6 +347,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     def __setstate__(self, state: dict) -> None:
         # Heads saved before these parameters existed: always the character block, never parents, fp32.
         state.setdefault("char_ngrams", True)
+        if "use_tfidf_" in state:
+            state.setdefault("char_ngrams_", state["use_tfidf_"] and state["char_ngrams"] is not False)
         state.setdefault("label_parents", None)
         state.setdefault("precision", "fp32")
         state.setdefault("n_jobs", None)
