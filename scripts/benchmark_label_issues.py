@@ -64,7 +64,11 @@ HEAD = "previous: default head's own OOF"
 CLEAN, NOISY = "clean labels", "flipped labels"
 DROP_FLAGGED, DROP_RANDOM = "minus flagged rows", "minus as many random rows"
 RELABEL, DROP_CONFIDENT = "flagged rows relabelled", "minus flagged rows with a confident suggestion"
-TRAINING_SETS = (CLEAN, NOISY, DROP_FLAGGED, DROP_RANDOM, RELABEL, DROP_CONFIDENT)
+DROP_TOP_K = "minus the k most doubtful rows (k estimated)"
+WEIGHT_GIVEN, WEIGHT_RELATIVE = "weighted by given label's OOF proba", "weighted by given / top OOF proba"
+CLEANLEARNING = "cleanlab CleanLearning around the head"
+TRAINING_SETS = (CLEAN, NOISY, DROP_FLAGGED, DROP_RANDOM, RELABEL, DROP_CONFIDENT, DROP_TOP_K, WEIGHT_GIVEN,
+                 WEIGHT_RELATIVE, CLEANLEARNING)
 
 
 def flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -153,20 +157,65 @@ def stratified_sample(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(rows)
 
 
-def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataFrame, confident: float,
-                          rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Each training set as (row numbers, labels): clean, noisy, and the noisy labels cleaned in each way."""
+def estimated_label_errors(proba: np.ndarray, given: np.ndarray) -> int:
+    """cleanlab's estimate of how many labels are wrong (``cleanlab.count.num_label_issues``, its default
+    ``off_diagonal`` count of the confident joint), from out-of-fold probabilities and the given label numbers."""
+    from cleanlab.count import num_label_issues
+
+    return int(num_label_issues(given, proba))
+
+
+def oof_weights(proba: np.ndarray, given: np.ndarray, relative: bool) -> np.ndarray:
+    """One training weight per row from its out-of-fold probabilities, scaled to mean 1 (so that the SVM's
+    regularisation weighs as much as with unit weights): the given label's probability, or with ``relative`` that
+    probability over the largest class probability of the row (1 when the given label is the most probable)."""
+    weights = proba[np.arange(len(given)), given]
+    if relative:
+        weights = weights / proba.max(axis=1)
+    return weights / weights.mean()
+
+
+def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataFrame, proba: np.ndarray,
+                          confident: float, rng: np.random.Generator
+                          ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Each training set as (row numbers, labels, sample weights or None): clean, noisy, and the noisy labels
+    cleaned in each way."""
+    from cleanlab.rank import get_label_quality_scores
+
     every = np.arange(len(noisy))
+    classes = np.unique(noisy)
+    given = pd.Index(classes).get_indexer(noisy)
     flagged = issues["row_id"].to_numpy(dtype=int)
     sure = flagged[issues["suggested_proba"].to_numpy() >= confident]
+    top_k = np.argsort(get_label_quality_scores(given, proba), kind="stable")[:estimated_label_errors(proba, given)]
     relabelled = noisy.copy()
     relabelled[flagged] = issues["suggested_label"].to_numpy(dtype=object)
     dropped_at_random = rng.choice(len(noisy), size=len(flagged), replace=False)
-    return {CLEAN: (every, clean), NOISY: (every, noisy),
-            DROP_FLAGGED: (np.setdiff1d(every, flagged), noisy[np.setdiff1d(every, flagged)]),
-            DROP_RANDOM: (np.setdiff1d(every, dropped_at_random), noisy[np.setdiff1d(every, dropped_at_random)]),
-            RELABEL: (every, relabelled),
-            DROP_CONFIDENT: (np.setdiff1d(every, sure), noisy[np.setdiff1d(every, sure)])}
+
+    def without(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        kept = np.setdiff1d(every, rows)
+        return kept, noisy[kept], None
+
+    return {CLEAN: (every, clean, None), NOISY: (every, noisy, None), DROP_FLAGGED: without(flagged),
+            DROP_RANDOM: without(dropped_at_random), RELABEL: (every, relabelled, None),
+            DROP_CONFIDENT: without(sure), DROP_TOP_K: without(top_k),
+            WEIGHT_GIVEN: (every, noisy, oof_weights(proba, given, relative=False)),
+            WEIGHT_RELATIVE: (every, noisy, oof_weights(proba, given, relative=True))}
+
+
+def clean_learning_fit(texts: list[str], noisy: np.ndarray, settings: dict, folds: int, seed: int
+                       ) -> tuple[RootCauseClassifier, np.ndarray, np.ndarray]:
+    """cleanlab's own recipe around the head: ``CleanLearning`` computes the head's ``folds``-fold out-of-fold
+    probabilities, flags rows with ``find_label_issues``' defaults and refits the head without them (weighting
+    each class by 1 / its estimated share of correct labels, as CleanLearning does for heads that take
+    ``sample_weight``). Returns the fitted head (it predicts label numbers), the classes in their order, and
+    the row numbers it dropped."""
+    from cleanlab.classification import CleanLearning
+
+    classes, given = np.unique(noisy, return_inverse=True)
+    learner = CleanLearning(RootCauseClassifier(**settings), cv_n_folds=folds, seed=seed)
+    learner.fit(np.asarray(texts, dtype=object), given)
+    return learner.clf, classes, np.flatnonzero(learner.label_issues_mask)
 
 
 def recovered_fraction(f1: dict[str, float], training_set: str) -> float:
@@ -177,7 +226,7 @@ def recovered_fraction(f1: dict[str, float], training_set: str) -> float:
 
 def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], test_labels: list[str],
                   rows: int, noise: float, confident: float, cv_repeats: int, seed: int,
-                  skip: Sequence[str] = ()) -> dict:
+                  skip: Sequence[str] = (), clean_learning_folds: int = 5) -> dict:
     """Test macro-F1 of the default head trained on clean, flipped and cleaned labels of one sample and noise draw."""
     sample = stratified_sample(labels, rows, seed)
     texts = [texts[i] for i in sample]
@@ -186,21 +235,31 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
     vectors = SentenceTransformerEmbedder().fit().transform(texts)  # cached
     proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed)
     issues = find_label_issues(proba, noisy.tolist(), np.unique(noisy), np.arange(len(texts)))
-    sets = cleaned_training_sets(clean, noisy, issues, confident, np.random.default_rng(20_000 + seed))
+    sets = cleaned_training_sets(clean, noisy, issues, proba, confident, np.random.default_rng(20_000 + seed))
     f1, rows_used, seconds, settings = {}, {}, {}, {}
+    removed = {DROP_TOP_K: flagged_scores(np.setdiff1d(np.arange(len(texts)), sets[DROP_TOP_K][0]), flipped)}
     for name in (NOISY, *[n for n in sets if n != NOISY]):  # the search runs on the labels a user has
         if name in skip:
             continue
-        kept, given = sets[name]
+        kept, given, weights = sets[name]
         started = time.perf_counter()
-        head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], given)
+        head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], given,
+                                                                           sample_weight=weights)
         settings = settings or head.chosen_settings()
         f1[name] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]
         rows_used[name], seconds[name] = int(len(kept)), round(time.perf_counter() - started, 1)
-    f1 = {name: f1[name] for name in sets if name in f1}
+    if CLEANLEARNING not in skip:
+        started = time.perf_counter()
+        head, classes, dropped = clean_learning_fit(texts, noisy, settings, clean_learning_folds, seed)
+        f1[CLEANLEARNING] = label_scores(test_labels, classes[head.predict(test_texts)])["macro_f1"]
+        rows_used[CLEANLEARNING] = len(texts) - len(dropped)
+        removed[CLEANLEARNING] = flagged_scores(dropped, flipped)
+        seconds[CLEANLEARNING] = round(time.perf_counter() - started, 1)
+    f1 = {name: f1[name] for name in TRAINING_SETS if name in f1}
     flagged = issues["row_id"].to_numpy(dtype=int)
     return {"seed": seed, "rows": len(texts), "flipped": int(flipped.sum()), "macro_f1": f1, "rows_used": rows_used,
             "fit_seconds": seconds, "head_settings": settings, "flagged": flagged_scores(flagged, flipped),
+            "removed": removed,
             "relabelled_correctly": float((issues["suggested_label"].to_numpy(dtype=object)
                                            == clean[flagged]).mean()) if len(flagged) else 0.0,
             "recovered": {name: recovered_fraction(f1, name) for name in TRAINING_SETS[2:] if name in f1},
@@ -246,6 +305,11 @@ def print_recovery(name: str, runs: list[dict], summary: dict[str, dict]) -> Non
         print(line)
     flagged = mean_interval([r["flagged"]["rows"] for r in runs])
     precision = mean_interval([r["flagged"]["precision"] for r in runs])
+    for name in runs[0]["removed"]:
+        scores = {key: mean_interval([r["removed"][name][key] for r in runs])["mean"]
+                  for key in ("rows", "precision", "recall")}
+        print(f"rows removed by {name}: {scores['rows']:.0f} a seed, precision {scores['precision']:.3f}, "
+              f"recall {scores['recall']:.3f}")
     print(f"flagged per seed: {flagged['mean']:.0f} rows, precision {precision['mean']:.3f}; per seed recovered "
           f"({' / '.join(runs[0]['recovered'])}): "
           + "; ".join(f"{r['seed']}: " + " / ".join(f"{v:+.2f}" for v in r["recovered"].values()) for r in runs),
@@ -261,7 +325,8 @@ def run_recovery(spec: str, args: argparse.Namespace, results: dict, started_all
     runs = results.setdefault("recovery", {}).get(name, {}).get("runs", [])  # specs may alternate tasks
     for seed in seeds:
         runs.append(recovery_seed(task.train_texts, labels, task.test_texts, task.test_labels, args.recovery_rows,
-                                  args.noise, args.confident, args.recovery_cv_repeats, seed, args.skip))
+                                  args.noise, args.confident, args.recovery_cv_repeats, seed, args.skip,
+                                  args.clean_learning_folds))
         f1 = runs[-1]["macro_f1"]
         print(f"[recovery {name}] seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in f1.items())
               + f" ({time.perf_counter() - started_all:.0f} s, load {load_average()})", flush=True)
@@ -296,6 +361,8 @@ def main() -> None:
                         help="Suggested-label probability from which a flagged row is dropped in that variant.")
     parser.add_argument("--skip", nargs="*", default=[], choices=TRAINING_SETS[2:],
                         help="Cleaned training sets not to fit (each costs one head fit per seed).")
+    parser.add_argument("--clean-learning-folds", type=int, default=5,
+                        help="Folds of CleanLearning's out-of-fold probabilities of the head (its default: 5).")
     parser.add_argument("--json", help="Also write the results as JSON here (rewritten after every recovery seed).")
     args = parser.parse_args()
     print(f"load average at start: {load_average()}")

@@ -53,3 +53,14 @@ def test_it_calibrates_like_a_linear_svm() -> None:
     inner = calibrated.calibrated_classifiers_[0].estimator  # fitted on integer-coded labels
     assert inner.parents_svm_ is not None and set(inner.parents_svm_.classes_) == {"card", "loan"}
     np.testing.assert_array_equal(proba.argmax(axis=1), inner.predict(X))
+
+
+def test_sample_weights_reach_both_svms() -> None:
+    X, y, parents = _issues_within_products()
+    plain = ParentAwareLinearSVC(C=1.0, hierarchy=parents).fit(X, y)
+    ones = ParentAwareLinearSVC(C=1.0, hierarchy=parents).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(ones.decision_function(X), plain.decision_function(X))
+    card_only = np.asarray([1.0 if dict(parents)[label] == "card" else 1e-3 for label in y])
+    weighted = ParentAwareLinearSVC(C=1.0, hierarchy=parents).fit(X, y, sample_weight=card_only)
+    assert not np.allclose(weighted.labels_svm_.coef_, plain.labels_svm_.coef_)
+    assert not np.allclose(weighted.parents_svm_.coef_, plain.parents_svm_.coef_)

@@ -141,3 +141,38 @@ def test_heads_saved_before_the_new_parameters_still_clone() -> None:
     legacy.__setstate__(state)
     assert legacy.get_params()["char_ngrams"] is True and legacy.get_params()["label_parents"] is None
     assert clone(legacy).get_params() == legacy.get_params()
+
+
+def test_sample_weight_zero_takes_wrong_labels_out_of_the_fit(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy(dtype=object).copy()
+    wrong = np.flatnonzero(labels == "billing_error")[:3]
+    labels[wrong] = "service_failure"
+    weights = np.ones(len(labels))
+    weights[wrong] = 0.0
+    settings = {"C": 1.0, "embedding_weight": 1.0}
+    plain = RootCauseClassifier(**settings).fit(texts, labels)
+    weighted = RootCauseClassifier(**settings).fit(texts, labels, sample_weight=weights)
+    billing = list(weighted.classes_).index("billing_error")
+    wrong_texts = [texts[i] for i in wrong]
+    assert (weighted.predict_proba(wrong_texts)[:, billing] > plain.predict_proba(wrong_texts)[:, billing]).all()
+    assert list(weighted.predict(wrong_texts)) == ["billing_error"] * len(wrong)
+
+
+def test_unit_sample_weights_change_nothing_also_in_the_settings_search(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    plain = RootCauseClassifier(C_grid=(0.1, 1.0)).fit(texts, labels)
+    ones = RootCauseClassifier(C_grid=(0.1, 1.0)).fit(texts, labels, sample_weight=np.ones(len(texts)))
+    assert ones.cv_macro_f1_ == plain.cv_macro_f1_
+    np.testing.assert_allclose(ones.predict_proba(texts), plain.predict_proba(texts))
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    ([1.0, 1.0], "one weight per text \\(3\\); got shape \\(2,\\)"),
+    ([1.0, -1.0, 1.0], "finite and non-negative"),
+    ([0.0, 0.0, 0.0], "at least one weight above 0"),
+    (["a", "b", "c"], "must be numbers"),
+])
+def test_bad_sample_weights_are_refused(weights: list, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        RootCauseClassifier(C=1.0, embedding_weight=0.0).fit(["late fee", "no signal", "late fee"], ["a", "b", "a"],
+                                                             sample_weight=weights)

@@ -47,8 +47,8 @@ class ParentAwareLinearSVC(ClassifierMixin, BaseEstimator):
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state, max_iter=5000)
 
-    def fit(self, X: object, y: object) -> ParentAwareLinearSVC:
-        """Fit both SVMs on features ``X`` and labels ``y``."""
+    def fit(self, X: object, y: object, sample_weight: object = None) -> ParentAwareLinearSVC:
+        """Fit both SVMs on features ``X`` and labels ``y`` (each row's loss scaled by ``sample_weight``, if given)."""
         labels = np.asarray(y)
         pairs = list(self.hierarchy or [])
         by_name = dict(pairs)
@@ -60,14 +60,14 @@ class ParentAwareLinearSVC(ClassifierMixin, BaseEstimator):
                 return pairs[int(label)][1]
             return by_name.get(str(label), str(label))
 
-        self.labels_svm_ = self._svm().fit(X, labels)
+        self.labels_svm_ = self._svm().fit(X, labels, sample_weight=sample_weight)
         self.classes_ = self.labels_svm_.classes_
         parents = np.asarray([parent(label) for label in labels], dtype=object)
         if len(self.classes_) < 3 or len(np.unique(parents)) in (1, len(self.classes_)):
             # one parent for all, or one label per parent: the parents cannot help tell the labels apart
             self.parents_svm_, self.parent_columns_ = None, np.zeros(len(self.classes_), dtype=int)
             return self
-        self.parents_svm_ = self._svm().fit(X, parents)
+        self.parents_svm_ = self._svm().fit(X, parents, sample_weight=sample_weight)
         index = {name: i for i, name in enumerate(self.parents_svm_.classes_)}
         self.parent_columns_ = np.asarray([index[parent(c)] for c in self.classes_])
         return self

@@ -37,10 +37,29 @@ def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False
 
 
 def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
-                   train: np.ndarray, test: np.ndarray) -> float:
-    """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows."""
-    predicted = svm.fit(matrix[train], labels[train]).predict(matrix[test])
+                   train: np.ndarray, test: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows (weighted by ``weights``, if given)."""
+    fit_weights = None if weights is None else weights[train]
+    predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
+
+
+def _check_sample_weight(sample_weight: object, n_rows: int) -> np.ndarray | None:
+    """``sample_weight`` as a float array of ``n_rows`` non-negative finite weights, not all zero (or ``None``)."""
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"sample_weight must be numbers, one per text; got {type(sample_weight).__name__} "
+                         f"that does not convert to numbers. Pass one non-negative weight per text.") from None
+    if weights.shape != (n_rows,):
+        raise InputError(f"sample_weight must hold one weight per text ({n_rows}); got shape {weights.shape}. "
+                         f"Pass a one-dimensional array as long as X.")
+    if not np.isfinite(weights).all() or (weights < 0).any() or not weights.any():
+        raise InputError("sample_weight must be finite and non-negative with at least one weight above 0; got "
+                         f"min {np.nanmin(weights):g}, max {np.nanmax(weights):g}. Fix or drop those weights.")
+    return weights
 
 
 def _scale_columns(matrix: sparse.spmatrix, columns: np.ndarray, weight: float) -> sparse.csr_matrix:
@@ -200,12 +219,15 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("RootCauseClassifier needs embedding_weight > 0 or use_tfidf=True.")
         return FeatureUnion(blocks, transformer_weights=weights)
 
-    def fit(self, X: Iterable[str], y: Iterable[str], example_ids: Iterable[object] | None = None
-            ) -> RootCauseClassifier:
+    def fit(self, X: Iterable[str], y: Iterable[str], sample_weight: Iterable[float] | None = None,
+            example_ids: Iterable[object] | None = None) -> RootCauseClassifier:
         """Fit on texts ``X`` and root-cause labels ``y``.
 
-        ``example_ids`` name the training texts in explanations (default: their positions);
-        with embeddings on, the texts become ``example_index_`` (see :mod:`complaintkit.explain`).
+        ``sample_weight`` (one non-negative number per text, default: all 1) scales each text's
+        loss in the SVMs of the settings search and of the final model, and in the calibration;
+        the classes stay balanced by their row counts. ``example_ids`` name the training texts in
+        explanations (default: their positions); with embeddings on, the texts become
+        ``example_index_`` (see :mod:`complaintkit.explain`).
         """
         if y is None:
             raise ValueError("RootCauseClassifier.fit needs y, the root-cause label of each text; got None.")
@@ -213,6 +235,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         labels = np.asarray(y if hasattr(y, "__array__") else list(y))
         if len(texts) != len(labels):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
+        weights = _check_sample_weight(sample_weight, len(texts))
         _check_auto_or_positive("C", self.C)
         _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
         for name in ("use_tfidf", "char_ngrams"):
@@ -236,7 +259,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.cv_macro_f1_, self.cv_scheme_ = [], {}
         best = candidates[0]
         if len(candidates) > 1:
-            best = self._search(unweighted, embedding_columns, char_columns, labels, candidates)
+            best = self._search(unweighted, embedding_columns, char_columns, labels, candidates, weights)
         self.C_, self.embedding_weight_ = float(best["C"]), float(best["embedding_weight"])
         self.use_tfidf_, self.char_ngrams_ = bool(best["use_tfidf"]), bool(best["char_ngrams"])
         self.calibration_ = method
@@ -253,7 +276,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False,
                                             n_jobs=self.n_jobs)
         with parallel_config(backend="threading"):  # the SVM releases the GIL; threads share the matrix
-            classifier.fit(matrix, labels)
+            classifier.fit(matrix, labels, sample_weight=weights)
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
@@ -312,7 +335,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return 3 if n_rows <= 3000 else 2 if n_rows <= 12000 else 1
 
     def _search(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, char_columns: np.ndarray,
-                labels: np.ndarray, candidates: list[dict]) -> dict:
+                labels: np.ndarray, candidates: list[dict], weights: np.ndarray | None = None) -> dict:
         """Score every candidate on the same repeated stratified folds; record them; return the chosen one."""
         repeats = self._repeats(len(labels))
         splits = repeated_folds(labels, self.cv_folds, repeats, self.random_state)
@@ -325,7 +348,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             group = [i for i, features in enumerate(features_of) if features == (use_tfidf, chars, weight)]
             # The SVM releases the GIL: threads fit the folds side by side on one shared matrix.
             scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(_fold_macro_f1)(self._svm(candidates[i]["C"]), matrix, labels, train, test)
+                delayed(_fold_macro_f1)(self._svm(candidates[i]["C"]), matrix, labels, train, test, weights)
                 for i in group for train, test in splits)
             for position, i in enumerate(group):
                 fold_scores[i] = scores[position * len(splits):(position + 1) * len(splits)]
