@@ -29,9 +29,12 @@ complaintkit's default root-cause head on the flipped labels (its settings searc
 they differ only in their labels (and each costs a few SVM fits, not a search). The other fits:
 the clean labels; the flipped labels minus the rows complaintkit flags on that sample (what
 ``train`` writes to label_issues.csv); the flipped labels minus as many random rows (the
-baseline); and two variants of the cleaning: flagged rows relabelled with their suggested label,
-and only the flagged rows whose suggested label has out-of-fold probability of at least
-``--confident`` dropped. Each is scored by macro-F1 on the task's clean test split; the
+baseline); and variants of the cleaning: flagged rows relabelled with their suggested label; only
+the flagged rows whose suggested label has out-of-fold probability of at least ``--confident``
+dropped; only the k most doubtful rows dropped (k = ``cleanlab.count.num_label_issues``); every row
+kept with ``sample_weight`` = its given label's out-of-fold probability (or that over the row's
+largest probability), scaled to mean 1; and cleanlab's own recipe, ``CleanLearning`` around the
+head with ``--clean-learning-folds`` folds. Each is scored by macro-F1 on the task's clean test split; the
 recovered fraction of each is (F1 - F1 noisy) / (F1 clean - F1 noisy), per seed, with its mean and
 a Student-t 95% interval over seeds.
 
