@@ -18,17 +18,20 @@ from complaintkit.training import add_fast_tier
 TASKS = ("airline", "banking77", "cfpb_product", "cfpb_issue")
 
 
-def task_bundle(task: Task, folder: Path, fast_tier: bool = False) -> Bundle:
+def task_bundle(task: Task, folder: Path, fast_tier: bool = False, precision: str = "fp32") -> Bundle:
     """The bundle of ``task`` in ``folder`` (trained and saved there first if missing).
 
     The ``needs_review`` threshold is not fitted (it does not change the predicted causes that the
-    benchmarks compare). With ``fast_tier`` the default bundle (in ``folder``) gets the fast tier,
-    as ``complaintkit train --fast-tier`` adds it, and is saved in ``folder``-fast.
+    benchmarks compare). The head is trained on vectors of the encoder in ``precision`` ("fp32" by
+    default, so that comparisons of the scoring encoders start from the plain encoder's vectors;
+    "auto" is what ``complaintkit train`` uses). With ``fast_tier`` the default bundle (in
+    ``folder``) gets the fast tier, as ``complaintkit train --fast-tier`` adds it, and is saved in
+    ``folder``-fast.
     """
     if fast_tier:
         path = folder.with_name(folder.name + "-fast") / task.name
         if not (path / "metadata.json").exists():
-            bundle = task_bundle(task, folder)
+            bundle = task_bundle(task, folder, precision=precision)
             began = time.perf_counter()
             bundle.root_cause = add_fast_tier(bundle.root_cause, task.train_texts, np.asarray(task.train_labels),
                                               bundle.metadata)
@@ -39,7 +42,8 @@ def task_bundle(task: Task, folder: Path, fast_tier: bool = False) -> Bundle:
     if not (path / "metadata.json").exists():
         frame = pd.DataFrame({"text": task.train_texts, "label": task.train_labels})
         began = time.perf_counter()
-        bundle = train(frame, TrainConfig(label_col="label", review_precision=None), name=task.name)
+        config = TrainConfig(label_col="label", review_precision=None, precision=precision)
+        bundle = train(frame, config, name=task.name)
         bundle.save(path, overwrite=True)
         print(f"  trained {task.name} in {time.perf_counter() - began:.0f}s -> {path}", flush=True)
     return Bundle.load(path)
@@ -52,8 +56,9 @@ if __name__ == "__main__":
     parser.add_argument("--folder", type=Path, default=Path("out/bench-bundles"))
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--fast-tier", action="store_true", help="also the bundles with the fast tier")
+    parser.add_argument("--precision", default="fp32", help="the encoder's precision while training (fp32, auto)")
     args = parser.parse_args()
     for name in args.tasks.split(","):
-        task_bundle(load_task(name), args.folder)
+        task_bundle(load_task(name), args.folder, precision=args.precision)
         if args.fast_tier:
-            task_bundle(load_task(name), args.folder, fast_tier=True)
+            task_bundle(load_task(name), args.folder, fast_tier=True, precision=args.precision)

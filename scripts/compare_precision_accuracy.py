@@ -4,9 +4,12 @@ For each task, one bundle trained the default way (fp32 embeddings) predicts eve
 the encoder in fp32 and in int8 (the ONNX Runtime graph); a bundle with the fast tier (when given)
 predicts them with the default settings. Printed per task and setting: macro-F1, accuracy, the
 share of predictions identical to fp32's, and the paired bootstrap 95% interval of the macro-F1
-difference to fp32 (test rows resampled, the same resamples for every setting).
+difference to fp32 (test rows resampled, the same resamples for every setting); for the fast tier
+also its difference to int8 (the default on CPUs without native bf16), with its interval, and the
+share of test rows it sends to the transformer.
 
     python scripts/compare_precision_accuracy.py --task airline=out/bench-bundles/airline \\
+        --fast airline=out/bench-bundles-fast/airline \\
         --task cfpb_issue=out/models/cfpb-issue:../main/out/cfpb-issues.csv:cause
 """
 
@@ -83,6 +86,20 @@ def main() -> None:
             print(f"| {name} | {len(labels):,} | {setting} | {scores['macro_f1']:.4f} | {scores['accuracy']:.4f} | "
                   f"{same:.1%} | {100 * delta:+.2f} ({100 * low:+.2f} to {100 * high:+.2f}) | {seconds:.0f} | "
                   f"{os.getloadavg()[0]:.1f} |", flush=True)
+        if len(runs) > 2:
+            print(fast_against_default(labels, predicted["int8"], predicted[runs[2][0]],
+                                       Bundle.load(runs[2][1]).root_cause, texts, args.bootstrap), flush=True)
+
+
+def fast_against_default(labels: np.ndarray, default: np.ndarray, fast: np.ndarray, cascade: object,
+                         texts: list[str], bootstrap: int) -> str:
+    """One line: the fast tier against the default encoder (int8) on the same rows, and its escalated share."""
+    delta = label_scores(list(labels), fast)["macro_f1"] - label_scores(list(labels), default)["macro_f1"]
+    low, high = paired_bootstrap(labels, default, fast, bootstrap)
+    escalated = float(np.mean(cascade.escalated(texts)[1]))
+    return (f"  fast tier − int8 (the default): {100 * delta:+.2f} points macro-F1 ({100 * low:+.2f} to "
+            f"{100 * high:+.2f}), same cause {np.mean(fast == default):.1%}, test rows sent to the transformer "
+            f"{escalated:.1%}")
 
 
 if __name__ == "__main__":
