@@ -152,10 +152,11 @@ def fresh_cache(folder: str | Path) -> None:
 
 
 def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: list[str], n: int,
-              block_size: int) -> tuple[dict[str, float], dict[str, dict[str, np.ndarray]], dict[str, list[str]]]:
-    """Seconds and predicted causes per variant, every block scored by every variant in turn."""
+              block_size: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, np.ndarray]],
+                                        dict[str, list[str]]]:
+    """Seconds and predicted causes per variant and task, every block scored by every variant in turn."""
     torch_default = __import__("torch").get_num_threads()
-    seconds = dict.fromkeys(chosen, 0.0)
+    seconds = {name: dict.fromkeys((task.name for task in tasks), 0.0) for name in chosen}
     predicted = {name: {task.name: [] for task in tasks} for name in chosen}
     sampled = {}
     rng = np.random.default_rng(0)
@@ -173,10 +174,10 @@ def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: 
                 fresh_cache(folder)  # no variant reuses another's vectors
                 began = time.perf_counter()
                 predicted[name][task.name].append(variant(name)(bundles[task.name], block, Path(folder)))
-                seconds[name] += time.perf_counter() - began
+                seconds[name][task.name] += time.perf_counter() - began
         done += len(block)
         print(f"  {done} texts ({task.name}), load {os.getloadavg()[0]:.2f}: "
-              + ", ".join(f"{k} {done / v:.1f}/s" for k, v in seconds.items()), flush=True)
+              + ", ".join(f"{k} {done / sum(v.values()):.1f}/s" for k, v in seconds.items()), flush=True)
     labels = {task.name: [task.test_labels[i] for i in sampled[task.name]] for task in tasks}
     return seconds, {k: {t: np.concatenate(v) for t, v in p.items()} for k, p in predicted.items()}, labels
 
@@ -238,7 +239,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             fresh_cache(folder)
             variant(name)(bundles[tasks[0].name], tasks[0].test_texts[-8:], Path(folder))
-    seconds, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block)
+    per_task, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block)
+    seconds = {name: sum(by_task.values()) for name, by_task in per_task.items()}
     print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     total = sum(len(v) for v in labels.values())
     reference = chosen[0]
@@ -252,6 +254,13 @@ def main() -> None:
         f1 = [label_scores(labels[t], predicted[name][t])["macro_f1"] for t in names]
         print(f"| {name} | {total / seconds[name]:.1f} | {seconds[reference] / seconds[name]:.2f} | {agree:.4f} | "
               + " | ".join(f"{v:.3f}" for v in f1) + " |")
+    if len(names) > 1:
+        print(f"\nper task: texts/s (× {reference})\n| variant | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for name in chosen:
+            cells = [f"{len(labels[t]) / per_task[name][t]:.1f} ({per_task[reference][t] / per_task[name][t]:.2f})"
+                     for t in names]
+            print(f"| {name} | " + " | ".join(cells) + " |")
     if any(name.startswith("fast") for name in chosen):
         print("fast tier, share of test rows escalated to the full head: "
               + ", ".join(f"{k} {v:.1%}" for k, v in escalation(tasks, bundles).items()))
