@@ -9,6 +9,12 @@ scored on the same test rows:
   logreg      class-balanced logistic regression (C=1) on frozen MiniLM embeddings
   standard    complaintkit's standard head (RootCauseClassifier: TF-IDF ⊕ MiniLM, C by CV, calibrated)
   few-label   complaintkit's FewLabelClassifier (contrastively fine-tuned MiniLM + logistic regression)
+  few-label-tfidf
+              FewLabelClassifier(tfidf=True): the same fine-tuned MiniLM, then the standard head's
+              features (word and character TF-IDF ⊕ the fine-tuned embedding) and linear SVM. With
+              few-label in the same run and no calibration folds, it reuses few-label's fine-tuned
+              encoder (fine-tuning is seeded: the same rows give the same weights), so the pair is
+              paired and the fine-tuning runs once; its time is few-label's plus its own head's fit
   logreg+taxonomy, few-label+taxonomy
               the same, with the taxonomy's English descriptions and example phrases of the task's
               causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
@@ -43,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
@@ -58,7 +65,8 @@ from complaintkit.taxonomy import load_taxonomy
 from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
-METHODS = ("setfit", "logreg", "standard", "few-label", "logreg+taxonomy", "few-label+taxonomy", "adaptive-zero-shot")
+METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "logreg+taxonomy", "few-label+taxonomy",
+           "adaptive-zero-shot")
 
 
 def taxonomy_examples(causes: set[str]) -> tuple[list[str], list[str]]:
@@ -135,8 +143,13 @@ def calibration(model: object, test_texts: list[str], test_labels: list[str],
 
 
 def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, test_texts: list[str],
-               seed: int, args: argparse.Namespace, encoder_dir: str) -> tuple[np.ndarray, float, dict]:
-    """Predicted test labels of ``method`` fitted on train rows ``rows``, its training seconds and calibration."""
+               seed: int, args: argparse.Namespace, encoder_dir: str,
+               fitted: dict[str, tuple[object, float]]) -> tuple[np.ndarray, float, dict]:
+    """Predicted test labels of ``method`` fitted on train rows ``rows``, its training seconds and calibration.
+
+    ``fitted`` holds the models already fitted on the same rows, by method, with their seconds;
+    ``few-label-tfidf`` starts from few-label's fine-tuned encoder when it is there.
+    """
     texts = [task.train_texts[i] for i in rows]
     labels = np.asarray(task.train_labels, dtype=object)[rows]
     start = time.perf_counter()
@@ -155,11 +168,16 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
         model = RootCauseClassifier(random_state=seed)
     elif method == "adaptive-zero-shot":  # what `train --taxonomy --label-col` fits
         model = AdaptiveZeroShotClassifier(seed=seed)
+    elif method == "few-label-tfidf" and "few-label" in fitted and not args.few_label_calibration_folds:
+        base, start_seconds = fitted["few-label"]  # the same encoder fine-tuned on the same rows
+        start -= start_seconds
+        model = clone(base).set_params(tfidf=True, fine_tune=False, embedding_model=base.embedder_.model)
     else:
-        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir,
+        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir, tfidf=method == "few-label-tfidf",
                                    calibration_folds=args.few_label_calibration_folds)
     model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     seconds = time.perf_counter() - start
+    fitted[method] = (model, seconds)
     predicted, calibrated = calibration(model, test_texts, task.test_labels,
                                         np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     return predicted, seconds, calibrated
@@ -219,18 +237,19 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
             rows = np.arange(len(labels)) if budget == "all" else sample(labels, int(budget), seed)
             auto = choose_root_cause_head("auto", labels[rows])[0]
             predictions: dict[str, np.ndarray] = {}
+            fitted: dict[str, tuple[object, float]] = {}
             for method in methods:
                 if method == "setfit" and (budget == "all" or int(budget) > args.setfit_max_per_class):
                     continue
-                if method == "few-label" and budget == "all":
+                if method.startswith("few-label") and budget == "all":
                     continue
                 predicted, seconds, calibrated = run_method(method, task, rows, vectors, test_texts, seed, args,
-                                                            encoder_dir)
+                                                            encoder_dir, fitted)
                 scores = label_scores(test_labels, predicted)
                 predictions[method] = predicted
                 runs[method].append({"seed": seed, **scores, "seconds": round(seconds, 1), "load": load(),
                                      **calibrated})
-                print(f"  {budget:>3}/class seed {seed} {method:9s} macro-F1 {scores['macro_f1']:.3f} "
+                print(f"  {budget:>3}/class seed {seed} {method:15s} macro-F1 {scores['macro_f1']:.3f} "
                       f"train {seconds:6.1f}s load {load()} {calibrated or ''}", flush=True)
             if budget == "all":  # one sample: the spread comes from the test rows (bootstrap) instead
                 add_intervals(runs, predictions, test_labels)

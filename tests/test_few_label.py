@@ -68,6 +68,38 @@ def test_few_label_estimator_without_fine_tuning_learns_and_self_trains() -> Non
     assert clone(model).get_params() == model.get_params()
 
 
+def test_few_label_with_tfidf_fits_the_standard_head_on_the_same_encoder() -> None:
+    from complaintkit.heads.root_cause import RootCauseClassifier
+
+    # Two account codes that only the labels tie to a cause: a word the TF-IDF block can learn.
+    coded = [f"question about my account, reference {code} number {i}" for code in ("qqalpha", "zzbeta")
+             for i in range(4)]
+    coded_labels = ["billing_error"] * 4 + ["staff_attitude"] * 4
+    unlabelled = ["the invoice charged me twice", "internet down again since yesterday", "the agent was so rude"]
+    model = FewLabelClassifier(fine_tune=False, tfidf=True, self_training_rounds=1, pseudo_labels_per_class=1).fit(
+        TEXTS + coded + unlabelled, LABELS + coded_labels + [None, "", float("nan")])
+    head = model.pipeline_.named_steps["classifier"]
+    assert list(model.pipeline_.named_steps) == ["normalise", "classifier"]
+    assert isinstance(head.estimator_, RootCauseClassifier) and head.temperature == model.temperature_ != 1.0
+    assert head.estimator_.chosen_settings() == model.head_settings_ and model.head_settings_["use_tfidf"]
+    assert model.embedder_ is head.estimator_.embedder_ and model.n_pseudo_labelled_ == 3
+    assert model.oof_folds_ == 2 and model.oof_proba_.shape == (len(TEXTS) + len(coded), 3)
+    np.testing.assert_allclose(model.oof_proba_.sum(axis=1), 1.0)
+    assert model.predict(["my bill has a wrong charge", "no signal on the line",
+                          "reference qqalpha again", "reference zzbeta again"]).tolist() == [
+        "billing_error", "service_failure", "billing_error", "staff_attitude"]
+    assert clone(model).get_params() == model.get_params()
+
+
+def test_few_label_heads_saved_before_the_tfidf_option_still_predict() -> None:
+    model = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
+    state = model.__getstate__()
+    del state["tfidf"]
+    old = FewLabelClassifier.__new__(FewLabelClassifier)
+    old.__setstate__(state)
+    assert old.tfidf is False and old.predict(TEXTS).tolist() == model.predict(TEXTS).tolist()
+
+
 def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -125,11 +157,14 @@ def test_few_label_estimator_refuses_bad_settings() -> None:
 
 
 @pytest.mark.slow
-def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("tfidf", [False, True])
+def test_bundle_with_fine_tuned_encoder_round_trips_offline(tmp_path, monkeypatch, tfidf) -> None:
     from complaintkit import Bundle
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    head = FewLabelClassifier(steps=3, batch_size=12, encoder_dir=str(tmp_path / "encoders")).fit(TEXTS, LABELS)
+    monkeypatch.setenv("COMPLAINTKIT_CACHE_DIR", str(tmp_path / "cache"))  # fine-tuned vectors stay out of the cache
+    head = FewLabelClassifier(steps=3, batch_size=12, tfidf=tfidf, encoder_dir=str(tmp_path / "encoders")).fit(
+        TEXTS, LABELS)
     assert head.steps_ == 3 and head.embedder_.model.startswith(str(tmp_path / "encoders"))
     assert head.oof_folds_ == 2 and len(list((tmp_path / "encoders").iterdir())) == 1  # fold encoders removed
     bundle = Bundle(metadata={"name": "few", "columns": {"text": ["text"]}}, root_cause=head)

@@ -77,6 +77,10 @@ def _find(estimator: Any, kind: type) -> list[Any]:
     for attr in ("transformer_list", "transformers_", "steps"):
         for item in getattr(estimator, attr, []) or []:
             children.extend(_find(item[1], kind))
+    for attr in ("estimator_", "pipeline_"):  # a head inside a head (a few-label head's standard head)
+        inner = getattr(estimator, attr, None)
+        if inner is not None:
+            children.extend(_find(inner, kind))
     return children
 
 

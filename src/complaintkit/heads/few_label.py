@@ -19,6 +19,7 @@ from ..exceptions import InputError
 from ..explain import build_example_index
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
+from .root_cause import RootCauseClassifier
 from .temperature import TemperatureScaledClassifier, fit_temperature, scale_probabilities
 
 FEW_LABELS_PER_CLASS = 32  # below this median count per class, `train` picks this head (see docs/few-labels.md)
@@ -63,14 +64,16 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict root causes when only a few complaints per cause are labelled.
 
     The encoder is first fine-tuned on the labelled texts with a supervised contrastive loss
-    (see :func:`complaintkit.fine_tuning.fine_tune_encoder`); a class-balanced logistic
-    regression is then fitted on its embeddings. Its probabilities are temperature-scaled on
-    held-out predictions: the labelled texts are split into ``calibration_folds`` folds, and
-    for each fold an encoder fine-tuned without it (half the steps) and a regression on that
-    encoder's embeddings predict it. ``oof_proba_`` keeps those calibrated held-out
-    probabilities, from which ``train`` sets the ``needs_review`` threshold as for the
-    standard head. Texts given with an empty label (``None``,
-    NaN or ``""``) are unlabelled: with ``self_training_rounds`` > 0 the head labels them, and
+    (see :func:`complaintkit.fine_tuning.fine_tune_encoder`). A class-balanced linear head is
+    then fitted: with ``tfidf`` the standard head (:class:`RootCauseClassifier`: word and
+    character TF-IDF ⊕ the fine-tuned encoder's embedding, linear SVM, settings by
+    cross-validation), otherwise a logistic regression on the fine-tuned embeddings alone. Its
+    probabilities are temperature-scaled on held-out predictions: the labelled texts are split
+    into ``calibration_folds`` folds, and for each fold an encoder fine-tuned without it (half
+    the steps) and the same head on that encoder (with the final head's settings) predict it.
+    ``oof_proba_`` keeps those calibrated held-out probabilities, from which ``train`` sets the
+    ``needs_review`` threshold as for the standard head. Texts given with an empty label
+    (``None``, NaN or ``""``) are unlabelled: with ``self_training_rounds`` > 0 the head labels them, and
     the most confident ones per class are added as extra training examples, round after round.
 
     Parameters
@@ -84,7 +87,10 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     batch_size : int, default=32
     learning_rate : float, default=5e-5
     C : float, default=1.0
-        Inverse regularisation of the logistic regression.
+        Inverse regularisation of the logistic regression (without ``tfidf``).
+    tfidf : bool, default=False
+        Fit the standard head's features (word and character TF-IDF ⊕ the fine-tuned embedding)
+        with its class-balanced linear SVM instead of the logistic regression on the embedding.
     calibration_folds : int, default=2
         Folds of the held-out predictions behind the temperature and ``oof_proba_`` (fewer if a
         class is smaller); each fine-tunes an encoder with half of ``steps``. 0 turns
@@ -119,11 +125,13 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     temperature_ : float
         The temperature chosen on the held-out predictions (1.0 without calibration).
     pipeline_ : Pipeline
-        Text normaliser, embedder (on the fine-tuned encoder) and logistic regression.
+        Text normaliser, embedder (on the fine-tuned encoder) and logistic regression; with
+        ``tfidf``, text normaliser and the temperature-scaled standard head on the fine-tuned encoder.
     """
 
     def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
-                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0, calibration_folds: int = 2,
+                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0, tfidf: bool = False,
+                 calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
                  encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
                  cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
@@ -134,6 +142,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.C = C
+        self.tfidf = tfidf
         self.calibration_folds = calibration_folds
         self.self_training_rounds = self_training_rounds
         self.pseudo_labels_per_class = pseudo_labels_per_class
@@ -188,27 +197,53 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         labelled_texts = [clean[i] for i in labelled]
         embedder = self._fitted_embedder(labelled_texts, y_labelled, self.steps_, self.encoder_dir)
         vectors = embedder.transform(labelled_texts)
+        inputs = np.asarray(labelled_texts, dtype=object) if self.tfidf else vectors  # what the head reads
+        head = self._fit_head(self._head(embedder.model), inputs, y_labelled)
+        self.head_settings_ = head.estimator_.chosen_settings() if self.tfidf else {"C": float(self.C)}
         self.oof_proba_, self.oof_folds_ = self._held_out_proba(labelled_texts, y_labelled, vectors)
         self.temperature_ = 1.0
         if self.oof_proba_ is not None:
             self.temperature_ = fit_temperature(self.oof_proba_, y_labelled, np.unique(y_labelled))
             self.oof_proba_ = scale_probabilities(self.oof_proba_, self.temperature_)
-        head = self._head().fit(vectors, y_labelled)
+            head.set_params(temperature=self.temperature_)  # the predicted classes do not change
         self.n_pseudo_labelled_ = 0
         if self.self_training_rounds and len(unlabelled):
-            pool = embedder.transform([clean[i] for i in unlabelled])
-            head = self._self_train(head, vectors, y_labelled, pool)
+            pool_texts = [clean[i] for i in unlabelled]
+            pool = np.asarray(pool_texts, dtype=object) if self.tfidf else embedder.transform(pool_texts)
+            head = self._self_train(head, inputs, y_labelled, pool, embedder.model)
         ids = list(example_ids) if example_ids is not None else list(range(len(texts)))
         self.example_index_ = build_example_index([ids[i] for i in labelled], [texts[i] for i in labelled],
                                                   y_labelled.tolist(), vectors, seed=self.random_state)
-        self.pipeline_ = Pipeline([("normalise", normaliser), ("embedding", embedder), ("classifier", head)])
+        steps = [("normalise", normaliser), ("classifier", head)]
+        if not self.tfidf:  # the standard head embeds the texts itself
+            steps.insert(1, ("embedding", embedder))
+        self.pipeline_ = Pipeline(steps)
         self.classes_ = head.classes_
         self.n_features_in_ = 1
         return self
 
-    def _head(self) -> TemperatureScaledClassifier:
-        regression = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-        return TemperatureScaledClassifier(regression, temperature=self.temperature_)
+    def _head(self, encoder: str, settings: dict | None = None, cache_dir: str | None = None
+              ) -> TemperatureScaledClassifier:
+        """The head on the encoder ``encoder`` (temperature 1 until calibrated).
+
+        With ``tfidf`` the standard head, its settings searched by cross-validation unless given
+        (``settings``, as :meth:`RootCauseClassifier.chosen_settings` returns them); ``cache_dir``
+        overrides the embedding cache folder (scratch encoders are not cached with the others).
+        """
+        if not self.tfidf:
+            return TemperatureScaledClassifier(LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000))
+        standard = RootCauseClassifier(embedding_model=str(encoder), max_words_per_chunk=self.max_words_per_chunk,
+                                       cache_dir=cache_dir or self.cache_dir, random_state=self.random_state)
+        return TemperatureScaledClassifier(standard.set_params(**(settings or {})))
+
+    @staticmethod
+    def _fit_head(head: TemperatureScaledClassifier, inputs: np.ndarray, labels: np.ndarray
+                  ) -> TemperatureScaledClassifier:
+        """``head`` fitted; a standard head inside drops its example index (this head keeps its own)."""
+        head.fit(inputs, labels)
+        if hasattr(head.estimator_, "example_index_"):
+            head.estimator_.example_index_ = None
+        return head
 
     def _fitted_embedder(self, texts: list[str], labels: np.ndarray, steps: int, encoder_dir: str | None,
                          cache: bool = True) -> SentenceTransformerEmbedder:
@@ -225,10 +260,11 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     def _held_out_proba(self, texts: list[str], labels: np.ndarray,
                         vectors: np.ndarray) -> tuple[np.ndarray | None, int]:
-        """Probabilities of every labelled text from an encoder and a regression fitted without it, and the folds.
+        """Probabilities of every labelled text from an encoder and a head fitted without it, and the folds.
 
         Fold encoders are fine-tuned with half the steps in a scratch folder that is
-        removed afterwards; without fine-tuning the folds refit only the regression on ``vectors``.
+        removed afterwards; without fine-tuning the folds refit only the head on the same encoder.
+        The fold heads take the final head's settings (``head_settings_``).
         """
         folds = min(self.calibration_folds, _smallest_class(labels))
         if folds < 2:
@@ -238,22 +274,27 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         with tempfile.TemporaryDirectory(prefix="complaintkit-calibration-") as scratch:
             for train, held_out in cv.split(vectors, labels):
-                fold_vectors = vectors
+                fold_vectors, encoder, cache_dir = vectors, self.embedding_model, None
                 if self.fine_tune:
                     embedder = self._fitted_embedder([texts[i] for i in train], labels[train],
                                                      max(1, self.steps_ // 2), scratch, cache=False)
-                    fold_vectors = np.zeros_like(vectors)
-                    fold_vectors[np.r_[train, held_out]] = embedder.transform(
-                        [texts[i] for i in np.r_[train, held_out]])
-                regression = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-                regression.fit(fold_vectors[train], labels[train])
-                columns = np.searchsorted(classes, regression.classes_)
-                proba[np.ix_(held_out, columns)] = regression.predict_proba(fold_vectors[held_out])
+                    encoder, cache_dir = embedder.model, scratch
+                    if not self.tfidf:
+                        fold_vectors = np.zeros_like(vectors)
+                        fold_vectors[np.r_[train, held_out]] = embedder.transform(
+                            [texts[i] for i in np.r_[train, held_out]])
+                inputs = np.asarray(texts, dtype=object) if self.tfidf else fold_vectors
+                head = self._fit_head(self._head(encoder, self.head_settings_, cache_dir), inputs[train], labels[train])
+                columns = np.searchsorted(classes, head.classes_)
+                proba[np.ix_(held_out, columns)] = head.predict_proba(inputs[held_out])
         return proba, folds
 
-    def _self_train(self, head: ClassifierMixin, vectors: np.ndarray, labels: np.ndarray,
-                    pool: np.ndarray) -> ClassifierMixin:
-        """Refit ``head`` with the most confident pseudo-labels of ``pool``, per class, round after round."""
+    def _self_train(self, head: TemperatureScaledClassifier, inputs: np.ndarray, labels: np.ndarray,
+                    pool: np.ndarray, encoder: str) -> TemperatureScaledClassifier:
+        """Refit ``head`` with the most confident pseudo-labels of ``pool``, per class, round after round.
+
+        ``inputs`` and ``pool`` are what the head reads: embeddings, or texts (object arrays) with ``tfidf``.
+        """
         taken = np.zeros(len(pool), dtype=bool)
         for _ in range(self.self_training_rounds):
             proba = head.predict_proba(pool)
@@ -263,15 +304,23 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                 mine = np.flatnonzero((guess == k) & ~taken)
                 taken[mine[np.argsort(-confidence[mine], kind="stable")[: self.pseudo_labels_per_class]]] = True
             extra_labels = head.classes_[head.predict_proba(pool[taken]).argmax(axis=1)] if taken.any() else []
-            head = self._head().fit(np.vstack([vectors, pool[taken]]), np.concatenate([labels, extra_labels]))
+            head = self._fit_head(self._head(encoder, self.head_settings_).set_params(temperature=self.temperature_),
+                                  np.concatenate([inputs, pool[taken]]), np.concatenate([labels, extra_labels]))
         self.n_pseudo_labelled_ = int(taken.sum())
         return head
 
+    def __setstate__(self, state: dict) -> None:
+        # Heads saved before the TF-IDF option: the regression on the embedding.
+        state.setdefault("tfidf", False)
+        super().__setstate__(state)
+
     @property
     def embedder_(self) -> SentenceTransformerEmbedder:
-        """The fitted embedder inside the pipeline."""
+        """The fitted embedder inside the pipeline (the standard head's, with ``tfidf``)."""
         check_is_fitted(self, "pipeline_")
-        return self.pipeline_.named_steps["embedding"]
+        if "embedding" in self.pipeline_.named_steps:
+            return self.pipeline_.named_steps["embedding"]
+        return self.pipeline_.named_steps["classifier"].estimator_.embedder_
 
 
 def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
@@ -289,5 +338,8 @@ def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
         calibration = {"method": "temperature", "temperature": round(head.temperature_, 4), "folds": head.oof_folds_,
                        "rule": "one temperature fitted on held-out predictions: each fold predicted by an encoder "
                                "fine-tuned without it (half the steps) and a regression on its embeddings"}
-    return head, {"fine_tuning_steps": head.steps_, "unlabelled_rows": int(values.isna().sum()),
-                  "pseudo_labelled": head.n_pseudo_labelled_, "calibration": calibration}
+    features = ("word and character TF-IDF + fine-tuned embedding, class-balanced linear SVM" if head.tfidf
+                else "fine-tuned embedding, class-balanced logistic regression")
+    return head, {"fine_tuning_steps": head.steps_, "features": features, "head_settings": head.head_settings_,
+                  "unlabelled_rows": int(values.isna().sum()), "pseudo_labelled": head.n_pseudo_labelled_,
+                  "calibration": calibration}
