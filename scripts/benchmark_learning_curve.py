@@ -15,6 +15,9 @@ scored on the same test rows:
               few-label in the same run and no calibration folds, it reuses few-label's fine-tuned
               encoder (fine-tuning is seeded: the same rows give the same weights), so the pair is
               paired and the fine-tuning runs once; its time is few-label's plus its own head's fit
+  few-label-c10
+              FewLabelClassifier(C=10): the logistic regression on the fine-tuned embedding with a
+              weaker regularisation (C=10 instead of 1), from few-label's encoder in the same way
   logreg+taxonomy, few-label+taxonomy
               the same, with the taxonomy's English descriptions and example phrases of the task's
               causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
@@ -65,8 +68,9 @@ from complaintkit.taxonomy import load_taxonomy
 from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
-METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "logreg+taxonomy", "few-label+taxonomy",
-           "adaptive-zero-shot")
+METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "few-label-c10", "logreg+taxonomy",
+           "few-label+taxonomy", "adaptive-zero-shot")
+FEW_LABEL_VARIANTS = {"few-label-tfidf": {"tfidf": True}, "few-label-c10": {"C": 10.0}}  # FewLabelClassifier settings
 
 
 def taxonomy_examples(causes: set[str]) -> tuple[list[str], list[str]]:
@@ -148,7 +152,7 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
     """Predicted test labels of ``method`` fitted on train rows ``rows``, its training seconds and calibration.
 
     ``fitted`` holds the models already fitted on the same rows, by method, with their seconds;
-    ``few-label-tfidf`` starts from few-label's fine-tuned encoder when it is there.
+    The few-label variants start from few-label's fine-tuned encoder when it is there.
     """
     texts = [task.train_texts[i] for i in rows]
     labels = np.asarray(task.train_labels, dtype=object)[rows]
@@ -168,13 +172,15 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
         model = RootCauseClassifier(random_state=seed)
     elif method == "adaptive-zero-shot":  # what `train --taxonomy --label-col` fits
         model = AdaptiveZeroShotClassifier(seed=seed)
-    elif method == "few-label-tfidf" and "few-label" in fitted and not args.few_label_calibration_folds:
+    elif method in FEW_LABEL_VARIANTS and "few-label" in fitted and not args.few_label_calibration_folds:
         base, start_seconds = fitted["few-label"]  # the same encoder fine-tuned on the same rows
         start -= start_seconds
-        model = clone(base).set_params(tfidf=True, fine_tune=False, embedding_model=base.embedder_.model)
+        model = clone(base).set_params(fine_tune=False, embedding_model=base.embedder_.model,
+                                       **FEW_LABEL_VARIANTS[method])
     else:
-        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir, tfidf=method == "few-label-tfidf",
-                                   calibration_folds=args.few_label_calibration_folds)
+        model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir,
+                                   calibration_folds=args.few_label_calibration_folds,
+                                   **FEW_LABEL_VARIANTS.get(method, {}))
     model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
     seconds = time.perf_counter() - start
     fitted[method] = (model, seconds)
@@ -222,7 +228,7 @@ def run_task(name: str, budgets: list[str], seeds: list[int], methods: list[str]
     vectors[rows] = SentenceTransformerEmbedder().fit().transform(
         [(task.train_texts + test_texts)[i] for i in rows])
     print(f"  frozen embeddings of {len(rows)} texts (SQLite cache): {time.perf_counter() - start:.0f}s", flush=True)
-    encoder_dir = tempfile.mkdtemp(prefix="ck-encoders-")
+    encoder_dir = args.encoder_dir or tempfile.mkdtemp(prefix="ck-encoders-")
     results: dict = {"test_rows": len(test_texts), "budgets": {}}
     for budget in budgets:
         if budget == "0":
@@ -334,6 +340,9 @@ def main() -> None:
     parser.add_argument("--few-label-calibration-folds", type=int, default=0,
                         help="the few-label head's calibration folds: 0 skips them (same predictions, a third of "
                              "the CPU: for the macro-F1 curves), 2 is what `train` does (for its time and calibration)")
+    parser.add_argument("--encoder-dir", help="where few-label training writes its fine-tuned encoders (default: a "
+                        "new temporary folder); an encoder already there for the same rows and settings is reused, "
+                        "so few-label's time is then without fine-tuning")
     parser.add_argument("--test-rows", type=int, default=600, help="fixed random subset of the test split; 0 = all")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for every method (1 avoids thread thrashing on a busy shared CPU)")
