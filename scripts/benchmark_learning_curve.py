@@ -8,7 +8,8 @@ scored on the same test rows:
               up to ``--setfit-max-per-class`` labels per class (CPU cost)
   logreg      class-balanced logistic regression (C=1) on frozen MiniLM embeddings
   standard    complaintkit's standard head (RootCauseClassifier: TF-IDF ⊕ MiniLM, C by CV, calibrated)
-  few-label   complaintkit's FewLabelClassifier (contrastively fine-tuned MiniLM + logistic regression)
+  few-label   complaintkit's FewLabelClassifier (contrastively fine-tuned MiniLM + logistic regression,
+              its C chosen on the calibration folds when there are any)
   few-label-tfidf
               FewLabelClassifier(tfidf=True): the same fine-tuned MiniLM, then the standard head's
               features (word and character TF-IDF ⊕ the fine-tuned embedding) and linear SVM. With
@@ -17,7 +18,7 @@ scored on the same test rows:
               paired and the fine-tuning runs once; its time is few-label's plus its own head's fit
   few-label-c10
               FewLabelClassifier(C=10): the logistic regression on the fine-tuned embedding with a
-              weaker regularisation (C=10 instead of 1), from few-label's encoder in the same way
+              weaker regularisation (C fixed at 10), from few-label's encoder in the same way
   logreg+taxonomy, few-label+taxonomy
               the same, with the taxonomy's English descriptions and example phrases of the task's
               causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
@@ -136,6 +137,8 @@ def calibration(model: object, test_texts: list[str], test_labels: list[str],
     predicted = np.asarray(model.classes_, dtype=object)[proba.argmax(axis=1)]
     top, correct = proba.max(axis=1), predicted == np.asarray(test_labels, dtype=object)
     found = {"ece": round(expected_calibration_error(top, correct), 4), "mean_top_proba": round(float(top.mean()), 4)}
+    if getattr(model, "held_out_macro_f1_", None):  # the regression's C chosen on the calibration folds
+        found.update(head_settings=model.head_settings_, held_out_macro_f1=model.held_out_macro_f1_)
     threshold = None
     if getattr(model, "oof_proba_", None) is not None:  # as `train` sets needs_review for a few-label head
         threshold = few_label_review_threshold(model, pd.Series(train_labels), 0.9)["threshold"]

@@ -94,10 +94,11 @@ def test_few_label_with_tfidf_fits_the_standard_head_on_the_same_encoder() -> No
 def test_few_label_heads_saved_before_the_tfidf_option_still_predict() -> None:
     model = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
     state = model.__getstate__()
-    del state["tfidf"]
+    del state["tfidf"], state["C_grid"]
     old = FewLabelClassifier.__new__(FewLabelClassifier)
     old.__setstate__(state)
-    assert old.tfidf is False and old.predict(TEXTS).tolist() == model.predict(TEXTS).tolist()
+    assert old.tfidf is False and old.C_grid == (1.0, 10.0)
+    assert old.predict(TEXTS).tolist() == model.predict(TEXTS).tolist()
 
 
 def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions() -> None:
@@ -107,7 +108,7 @@ def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions(
     from complaintkit.evaluation import expected_calibration_error
     from complaintkit.heads.temperature import TemperatureScaledClassifier
 
-    model = FewLabelClassifier(fine_tune=False).fit(TEXTS, LABELS)
+    model = FewLabelClassifier(fine_tune=False, C=1.0).fit(TEXTS, LABELS)
     head = model.pipeline_.named_steps["classifier"]
     assert isinstance(head, TemperatureScaledClassifier) and head.temperature == model.temperature_
     assert model.oof_folds_ == 2 and model.oof_proba_.shape == (len(TEXTS), 3)
@@ -125,6 +126,25 @@ def test_few_label_probabilities_are_temperature_scaled_on_held_out_predictions(
     np.testing.assert_array_equal(model.predict(TEXTS), head.estimator_.predict(vectors))  # same decisions
     off = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
     assert off.oof_proba_ is None and off.temperature_ == 1.0
+
+
+def test_few_label_chooses_c_within_one_standard_error_on_the_held_out_predictions() -> None:
+    causes = sorted(SYNTHETIC)
+    noisy = [causes[(causes.index(y) + 1) % 3] if i % 6 == 5 else y for i, y in enumerate(LABELS)]
+    model = FewLabelClassifier(fine_tune=False, C_grid=(10.0, 0.001)).fit(TEXTS, noisy)
+    rows = model.held_out_macro_f1_
+    assert [row["C"] for row in rows] == [0.001, 10.0] and [row["chosen"] for row in rows].count(True) == 1
+    best = max(rows, key=lambda row: row["macro_f1"])
+    simplest_close = next(row for row in rows if row["macro_f1"] >= best["macro_f1"] - best["se"])
+    regression = model.pipeline_.named_steps["classifier"].estimator_
+    assert simplest_close["chosen"] and model.head_settings_ == {"C": simplest_close["C"]}
+    assert simplest_close["C"] == regression.C
+    weak = FewLabelClassifier(fine_tune=False, C_grid=(1.0, 1.0001)).fit(TEXTS, noisy)
+    assert weak.head_settings_ == {"C": 1.0}  # a tie goes to the stronger regularisation
+    without_folds = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
+    assert without_folds.head_settings_ == {"C": 1.0} and without_folds.held_out_macro_f1_ == []
+    fixed = FewLabelClassifier(fine_tune=False, C=3.0).fit(TEXTS, LABELS)
+    assert fixed.head_settings_ == {"C": 3.0} and len(fixed.held_out_macro_f1_) == 1
 
 
 def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
@@ -152,6 +172,9 @@ def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
 def test_few_label_estimator_refuses_bad_settings() -> None:
     with pytest.raises(ValueError, match="'steps' parameter"):
         FewLabelClassifier(steps=0).fit(TEXTS, LABELS)
+    for bad in ({"C": 0.0}, {"C": "big"}, {"C_grid": ()}, {"C_grid": (1.0, -1.0)}):
+        with pytest.raises(ValueError, match="'C"):
+            FewLabelClassifier(fine_tune=False, **bad).fit(TEXTS, LABELS)
     with pytest.raises(InputError, match="at least two classes"):
         FewLabelClassifier(fine_tune=False).fit(TEXTS[:3], ["a", None, None])
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -19,6 +20,7 @@ from ..exceptions import InputError
 from ..explain import build_example_index
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
+from ._selection import choose_within_one_se, summarise
 from .root_cause import RootCauseClassifier
 from .temperature import TemperatureScaledClassifier, fit_temperature, scale_probabilities
 
@@ -86,8 +88,13 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Fine-tuning steps; "auto" is 4 per labelled example divided by the batch size, within [20, 40].
     batch_size : int, default=32
     learning_rate : float, default=5e-5
-    C : float, default=1.0
-        Inverse regularisation of the logistic regression (without ``tfidf``).
+    C : float or "auto", default="auto"
+        Inverse regularisation of the logistic regression (without ``tfidf``). "auto" takes the
+        smallest value of ``C_grid`` whose macro-F1 on the calibration folds' held-out predictions
+        is within one standard error (over the folds) of the best (the smallest without
+        calibration folds).
+    C_grid : tuple of float, default=(1.0, 10.0)
+        The candidates of ``C="auto"``.
     tfidf : bool, default=False
         Fit the standard head's features (word and character TF-IDF ⊕ the fine-tuned embedding)
         with its class-balanced linear SVM instead of the logistic regression on the embedding.
@@ -124,14 +131,19 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Folds behind ``oof_proba_`` (0 when it is ``None``).
     temperature_ : float
         The temperature chosen on the held-out predictions (1.0 without calibration).
+    head_settings_ : dict
+        The head's settings: the regression's ``C``, or the standard head's chosen settings.
+    held_out_macro_f1_ : list of dict
+        Each candidate setting with the mean (``macro_f1``) and standard error (``se``) over the
+        calibration folds of its held-out macro-F1, and ``chosen`` (empty without calibration folds).
     pipeline_ : Pipeline
         Text normaliser, embedder (on the fine-tuned encoder) and logistic regression; with
         ``tfidf``, text normaliser and the temperature-scaled standard head on the fine-tuned encoder.
     """
 
     def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
-                 batch_size: int = 32, learning_rate: float = 5e-5, C: float = 1.0, tfidf: bool = False,
-                 calibration_folds: int = 2,
+                 batch_size: int = 32, learning_rate: float = 5e-5, C: float | str = "auto",
+                 C_grid: tuple[float, ...] = (1.0, 10.0), tfidf: bool = False, calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
                  encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
                  cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
@@ -142,6 +154,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.C = C
+        self.C_grid = C_grid
         self.tfidf = tfidf
         self.calibration_folds = calibration_folds
         self.self_training_rounds = self_training_rounds
@@ -163,6 +176,35 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"The {name!r} parameter of FewLabelClassifier must be an int >= 0. "
                                  f"Got {value!r} instead.")
+
+    def _candidates(self) -> list[dict]:
+        """The logistic regression's settings to choose from on the held-out predictions."""
+        if self.C != "auto":
+            if isinstance(self.C, str) or not self.C > 0:
+                raise ValueError(f"The 'C' parameter of FewLabelClassifier must be a float > 0 or 'auto'. "
+                                 f"Got {self.C!r} instead.")
+            return [{"C": float(self.C)}]
+        if not self.C_grid or min(self.C_grid) <= 0:
+            raise ValueError(f"The 'C_grid' parameter of FewLabelClassifier must hold floats > 0. "
+                             f"Got {self.C_grid!r} instead.")
+        return [{"C": float(c)} for c in sorted(self.C_grid)]
+
+    def _choose(self, candidates: list[dict], held_out: list[np.ndarray], parts: list[np.ndarray],
+                labels: np.ndarray) -> int:
+        """Index of the simplest candidate within one standard error of the best held-out macro-F1 over the folds.
+
+        Records every candidate's fold mean and standard error in ``held_out_macro_f1_``.
+        """
+        classes = np.unique(labels)
+        rows = []
+        for settings, proba in zip(candidates, held_out, strict=True):
+            scores = [f1_score(labels[part], classes[proba[part].argmax(axis=1)], average="macro", zero_division=0)
+                      for part in parts]
+            rows.append({**settings, **summarise(scores), "complexity": (float(settings["C"]),)})
+        chosen = choose_within_one_se(rows) if len(rows) > 1 else 0
+        self.held_out_macro_f1_ = [{**settings, "macro_f1": row["mean"], "se": row["se"], "chosen": i == chosen}
+                                   for i, (settings, row) in enumerate(zip(candidates, rows, strict=True))]
+        return chosen
 
     def _resolved_steps(self, n_labelled: int) -> int:
         if self.steps != "auto":
@@ -198,9 +240,19 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         embedder = self._fitted_embedder(labelled_texts, y_labelled, self.steps_, self.encoder_dir)
         vectors = embedder.transform(labelled_texts)
         inputs = np.asarray(labelled_texts, dtype=object) if self.tfidf else vectors  # what the head reads
-        head = self._fit_head(self._head(embedder.model), inputs, y_labelled)
-        self.head_settings_ = head.estimator_.chosen_settings() if self.tfidf else {"C": float(self.C)}
-        self.oof_proba_, self.oof_folds_ = self._held_out_proba(labelled_texts, y_labelled, vectors)
+        head = None
+        if self.tfidf:  # the standard head chooses its settings itself; its folds take them
+            head = self._fit_head(self._head(embedder.model), inputs, y_labelled)
+            candidates = [head.estimator_.chosen_settings()]
+        else:
+            candidates = self._candidates()
+        held_out, parts = self._held_out_proba(labelled_texts, y_labelled, vectors, candidates)
+        self.oof_folds_, self.held_out_macro_f1_ = len(parts), []
+        chosen = self._choose(candidates, held_out, parts, y_labelled) if held_out else 0
+        self.head_settings_ = candidates[chosen]
+        self.oof_proba_ = held_out[chosen] if held_out else None
+        if head is None:
+            head = self._fit_head(self._head(embedder.model, self.head_settings_), inputs, y_labelled)
         self.temperature_ = 1.0
         if self.oof_proba_ is not None:
             self.temperature_ = fit_temperature(self.oof_proba_, y_labelled, np.unique(y_labelled))
@@ -226,12 +278,14 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
               ) -> TemperatureScaledClassifier:
         """The head on the encoder ``encoder`` (temperature 1 until calibrated).
 
-        With ``tfidf`` the standard head, its settings searched by cross-validation unless given
-        (``settings``, as :meth:`RootCauseClassifier.chosen_settings` returns them); ``cache_dir``
+        Without ``tfidf`` a logistic regression with ``settings["C"]``; with ``tfidf`` the standard
+        head, its settings searched by cross-validation unless given (``settings``, as
+        :meth:`RootCauseClassifier.chosen_settings` returns them); ``cache_dir``
         overrides the embedding cache folder (scratch encoders are not cached with the others).
         """
         if not self.tfidf:
-            return TemperatureScaledClassifier(LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000))
+            return TemperatureScaledClassifier(LogisticRegression(C=settings["C"], class_weight="balanced",
+                                                                  max_iter=2000))
         standard = RootCauseClassifier(embedding_model=str(encoder), max_words_per_chunk=self.max_words_per_chunk,
                                        cache_dir=cache_dir or self.cache_dir, random_state=self.random_state)
         return TemperatureScaledClassifier(standard.set_params(**(settings or {})))
@@ -258,22 +312,24 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
                                            cache=cache, cache_dir=self.cache_dir).fit()
 
-    def _held_out_proba(self, texts: list[str], labels: np.ndarray,
-                        vectors: np.ndarray) -> tuple[np.ndarray | None, int]:
-        """Probabilities of every labelled text from an encoder and a head fitted without it, and the folds.
+    def _held_out_proba(self, texts: list[str], labels: np.ndarray, vectors: np.ndarray,
+                        candidates: list[dict]) -> tuple[list[np.ndarray] | None, list[np.ndarray]]:
+        """Probabilities of every labelled text from an encoder and a head fitted without it, and each fold's rows.
 
+        One probability table per head setting of ``candidates``, all on the same fold encoders.
         Fold encoders are fine-tuned with half the steps in a scratch folder that is
         removed afterwards; without fine-tuning the folds refit only the head on the same encoder.
-        The fold heads take the final head's settings (``head_settings_``).
         """
         folds = min(self.calibration_folds, _smallest_class(labels))
         if folds < 2:
-            return None, 0
+            return None, []
         classes = np.unique(labels)
-        proba = np.zeros((len(labels), len(classes)))
+        probas = [np.zeros((len(labels), len(classes))) for _ in candidates]
         cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        parts = []
         with tempfile.TemporaryDirectory(prefix="complaintkit-calibration-") as scratch:
             for train, held_out in cv.split(vectors, labels):
+                parts.append(held_out)
                 fold_vectors, encoder, cache_dir = vectors, self.embedding_model, None
                 if self.fine_tune:
                     embedder = self._fitted_embedder([texts[i] for i in train], labels[train],
@@ -284,10 +340,11 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                         fold_vectors[np.r_[train, held_out]] = embedder.transform(
                             [texts[i] for i in np.r_[train, held_out]])
                 inputs = np.asarray(texts, dtype=object) if self.tfidf else fold_vectors
-                head = self._fit_head(self._head(encoder, self.head_settings_, cache_dir), inputs[train], labels[train])
-                columns = np.searchsorted(classes, head.classes_)
-                proba[np.ix_(held_out, columns)] = head.predict_proba(inputs[held_out])
-        return proba, folds
+                for settings, proba in zip(candidates, probas, strict=True):
+                    head = self._fit_head(self._head(encoder, settings, cache_dir), inputs[train], labels[train])
+                    columns = np.searchsorted(classes, head.classes_)
+                    proba[np.ix_(held_out, columns)] = head.predict_proba(inputs[held_out])
+        return probas, parts
 
     def _self_train(self, head: TemperatureScaledClassifier, inputs: np.ndarray, labels: np.ndarray,
                     pool: np.ndarray, encoder: str) -> TemperatureScaledClassifier:
@@ -310,8 +367,9 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return head
 
     def __setstate__(self, state: dict) -> None:
-        # Heads saved before the TF-IDF option: the regression on the embedding.
+        # Heads saved before the TF-IDF option and the choice of C: the regression on the embedding.
         state.setdefault("tfidf", False)
+        state.setdefault("C_grid", (1.0, 10.0))
         super().__setstate__(state)
 
     @property
@@ -340,6 +398,8 @@ def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
                                "fine-tuned without it (half the steps) and a regression on its embeddings"}
     features = ("word and character TF-IDF + fine-tuned embedding, class-balanced linear SVM" if head.tfidf
                 else "fine-tuned embedding, class-balanced logistic regression")
+    if len(head.held_out_macro_f1_) > 1:
+        calibration["held_out_macro_f1"] = head.held_out_macro_f1_
     return head, {"fine_tuning_steps": head.steps_, "features": features, "head_settings": head.head_settings_,
                   "unlabelled_rows": int(values.isna().sum()), "pseudo_labelled": head.n_pseudo_labelled_,
                   "calibration": calibration}
