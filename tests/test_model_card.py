@@ -47,3 +47,20 @@ def test_sections_per_class_counts_and_no_noise() -> None:
     assert "complaintkit.load(" in card and ".predict(" in card
     assert "pcm" not in card and "empty_label 0" not in card and "left out: empty_text 2" in card
     assert "expected calibration error 0.040" in card and "below 0.610" in card
+
+
+def test_a_few_label_head_says_how_its_c_and_probabilities_were_chosen() -> None:
+    chosen = {"fine_tuning_steps": 40, "features": "fine-tuned embedding, class-balanced logistic regression",
+              "head_settings": {"C": 10.0},
+              "calibration": {"method": "temperature", "temperature": 0.42, "folds": 2,
+                              "held_out_macro_f1": [{"C": 1.0, "macro_f1": 0.75, "se": 0.01, "chosen": False},
+                                                    {"C": 10.0, "macro_f1": 0.78, "se": 0.01, "chosen": True}]}}
+    root = {**METADATA["heads"]["root_cause"], "chosen": chosen,
+            "path": {"head": "few-label", "reason": "median 8 labelled examples per class < 32"}}
+    card = render_model_card({**METADATA, "heads": {"root_cause": root}})
+    assert "few-label training (median 8 labelled examples per class < 32)" in card and "for 40 steps" in card
+    assert "logistic regression (C 10.0, chosen on the calibration folds' held-out macro-F1" in card
+    assert "temperature-scaled (T 0.42) on held-out predictions of 2 folds" in card and "as a ranking" not in card
+    single = {**chosen, "calibration": {"method": "none", "reason": "a class has a single labelled row"}}
+    card = render_model_card({**METADATA, "heads": {"root_cause": {**root, "chosen": single}}})
+    assert "(C 10.0);" in card and "read them as a ranking" in card

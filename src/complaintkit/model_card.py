@@ -78,13 +78,25 @@ def _description(metadata: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _few_label_head(chosen: dict[str, Any], path: dict[str, Any]) -> str:
+    calibration = chosen.get("calibration", {})
+    C = chosen.get("head_settings", {}).get("C")
+    how_C = (", chosen on the calibration folds' held-out macro-F1, the simplest within one standard error"
+             if calibration.get("held_out_macro_f1") else "")
+    probabilities = (f"probabilities temperature-scaled (T {calibration['temperature']}) on held-out predictions of "
+                     f"{calibration.get('folds')} folds" if calibration.get("method") == "temperature" else
+                     "probabilities not calibrated on held-out rows (a class has a single labelled row): read them "
+                     "as a ranking")
+    features = chosen.get("features", "fine-tuned embedding, class-balanced logistic regression")
+    return (f"- root cause: few-label training ({path.get('reason')}): the encoder fine-tuned with a supervised "
+            f"contrastive loss for {chosen.get('fine_tuning_steps')} steps (stored in the bundle's `encoder/` folder, "
+            f"every file hashed), then {features} (C {C}{how_C}); {probabilities}")
+
+
 def _root_cause_head(head: dict[str, Any]) -> list[str]:
     chosen, path = head.get("chosen", {}), head.get("path", {})
     if path.get("head") == "few-label":
-        return [f"- root cause: few-label training ({path.get('reason')}): the encoder fine-tuned with a "
-                f"supervised contrastive loss for {chosen.get('fine_tuning_steps')} steps (stored in the bundle's "
-                "`encoder/` folder, every file hashed), then a class-balanced logistic regression on its "
-                "embeddings; its probabilities are not calibrated on held-out rows: read them as a ranking"]
+        return [_few_label_head(chosen, path)]
     if not chosen:
         return []
     scheme = chosen.get("cv_scheme") or {}
