@@ -176,6 +176,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"The {name!r} parameter of FewLabelClassifier must be an int >= 0. "
                                  f"Got {value!r} instead.")
+        self._candidates()  # C and C_grid, before any fine-tuning
 
     def _candidates(self) -> list[dict]:
         """The logistic regression's settings to choose from on the held-out predictions."""
