@@ -19,6 +19,9 @@ scored on the same test rows:
   few-label-c10
               FewLabelClassifier(C=10): the logistic regression on the fine-tuned embedding with a
               weaker regularisation (C fixed at 10), from few-label's encoder in the same way
+  few-label-frozen0, few-label-frozen3, few-label-frozen4
+              FewLabelClassifier with 0, 3 or 4 encoder layers (and the input embedding) kept as they are
+              while fine-tuning, each fine-tuning its own encoder
   logreg+taxonomy, few-label+taxonomy
               the same, with the taxonomy's English descriptions and example phrases of the task's
               causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
@@ -69,9 +72,11 @@ from complaintkit.taxonomy import load_taxonomy
 from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
-METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "few-label-c10", "logreg+taxonomy",
-           "few-label+taxonomy", "adaptive-zero-shot")
-FEW_LABEL_VARIANTS = {"few-label-tfidf": {"tfidf": True}, "few-label-c10": {"C": 10.0}}  # FewLabelClassifier settings
+METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "few-label-c10", "few-label-frozen0",
+           "few-label-frozen3", "few-label-frozen4", "logreg+taxonomy", "few-label+taxonomy", "adaptive-zero-shot")
+HEAD_VARIANTS = {"few-label-tfidf": {"tfidf": True}, "few-label-c10": {"C": 10.0}}  # on few-label's encoder
+FINE_TUNING_VARIANTS = {f"few-label-frozen{n}": {"frozen_layers": n} for n in (0, 3, 4)}
+FEW_LABEL_VARIANTS = {**HEAD_VARIANTS, **FINE_TUNING_VARIANTS}  # FewLabelClassifier settings
 
 
 def taxonomy_examples(causes: set[str]) -> tuple[list[str], list[str]]:
@@ -175,7 +180,7 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
         model = RootCauseClassifier(random_state=seed)
     elif method == "adaptive-zero-shot":  # what `train --taxonomy --label-col` fits
         model = AdaptiveZeroShotClassifier(seed=seed)
-    elif method in FEW_LABEL_VARIANTS and "few-label" in fitted and not args.few_label_calibration_folds:
+    elif method in HEAD_VARIANTS and "few-label" in fitted and not args.few_label_calibration_folds:
         base, start_seconds = fitted["few-label"]  # the same encoder fine-tuned on the same rows
         start -= start_seconds
         model = clone(base).set_params(fine_tune=False, embedding_model=base.embedder_.model,

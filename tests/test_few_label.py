@@ -224,3 +224,49 @@ def test_train_gives_a_few_label_bundle_a_needs_review_threshold(synthetic_frame
     assert root["path"]["head"] == "few-label" and root["chosen"]["calibration"]["method"] == "temperature"
     review = bundle.metadata["review"]
     assert review["threshold"] > 0 and review["target_precision"] == 0.9 and "held-out" in review["rule"]
+
+
+@pytest.mark.slow
+def test_replayed_kept_layers_give_the_embeddings_of_the_whole_encoder() -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from complaintkit.embedding import resolve_model_path
+    from complaintkit.fine_tuning import _replayed_kept_layers
+
+    model = SentenceTransformer(str(resolve_model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True)
+    texts = TEXTS[:5] + ["a much longer complaint about a card charged twice and nobody answering " * 4]
+    model.eval()
+    with torch.no_grad():
+        features = model.preprocess(texts)
+        whole = model(features)["sentence_embedding"]
+        with _replayed_kept_layers(model, texts, 3, batch_size=4) as replay:  # batches differ from the one below
+            features = model.preprocess(texts)
+            replay.select(np.arange(len(texts)), features["input_ids"].shape[1])
+            replayed = model(features)["sentence_embedding"]
+    torch.testing.assert_close(replayed, whole, atol=1e-5, rtol=0)
+    assert len(model[0].auto_model.encoder.layer) == 6  # the real layers are back
+
+
+@pytest.mark.slow
+def test_fine_tuning_with_kept_layers_trains_only_the_layers_above_them(tmp_path, monkeypatch) -> None:
+    from safetensors.numpy import load_file
+
+    from complaintkit.embedding import resolve_model_path
+    from complaintkit.fine_tuning import fine_tune_encoder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = fine_tune_encoder(TEXTS, LABELS, "all-MiniLM-L6-v2", steps=3, batch_size=12, frozen_layers=3,
+                               output_dir=str(tmp_path))
+    base = load_file(str(resolve_model_path("all-MiniLM-L6-v2") / "model.safetensors"))
+    tuned = load_file(str(folder / "model.safetensors"))
+
+    def changed(prefix: str) -> bool:
+        names = [name for name in tuned if prefix in name]
+        assert names
+        return any(not np.array_equal(tuned[name], base[name]) for name in names)
+
+    assert not changed("embeddings.") and not any(changed(f"layer.{i}.") for i in range(3))
+    assert all(changed(f"layer.{i}.") for i in range(3, 6))
+    with pytest.raises(ValueError, match="between 0 and 5"):
+        fine_tune_encoder(TEXTS, LABELS, "all-MiniLM-L6-v2", steps=1, frozen_layers=6, output_dir=str(tmp_path))

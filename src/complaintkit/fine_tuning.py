@@ -9,6 +9,7 @@ loads like any other model; it is never pickled.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -66,6 +67,84 @@ def balanced_batches(labels: np.ndarray, steps: int, batch_size: int, rng: np.ra
     return batches
 
 
+def _frozen_modules(transformer, frozen_layers: int) -> list:
+    """The modules of a BERT-like ``transformer`` that fine-tuning keeps: the word-embedding table
+    (half the weights; keeps rare words where they were), plus the whole input embedding and the first
+    ``frozen_layers`` layers when that is above 0."""
+    layers = transformer.encoder.layer
+    if not 0 <= frozen_layers < len(layers):
+        raise ValueError(f"frozen_layers must be between 0 and {len(layers) - 1} (the encoder has {len(layers)} "
+                         f"layers); got {frozen_layers!r}.")
+    if not frozen_layers:
+        return [transformer.get_input_embeddings()]
+    return [transformer.embeddings, *layers[:frozen_layers]]
+
+
+def _replay_module(outputs: list, as_tuple: bool):
+    """A torch module standing in for an encoder's kept (untrained) layers: it returns their output.
+
+    The kept layers give every text the same output at every step, so fine-tuning runs them once
+    per text (without dropout), and each step only the trained layers. ``select`` picks the texts of
+    the next forward pass; their padding positions are zeros, which the attention mask and the mean
+    pooling ignore as they ignore the padding tokens' states.
+    """
+    import torch
+
+    class KeptLayersReplay(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batch = None
+
+        def select(self, rows: np.ndarray, length: int) -> None:
+            self.batch = torch.zeros(len(rows), length, outputs[0].shape[-1])
+            for slot, row in enumerate(rows):
+                self.batch[slot, : len(outputs[row])] = outputs[row]
+
+        def forward(self, hidden_states, *args, **kwargs):
+            return (self.batch,) if as_tuple else self.batch
+
+    return KeptLayersReplay()
+
+
+class _EveryLayerRuns:
+    def select(self, rows: np.ndarray, length: int) -> None:
+        """Nothing is replayed."""
+
+
+@contextlib.contextmanager
+def _replayed_kept_layers(model, texts: Sequence[str], frozen_layers: int, batch_size: int):
+    """Within the block, ``model``'s first ``frozen_layers`` layers are a replay of their outputs on ``texts``."""
+    if not frozen_layers:
+        yield _EveryLayerRuns()
+        return
+    import torch
+
+    transformer = model[0].auto_model
+    layers = transformer.encoder.layer
+    returned: list = []
+    hook = layers[frozen_layers - 1].register_forward_hook(lambda module, args, output: returned.append(output))
+    outputs: list = [None] * len(texts)
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    transformer.encoder.layer = layers[:frozen_layers]
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(texts), batch_size):
+                rows = order[start : start + batch_size]
+                features = model.preprocess([texts[i] for i in rows])
+                inputs = {k: v for k, v in features.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+                hidden = transformer(**inputs).last_hidden_state
+                for row, states, length in zip(rows, hidden, features["attention_mask"].sum(dim=1), strict=True):
+                    outputs[row] = states[: int(length)].clone()
+        hook.remove()
+        replay = _replay_module(outputs, as_tuple=isinstance(returned[0], tuple))
+        transformer.encoder.layer = torch.nn.ModuleList([replay, *layers[frozen_layers:]])
+        yield replay
+    finally:
+        hook.remove()
+        transformer.encoder.layer = layers
+
+
 def _digest(base_sha: str, texts: Sequence[str], labels: Sequence[str], settings: dict) -> str:
     digest = hashlib.sha256(base_sha.encode())
     digest.update(json.dumps(settings, sort_keys=True).encode())
@@ -76,7 +155,8 @@ def _digest(base_sha: str, texts: Sequence[str], labels: Sequence[str], settings
 
 def fine_tune_encoder(texts: Sequence[str], labels: Sequence[str], base_model: str, steps: int = 40,
                       batch_size: int = 32, learning_rate: float = 5e-5, temperature: float = 0.1,
-                      max_seq_length: int = 128, random_state: int = 0, output_dir: str | None = None) -> Path:
+                      max_seq_length: int = 128, frozen_layers: int = 0, random_state: int = 0,
+                      output_dir: str | None = None) -> Path:
     """Fine-tune ``base_model`` on labelled ``texts`` and return the folder of the new encoder.
 
     Parameters
@@ -94,6 +174,11 @@ def fine_tune_encoder(texts: Sequence[str], labels: Sequence[str], base_model: s
         Temperature of :func:`supervised_contrastive_loss`.
     max_seq_length : int, default=128
         Token limit while training (the saved encoder keeps its own limit for embedding).
+    frozen_layers : int, default=0
+        Transformer layers kept as they are, counted from the input. With any, the whole input
+        embedding is kept too, the kept layers run once per text rather than at every step, and
+        backpropagation stops at the first trained layer, so each step costs only the trained
+        layers. With none, only the word-embedding table is kept.
     random_state : int, default=0
         Seeds batch sampling and torch, so the same inputs give the same weights.
     output_dir : str or None, default=None
@@ -111,7 +196,8 @@ def fine_tune_encoder(texts: Sequence[str], labels: Sequence[str], base_model: s
 
     base_path = resolve_model_path(base_model)
     settings = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-                "temperature": temperature, "max_seq_length": max_seq_length, "random_state": random_state,
+                "temperature": temperature, "max_seq_length": max_seq_length, "frozen_layers": frozen_layers,
+                "random_state": random_state,
                 "loss": "supervised contrastive", "torch": torch.__version__}
     name = _digest(model_fingerprint(base_path), texts, labels, settings)[:24]
     parent = Path(output_dir) if output_dir else default_cache_dir() / "encoders"
@@ -126,26 +212,28 @@ def fine_tune_encoder(texts: Sequence[str], labels: Sequence[str], base_model: s
     model = SentenceTransformer(str(base_path), device="cpu", local_files_only=True)
     saved_length = model.max_seq_length
     model.max_seq_length = min(max_seq_length, saved_length)
-    word_embeddings = model[0].auto_model.get_input_embeddings()
-    word_embeddings.weight.requires_grad_(False)  # half the weights; keeps rare words where they were
+    for module in _frozen_modules(model[0].auto_model, frozen_layers):
+        module.requires_grad_(False)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=learning_rate)
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))))
-    model.train()
     _logging.logger.info("fine-tuning the encoder: %d steps of %d texts, %d labels", steps, batch_size,
                          len(set(label_ids.tolist())))
-    for rows in batches:
-        features = model.preprocess([texts[i] for i in rows])
-        loss = supervised_contrastive_loss(model(features)["sentence_embedding"],
-                                           torch.as_tensor(label_ids[rows]), temperature)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimiser.step()
-        schedule.step()
-    model.eval()
+    with _replayed_kept_layers(model, texts, frozen_layers, batch_size) as replay:
+        model.train()
+        for rows in batches:
+            features = model.preprocess([texts[i] for i in rows])
+            replay.select(rows, features["input_ids"].shape[1])
+            loss = supervised_contrastive_loss(model(features)["sentence_embedding"],
+                                               torch.as_tensor(label_ids[rows]), temperature)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimiser.step()
+            schedule.step()
+        model.eval()
     model.max_seq_length = saved_length
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))

@@ -88,6 +88,9 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Fine-tuning steps; "auto" is 4 per labelled example divided by the batch size, within [20, 40].
     batch_size : int, default=32
     learning_rate : float, default=5e-5
+    frozen_layers : int, default=0
+        Encoder layers fine-tuning keeps as they are, from the input up (with the input embedding);
+        each kept layer makes a step cheaper (see :func:`complaintkit.fine_tuning.fine_tune_encoder`).
     C : float or "auto", default="auto"
         Inverse regularisation of the logistic regression (without ``tfidf``). "auto" takes the
         smallest value of ``C_grid`` whose macro-F1 on the calibration folds' held-out predictions
@@ -142,7 +145,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
-                 batch_size: int = 32, learning_rate: float = 5e-5, C: float | str = "auto",
+                 batch_size: int = 32, learning_rate: float = 5e-5, frozen_layers: int = 0, C: float | str = "auto",
                  C_grid: tuple[float, ...] = (1.0, 10.0), tfidf: bool = False, calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
                  encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
@@ -153,6 +156,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.steps = steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.frozen_layers = frozen_layers
         self.C = C
         self.C_grid = C_grid
         self.tfidf = tfidf
@@ -309,6 +313,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
             model = str(fine_tune_encoder(texts, labels.tolist(), self.embedding_model, steps=steps,
                                           batch_size=self.batch_size, learning_rate=self.learning_rate,
+                                          frozen_layers=self.frozen_layers,
                                           random_state=self.random_state, output_dir=encoder_dir))
         return SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
                                            cache=cache, cache_dir=self.cache_dir).fit()
