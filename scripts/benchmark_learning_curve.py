@@ -36,7 +36,9 @@ the mapped causes. Budget "all" is the whole train split (one sample: its macro-
 interval over the test rows, and every method's lead over logreg a paired one). Frozen embeddings come
 from complaintkit's SQLite cache, so samples after the first do not re-embed; training time
 excludes that embedding for logreg and standard, and includes the fine-tuned encoder's
-embedding of the training texts for few-label (and SetFit's own). ``--test-rows`` scores a fixed
+embedding of the training texts for few-label (and SetFit's own); SetFit and the few-label fits also
+record the process's CPU seconds (``cpu_seconds``), which other jobs on a shared machine change far less
+than the wall-clock seconds. ``--test-rows`` scores a fixed
 random subset of the test split (the same for every method) to bound the run.
 
 Usage: python scripts/benchmark_learning_curve.py [--tasks airline,banking77,cfpb_issue,airline_causes]
@@ -119,8 +121,9 @@ def sample(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
 
 
 def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
-               max_steps: int) -> tuple[np.ndarray, float]:
-    """Train SetFit (default arguments but ``max_steps``) on ``texts``: predictions for ``test``, training seconds."""
+               max_steps: int) -> tuple[np.ndarray, float, dict]:
+    """Train SetFit (default arguments but ``max_steps``) on ``texts``: predictions for ``test``, training seconds
+    and training CPU seconds (``{"cpu_seconds": ...}``)."""
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
 
@@ -128,10 +131,10 @@ def fit_setfit(texts: list[str], labels: list[str], test: list[str], seed: int,
     args = TrainingArguments(max_steps=max_steps, seed=seed, report_to="none", show_progress_bar=False,
                              output_dir=tempfile.mkdtemp(prefix="setfit-checkpoints-"))  # not ./checkpoints
     trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts, "label": labels}))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    seconds = time.perf_counter() - start
-    return np.asarray(model.predict(test), dtype=object), seconds
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return np.asarray(model.predict(test), dtype=object), seconds, {"cpu_seconds": round(cpu, 1)}
 
 
 def calibration(model: object, test_texts: list[str], test_labels: list[str],
@@ -166,7 +169,7 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
     labels = np.asarray(task.train_labels, dtype=object)[rows]
     start = time.perf_counter()
     if method == "setfit":
-        return (*fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps), {})
+        return fit_setfit(texts, labels.tolist(), test_texts, seed, args.setfit_max_steps)
     with_taxonomy = method.endswith(("+taxonomy", "zero-shot"))
     extra_texts, extra_labels = taxonomy_examples(set(task.train_labels)) if with_taxonomy else ([], [])
     if method.startswith("logreg"):
@@ -189,12 +192,13 @@ def run_method(method: str, task: Task, rows: np.ndarray, vectors: np.ndarray, t
         model = FewLabelClassifier(random_state=seed, encoder_dir=encoder_dir,
                                    calibration_folds=args.few_label_calibration_folds,
                                    **FEW_LABEL_VARIANTS.get(method, {}))
+    cpu = time.process_time()
     model.fit(texts + extra_texts, np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     fitted[method] = (model, seconds)
     predicted, calibrated = calibration(model, test_texts, task.test_labels,
                                         np.concatenate([labels, np.asarray(extra_labels, dtype=object)]))
-    return predicted, seconds, calibrated
+    return predicted, seconds, {**calibrated, "cpu_seconds": round(cpu, 1)}
 
 
 def zero_shot(task: Task, test_labels: list[str], test_texts: list[str]) -> dict | None:

@@ -94,10 +94,10 @@ def test_few_label_with_tfidf_fits_the_standard_head_on_the_same_encoder() -> No
 def test_few_label_heads_saved_before_the_tfidf_option_still_predict() -> None:
     model = FewLabelClassifier(fine_tune=False, calibration_folds=0).fit(TEXTS, LABELS)
     state = model.__getstate__()
-    del state["tfidf"], state["C_grid"]
+    del state["tfidf"], state["C_grid"], state["frozen_layers"]
     old = FewLabelClassifier.__new__(FewLabelClassifier)
     old.__setstate__(state)
-    assert old.tfidf is False and old.C_grid == (1.0, 10.0)
+    assert old.tfidf is False and old.C_grid == (1.0, 10.0) and old.get_params()["frozen_layers"] == 0
     assert old.predict(TEXTS).tolist() == model.predict(TEXTS).tolist()
 
 

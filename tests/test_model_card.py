@@ -58,7 +58,9 @@ def test_a_few_label_head_says_how_its_c_and_probabilities_were_chosen() -> None
     root = {**METADATA["heads"]["root_cause"], "chosen": chosen,
             "path": {"head": "few-label", "reason": "median 8 labelled examples per class < 32"}}
     card = render_model_card({**METADATA, "heads": {"root_cause": root}})
-    assert "few-label training (median 8 labelled examples per class < 32)" in card and "for 40 steps" in card
+    assert "few-label training (median 8 labelled examples per class < 32)" in card and "for 40 steps (" in card
+    kept = render_model_card({**METADATA, "heads": {"root_cause": {**root, "chosen": {**chosen, "kept_layers": 3}}}})
+    assert "for 40 steps, its lowest 3 layers kept as they were (" in kept
     assert "logistic regression (C 10.0, chosen on the calibration folds' held-out macro-F1" in card
     assert "temperature-scaled (T 0.42) on held-out predictions of 2 folds" in card and "as a ranking" not in card
     single = {**chosen, "calibration": {"method": "none", "reason": "a class has a single labelled row"}}

@@ -88,9 +88,10 @@ def _few_label_head(chosen: dict[str, Any], path: dict[str, Any]) -> str:
                      "probabilities not calibrated on held-out rows (a class has a single labelled row): read them "
                      "as a ranking")
     features = chosen.get("features", "fine-tuned embedding, class-balanced logistic regression")
+    kept = f", its lowest {chosen['kept_layers']} layers kept as they were" if chosen.get("kept_layers") else ""
     return (f"- root cause: few-label training ({path.get('reason')}): the encoder fine-tuned with a supervised "
-            f"contrastive loss for {chosen.get('fine_tuning_steps')} steps (stored in the bundle's `encoder/` folder, "
-            f"every file hashed), then {features} (C {C}{how_C}); {probabilities}")
+            f"contrastive loss for {chosen.get('fine_tuning_steps')} steps{kept} (stored in the bundle's `encoder/` "
+            f"folder, every file hashed), then {features} (C {C}{how_C}); {probabilities}")
 
 
 def _root_cause_head(head: dict[str, Any]) -> list[str]:
