@@ -18,7 +18,8 @@ from complaintkit.training import add_fast_tier
 TASKS = ("airline", "banking77", "cfpb_product", "cfpb_issue")
 
 
-def task_bundle(task: Task, folder: Path, fast_tier: bool = False, precision: str = "fp32") -> Bundle:
+def task_bundle(task: Task, folder: Path, fast_tier: bool = False, precision: str = "fp32",
+                long_texts: str = "chunks") -> Bundle:
     """The bundle of ``task`` in ``folder`` (trained and saved there first if missing).
 
     The ``needs_review`` threshold is not fitted (it does not change the predicted causes that the
@@ -26,8 +27,11 @@ def task_bundle(task: Task, folder: Path, fast_tier: bool = False, precision: st
     default, so that comparisons of the scoring encoders start from the plain encoder's vectors;
     "auto" is what ``complaintkit train`` uses). With ``fast_tier`` the default bundle (in
     ``folder``) gets the fast tier, as ``complaintkit train --fast-tier`` adds it, and is saved in
-    ``folder``-fast.
+    ``folder``-fast. A ``long_texts`` policy other than "chunks" (``TrainConfig.long_texts``) trains
+    into ``folder``-<policy>.
     """
+    if long_texts != "chunks":
+        folder = folder.with_name(f"{folder.name}-{long_texts}")
     if fast_tier:
         path = folder.with_name(folder.name + "-fast") / task.name
         if not (path / "metadata.json").exists():
@@ -42,7 +46,7 @@ def task_bundle(task: Task, folder: Path, fast_tier: bool = False, precision: st
     if not (path / "metadata.json").exists():
         frame = pd.DataFrame({"text": task.train_texts, "label": task.train_labels})
         began = time.perf_counter()
-        config = TrainConfig(label_col="label", review_precision=None, precision=precision)
+        config = TrainConfig(label_col="label", review_precision=None, precision=precision, long_texts=long_texts)
         bundle = train(frame, config, name=task.name)
         bundle.save(path, overwrite=True)
         print(f"  trained {task.name} in {time.perf_counter() - began:.0f}s -> {path}", flush=True)
@@ -57,8 +61,9 @@ if __name__ == "__main__":
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--fast-tier", action="store_true", help="also the bundles with the fast tier")
     parser.add_argument("--precision", default="fp32", help="the encoder's precision while training (fp32, auto)")
+    parser.add_argument("--long-texts", default="chunks", help="how long texts are embedded (chunks, head, head_tail)")
     args = parser.parse_args()
     for name in args.tasks.split(","):
-        task_bundle(load_task(name), args.folder, precision=args.precision)
+        task_bundle(load_task(name), args.folder, precision=args.precision, long_texts=args.long_texts)
         if args.fast_tier:
             task_bundle(load_task(name), args.folder, fast_tier=True, precision=args.precision)

@@ -10,7 +10,10 @@ Naive path: ``SentenceTransformer.encode`` with its default settings (fp32, torc
 same chunks, scikit-learn's own ``TfidfVectorizer.transform`` for the head's TF-IDF blocks, then the
 bundle's classifier (``predict_proba``); no cache, no de-duplication. Variants run ``score_file``:
 "default" is what ``complaintkit score`` does without options (``--precision auto`` and the load-aware
-thread count; both printed), the others set one option each. Reported per variant: texts/s, the
+thread count; both printed), the others set one option each; "default-<policy>" (e.g. ``default-head_tail``)
+is "default" on a bundle trained with ``TrainConfig(long_texts=<policy>)`` (one window per long text), and
+"naive-trunc" is the naive path on whole texts, which ``encode`` truncates at the model's 256 tokens (the
+default bundle's classifier). Reported per variant: texts/s, the
 ratio to naive, agreement with naive's causes, and macro-F1 (accuracy for banking77 too) per task on
 the timed texts. ``--full-accuracy`` adds macro-F1 on every test row, scored with a persistent cache
 (not timed); there the naive path's vectors are the fp32 ones (it agrees with fp32 on every timed text).
@@ -41,7 +44,7 @@ from complaintkit import Bundle
 from complaintkit.embedding import load_sentence_transformer, native_bf16_flag, resolve_model_path, resolve_precision
 from complaintkit.engines.local import default_threads, set_torch_threads
 from complaintkit.scoring import score_file
-from complaintkit.text import split_into_chunks
+from complaintkit.text import LONG_TEXT_POLICIES, split_into_chunks, text_windows
 
 REPO = Path(__file__).resolve().parents[1]
 STATIC_TABLES = REPO / "out" / "cache"  # the cache folder holding the distilled static table (--cache)
@@ -88,8 +91,12 @@ def plain_sklearn(step: object) -> object:
     return plain
 
 
-def naive_predict(bundle: Bundle, texts: list[str]) -> np.ndarray:
-    """The bundle's classes for ``texts`` via plain ``encode`` defaults and the head's classifier."""
+def naive_predict(bundle: Bundle, texts: list[str], truncate: bool = False) -> np.ndarray:
+    """The bundle's classes for ``texts`` via plain ``encode`` defaults and the head's classifier.
+
+    The embedding is of the head's chunks, mean-pooled, or with ``truncate`` of each whole text (``encode``
+    truncates it at the model's token limit).
+    """
     pipeline = bundle.root_cause.pipeline_
     normalised = pipeline.named_steps["normalise"].transform(texts)
     union = pipeline.named_steps["features"]
@@ -97,7 +104,7 @@ def naive_predict(bundle: Bundle, texts: list[str]) -> np.ndarray:
     for name, step in union.transformer_list:
         weight = (union.transformer_weights or {}).get(name, 1.0)
         if name == "embedding":
-            pieces = [split_into_chunks(t, step.max_words_per_chunk) for t in normalised]
+            pieces = [[t] if truncate else split_into_chunks(t, step.max_words_per_chunk) for t in normalised]
             owners = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
             encoder = load_sentence_transformer(str(resolve_model_path(step.model)))
             vectors = encoder.encode([c for p in pieces for c in p])
@@ -131,8 +138,11 @@ SCORE_OPTIONS = {
 
 def variant(name: str) -> Variant:
     """How variant ``name`` scores a block: ``naive``, a ``score_file`` option set, or ``fast[...]``."""
-    if name == "naive":
-        return lambda bundles, block, folder: naive_predict(bundles["default"], block)
+    if name in ("naive", "naive-trunc"):
+        return lambda bundles, block, folder: naive_predict(bundles["default"], block, name == "naive-trunc")
+    if name.startswith("default-"):  # the bundle trained with that long_texts policy, scored as "default"
+        policy = name.removeprefix("default-")
+        return lambda bundles, block, folder: complaintkit_predict(bundles[policy], block, folder)
     if name.startswith("fast"):  # the --fast-tier bundle, with the options of the rest of the name
         options = SCORE_OPTIONS[name.removeprefix("fast") or "default"]
         return lambda bundles, block, folder: complaintkit_predict(bundles["fast"], block, folder, **options)
@@ -215,7 +225,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=150, help="test texts per task to time (0: all)")
     parser.add_argument("--block", type=int, default=50, help="texts per interleaved block")
     parser.add_argument("--variants", default="naive,default,fp32,threads1,int8,fast",
-                        help="comma-separated: naive, " + ", ".join(SCORE_OPTIONS) + ", fast, fast<option set>")
+                        help="comma-separated: naive, naive-trunc, " + ", ".join(SCORE_OPTIONS)
+                        + ", default-<long_texts policy>, fast, fast<option set>")
     parser.add_argument("--bundles", type=Path, default=REPO / "out" / "bench-bundles",
                         help="folder of the default bundles (trained there when missing)")
     parser.add_argument("--full-accuracy", action="store_true", help="also macro-F1 on every test row (not timed)")
@@ -233,12 +244,21 @@ def main() -> None:
     bundles = {}
     for task in tasks:
         bundles[task.name] = {"default": task_bundle(task, args.bundles)}
+        for policy in (name.removeprefix("default-") for name in chosen if name.startswith("default-")):
+            bundles[task.name][policy] = task_bundle(task, args.bundles, long_texts=policy)
         if any(name.startswith("fast") for name in chosen):
             bundles[task.name]["fast"] = task_bundle(task, args.bundles, fast_tier=True)
     for name in chosen:  # load the models (and build the int8 copy, the static table) outside the timings
         with tempfile.TemporaryDirectory() as folder:
             fresh_cache(folder)
             variant(name)(bundles[tasks[0].name], tasks[0].test_texts[-8:], Path(folder))
+    for task in tasks:  # how many encoder windows each variant's texts become
+        normalised = bundles[task.name]["default"].root_cause.pipeline_.named_steps["normalise"].transform(
+            task.test_texts)
+        counts = {policy: sum(len(text_windows(t, 180, policy)) for t in normalised) for policy in LONG_TEXT_POLICIES}
+        print(f"{task.name}: {len(normalised)} test texts, {sum(len(t.split()) > 180 for t in normalised)} longer "
+              "than 180 words; windows per text: " + ", ".join(f"{k} {v / len(normalised):.2f}" for k, v in
+                                                              counts.items()), flush=True)
     per_task, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block)
     seconds = {name: sum(by_task.values()) for name, by_task in per_task.items()}
     print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -20,6 +20,9 @@ over 180-word chunks, read from the embedding cache):
   logreg-minilm   embedding + logistic regression, C in (1, 10, 100) by 3-fold CV
 Levers (``--levers``):
   D-trunc         (CFPB) D on the raw texts with the embedding truncated at 256 tokens instead of chunk-pooled
+  default-head    (CFPB) the default (same blocks, C and embedding weight) with each text longer than 180 words
+                  embedded as its first 180 words only (``long_texts="head"``) instead of every chunk, mean-pooled
+  default-head_tail  (CFPB) the same with its first 90 and last 90 words as one window (``long_texts="head_tail"``)
   D-words13       (tasks with a parent label) D with word 1-3-grams
   D+parent        (tasks with a parent label) D's decision value of each issue plus the decision value of its
                   parent product from a second D model
@@ -50,6 +53,8 @@ from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.heads.char_ngrams import CharNgramTfidfVectorizer
 from complaintkit.intervals import mean_interval
 from complaintkit.text import TextNormaliser
+
+LONG_TEXT_LEVERS = ("head", "head_tail")  # long_texts policies compared with the default's "chunks"
 
 
 def svm(C: float) -> LinearSVC:
@@ -130,8 +135,8 @@ def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dic
         predicted = fit_predict()
         out[name] = (predicted, time.perf_counter() - start)
 
-    def default() -> np.ndarray:
-        X_train, X_test = split.features(weight, "default_tfidf")
+    def default(vectors: str = "vectors") -> np.ndarray:
+        X_train, X_test = split.features(weight, "default_tfidf", vectors)
         return svm(C_default).fit(X_train, split.y_train).predict(X_test)
 
     def fixed_d(vectors: str = "vectors", words: str = "words") -> Callable[[], np.ndarray]:
@@ -159,6 +164,9 @@ def run_models(split: Split, default_settings: dict, levers: bool, chosen_C: dic
         return fit_predict
 
     timed("default", default)
+    for policy in LONG_TEXT_LEVERS:
+        if f"vectors_{policy}" in split.blocks:
+            timed(f"default-{policy}", lambda policy=policy: default(f"vectors_{policy}"))
     timed("D", fixed_d())
     timed("D-cv", d_cv)
     if "truncated" in split.blocks and levers:
@@ -185,6 +193,9 @@ def compare_task(name: str, repeats: int, levers: bool, max_search_rows: int, se
     if name.startswith("cfpb") and levers:  # the earlier baseline D: raw texts, embedding truncated at 256 tokens
         blocks["truncated"] = SentenceTransformerEmbedder(max_words_per_chunk=None).fit().transform(raw)
         blocks["raw_words"] = word_tfidf().fit_transform(raw)
+    for policy in LONG_TEXT_LEVERS:  # the default's embedding of one window per long text
+        if name.startswith("cfpb") and (levers or (only and f"default-{policy}" in only)):
+            blocks[f"vectors_{policy}"] = SentenceTransformerEmbedder(long_texts=policy).fit().transform(texts)
     if levers and parents is not None:
         blocks["words13"] = word_tfidf(3).fit_transform(texts)
     test_size = len(task.test_texts) / len(raw)

@@ -90,3 +90,21 @@ def test_train_calibration_option_reaches_the_head_and_metadata(synthetic_csv: P
     assert bundle.root_cause.pipeline_.named_steps["classifier"].method == "isotonic"
     assert bundle.metadata["config"]["calibration"] == "isotonic"
     assert "cross-validated root cause (24 rows): macro-F1" in result.output  # no split: CV figure instead
+
+
+def test_train_long_texts_option_is_recorded(synthetic_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "head-tail"
+    result = CliRunner().invoke(main, ["train", "--data", str(synthetic_csv), "--label-col", "cause",
+                                       "--out", str(out), "--root-cause-head", "standard",
+                                       "--long-texts", "head_tail", "--review-precision", "0.5"])
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["embedding_model"]["long_texts"] == "head_tail"
+    assert metadata["heads"]["root_cause"]["params"]["long_texts"] == "head_tail"
+    assert "first and last half-chunk" in (out / "README.md").read_text()
+
+
+def test_train_long_texts_is_refused_for_a_taxonomy(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--taxonomy", "default", "--long-texts", "head",
+                                       "--out", str(tmp_path / "zs")])
+    assert result.exit_code == 2 and "--long-texts applies to heads trained on labels" in result.output

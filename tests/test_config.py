@@ -22,6 +22,7 @@ def test_from_dict_refuses_unknown_options() -> None:
     ({"parent_col": "p", "churn_col": "y"}, "needs --label-col"),
     ({"label_col": "c", "numeric_cols": ("tenure",)}, "add --churn-col"),
     ({"label_col": "c", "calibration": "platt"}, "calibration must be one of .*got 'platt'"),
+    ({"label_col": "c", "long_texts": "tail"}, "long_texts must be one of .*got 'tail'"),
 ])
 def test_invalid_configs_are_refused(options: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):

@@ -68,3 +68,60 @@ def test_unknown_model_lists_the_offline_choices() -> None:
 def test_invalid_batch_size_is_refused() -> None:
     with pytest.raises(ValueError, match="'batch_size' parameter must be a positive int"):
         SentenceTransformerEmbedder(batch_size=0).fit()
+
+
+THOUSAND_WORDS = " ".join(f"word{i}" for i in range(1000))
+
+
+@pytest.mark.parametrize(("long_texts", "windows"), [("chunks", 6), ("head", 1), ("head_tail", 1)])
+def test_each_long_text_policy_encodes_its_windows(long_texts: str, windows: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = SentenceTransformerEmbedder(long_texts=long_texts, cache=False).fit()
+    encoded: list[str] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        encoded.extend(texts)
+        return np.eye(len(texts), 384, dtype=np.float32)
+
+    monkeypatch.setattr(embedder, "_encode_function", lambda: encode)
+    vectors = embedder.transform([THOUSAND_WORDS, "a short complaint"])
+    assert vectors.shape == (2, 384) and len(encoded) == windows + 1
+    first = encoded[0].split()
+    if long_texts == "head":
+        assert first == [f"word{i}" for i in range(180)]
+    elif long_texts == "head_tail":
+        assert first == [f"word{i}" for i in range(90)] + [f"word{i}" for i in range(910, 1000)]
+        assert first[0] == "word0" and first[-1] == "word999"
+    else:
+        assert sum(len(chunk.split()) for chunk in encoded[:windows]) == 1000
+    assert encoded[-1] == "a short complaint"  # a short text is one window under every policy
+
+
+def test_head_tail_keeps_the_tail_that_head_drops(embedder: SentenceTransformerEmbedder) -> None:
+    head = "My mortgage servicer lost my payment. " * 40
+    tail = "Also the credit card company charged an annual fee I never agreed to. " * 40
+    only_tail = embedder.transform([tail])[0]
+    head_tail = SentenceTransformerEmbedder(long_texts="head_tail").fit().transform([head + tail])[0]
+    head_only = SentenceTransformerEmbedder(long_texts="head").fit().transform([head + tail])[0]
+    assert head_tail @ only_tail > head_only @ only_tail + 0.05
+
+
+def test_long_text_policies_are_cached_apart(embedder: SentenceTransformerEmbedder) -> None:
+    keys = {policy: SentenceTransformerEmbedder(long_texts=policy).fit()._keys(["same text"])[0]
+            for policy in ("chunks", "head", "head_tail")}
+    assert len(set(keys.values())) == 3
+    assert keys["chunks"] == embedder._keys(["same text"])[0]  # chunk-pooled vectors cached before stay valid
+
+
+def test_embedders_saved_before_long_texts_existed_chunk(embedder: SentenceTransformerEmbedder) -> None:
+    state = embedder.__getstate__()
+    state.pop("long_texts")
+    restored = SentenceTransformerEmbedder.__new__(SentenceTransformerEmbedder)
+    restored.__setstate__(state)
+    assert restored.long_texts == "chunks" and restored.get_params()["long_texts"] == "chunks"
+    assert restored._keys(["x"]) == embedder._keys(["x"])
+
+
+def test_unknown_long_text_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="'long_texts' parameter must be one of \\['chunks', 'head', 'head_tail'\\]"):
+        SentenceTransformerEmbedder(long_texts="tail").fit()

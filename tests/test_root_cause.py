@@ -176,3 +176,9 @@ def test_bad_sample_weights_are_refused(weights: list, message: str) -> None:
     with pytest.raises(InputError, match=message):
         RootCauseClassifier(C=1.0, embedding_weight=0.0).fit(["late fee", "no signal", "late fee"], ["a", "b", "a"],
                                                              sample_weight=weights)
+
+
+def test_long_text_policy_reaches_the_embedder_and_the_refit(synthetic_frame: pd.DataFrame) -> None:
+    head = RootCauseClassifier(long_texts="head_tail", C=0.3, embedding_weight=1.0)
+    assert head._features(True, True).transformer_list[0][1].long_texts == "head_tail"
+    assert clone(head).get_params()["long_texts"] == "head_tail"

@@ -9,6 +9,7 @@ from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
 from .heads.calibration import CALIBRATION_METHODS
 from .redaction import check_kinds
+from .text import LONG_TEXT_POLICIES
 
 ROOT_CAUSE_HEADS = ("auto", "standard", "few-label")
 
@@ -67,6 +68,10 @@ class TrainConfig:
         The encoder's precision while training: "auto" (the CPU's fast one, as ``score`` uses:
         bf16 with native bf16 matmul, else int8), "fp32", "bf16" or "int8" (see
         :func:`~complaintkit.embedding.resolve_precision`).
+    long_texts : str
+        How the root-cause head embeds a text longer than one 180-word chunk: "chunks" (every
+        chunk, mean-pooled), "head" (the first chunk) or "head_tail" (its first and last 90 words
+        as one window); see :class:`~complaintkit.embedding.SentenceTransformerEmbedder`.
     n_jobs : int or None
         Threads that fit the root-cause head's cross-validation side by side; ``None`` (the
         default) or 1 fits one at a time, which keeps training reproducible byte for byte (see
@@ -93,6 +98,7 @@ class TrainConfig:
     fast_tier_max_f1_loss: float = 0.01
     private_labels: bool = False
     precision: str = "auto"
+    long_texts: str = "chunks"
     n_jobs: int | None = None
     seed: int = 0
 
@@ -118,6 +124,8 @@ class TrainConfig:
         if self.calibration not in ("auto", *CALIBRATION_METHODS):
             raise InputError(f"calibration must be one of {['auto', *CALIBRATION_METHODS]}; got "
                              f"{self.calibration!r}. Use --calibration auto unless you need another method.")
+        if self.long_texts not in LONG_TEXT_POLICIES:
+            raise InputError(f"long_texts must be one of {list(LONG_TEXT_POLICIES)}; got {self.long_texts!r}.")
         if self.root_cause_head not in ROOT_CAUSE_HEADS:
             raise InputError(f"root_cause_head must be one of {list(ROOT_CAUSE_HEADS)}; got {self.root_cause_head!r}.")
         if self.fast_tier and self.label_col is None:

@@ -67,7 +67,8 @@ def _description(metadata: dict[str, Any]) -> list[str]:
              f"({model.get('dimension')} dimensions, SHA-256 `{str(model.get('sha256', ''))[:16]}…`; not stored in "
              "the bundle, checked when it is loaded)",
              f"- long texts: chunks of {model.get('max_words_per_chunk')} words"
-             + (f", {model['pooling']}" if model.get("pooling") else "")]
+             + (f", {model['pooling']}" if model.get("pooling") else "")
+             + (f" (`long_texts={model['long_texts']}`)" if model.get("long_texts", "chunks") != "chunks" else "")]
     lines += _root_cause_head(_heads(metadata).get("root_cause", {}))
     if metadata.get("kind") == "zero-shot":
         lines.append("- root cause: zero-shot, by similarity to each cause's description and example phrases")

@@ -133,6 +133,37 @@ def split_into_chunks(text: str, max_words: int) -> list[str]:
     return [" ".join(chunk) for chunk in chunks]
 
 
+LONG_TEXT_POLICIES = ("chunks", "head", "head_tail")
+
+
+def text_windows(text: str, max_words: int, long_texts: str = "chunks") -> list[str]:
+    """The windows of at most ``max_words`` words that ``text`` is embedded as.
+
+    ``"chunks"``: every window (:func:`split_into_chunks`); ``"head"``: the first window only;
+    ``"head_tail"``: the first ``max_words // 2`` words and the last ``max_words - max_words // 2``
+    words joined into one window (Sun et al. 2019, "How to Fine-Tune BERT for Text Classification").
+    A text of at most ``max_words`` words is one window, unchanged, under every policy.
+
+    Examples
+    --------
+    >>> text = " ".join("abcdefghijklmnopq")
+    >>> text_windows(text, 8, "head"), text_windows(text, 8, "head_tail")
+    (['a b c d e f g h'], ['a b c d n o p q'])
+    """
+    if long_texts == "chunks":
+        return split_into_chunks(text, max_words)
+    words = text.split()
+    if len(words) <= max_words:
+        return [text]
+    if long_texts == "head":
+        return [" ".join(words[:max_words])]
+    if long_texts == "head_tail":
+        half = max_words // 2
+        return [" ".join(words[:half] + words[len(words) - (max_words - half):])]
+    raise ValueError(f"The 'long_texts' parameter must be one of {list(LONG_TEXT_POLICIES)}. "
+                     f"Got {long_texts!r} instead.")
+
+
 def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:
     """Return the texts of a 1-D array-like (list, Series, 1-column frame) as ``str``s."""
     if hasattr(X, "columns"):

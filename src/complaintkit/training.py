@@ -266,7 +266,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
         else:
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                        redact=config.redact, calibration=config.calibration, precision=precision,
-                                       n_jobs=config.n_jobs)
+                                       long_texts=config.long_texts, n_jobs=config.n_jobs)
             head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}

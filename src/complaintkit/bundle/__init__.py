@@ -302,8 +302,16 @@ def _embedding_summary(embedders: list[SentenceTransformerEmbedder]) -> dict[str
         "dimension": first.n_features_out_,
         "max_seq_length": first.max_seq_length_,
         "max_words_per_chunk": first.max_words_per_chunk,
-        "pooling": "mean of L2-normalised chunk embeddings, re-normalised",
+        "long_texts": first.long_texts,
+        "pooling": LONG_TEXT_POOLING.get(first.long_texts, first.long_texts),
     }
+
+
+LONG_TEXT_POOLING = {  # how a text longer than one chunk becomes one vector, as the model card says it
+    "chunks": "mean of L2-normalised chunk embeddings, re-normalised",
+    "head": "the first chunk only",
+    "head_tail": "the first and last half-chunk of words, embedded as one window",
+}
 
 
 def _warn_version_differences(recorded: dict[str, str]) -> None:

@@ -11,6 +11,7 @@ import click
 from ..config import ROOT_CAUSE_HEADS
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
+from ..text import LONG_TEXT_POLICIES
 from ._options import (
     TABLE_FORMATS,
     AliasedOption,
@@ -60,6 +61,10 @@ if TYPE_CHECKING:
 @click.option("--root-cause-head", type=click.Choice(ROOT_CAUSE_HEADS), default="auto", show_default=True,
               help="auto = few-label training (the encoder fine-tuned on the labels, then a linear head) when "
                    "the median class has fewer than 32 labelled rows, else the standard TF-IDF + embedding head.")
+@click.option("--long-texts", type=click.Choice(LONG_TEXT_POLICIES), default="chunks", show_default=True,
+              help="How the root-cause head embeds a text longer than 180 words: chunks = every 180-word chunk, "
+                   "mean-pooled; head = the first 180 words; head_tail = the first and last 90 words as one window "
+                   "(one encoder pass per text; see docs/scoring-at-scale.md).")
 @click.option("--fast-tier", is_flag=True,
               help="Also train the fast tier: a static-embedding head answers for the rows it is sure of and hands "
                    "the rest to the transformer (many times faster scoring; its out-of-fold macro-F1 loss is bounded "
@@ -104,6 +109,9 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
         raise click.UsageError("--unlabelled adapts a zero-shot model; add --taxonomy (e.g. --taxonomy default).")
     if taxonomy is None and input_path is None:
         raise click.UsageError("nothing to train from: pass --input (labelled table) or --taxonomy (zero-shot).")
+    if taxonomy is not None and options["long_texts"] != "chunks":
+        raise click.UsageError("--long-texts applies to heads trained on labels (--label-col); a zero-shot model "
+                               "embeds long texts in chunks. Drop --long-texts or --taxonomy.")
     if taxonomy is not None and options["private_labels"]:
         raise click.UsageError("--private-labels needs labels of your own (--label-col); a zero-shot model's causes "
                                "are the taxonomy's, which is not secret.")

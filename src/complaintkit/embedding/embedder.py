@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _logging
-from ..text import as_text_list, split_into_chunks, string_input_tags
+from ..text import LONG_TEXT_POLICIES, as_text_list, string_input_tags, text_windows
 from .cache import EmbeddingCache, RecentVectors, default_cache_dir
 from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
 from .onnx_encoder import DEFAULT_RECIPE
@@ -31,7 +31,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
 
     Texts longer than ``max_words_per_chunk`` words are split into chunks that are
     embedded separately and mean-pooled (then re-normalised), instead of being truncated
-    at the encoder's token limit.
+    at the encoder's token limit; ``long_texts`` can embed one window of them instead.
 
     Parameters
     ----------
@@ -41,6 +41,11 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         Texts per forward pass.
     max_words_per_chunk : int or None, default=180
         Chunk length for long texts; ``None`` truncates at the encoder's limit instead.
+    long_texts : {"chunks", "head", "head_tail"}, default="chunks"
+        How a text longer than ``max_words_per_chunk`` words is embedded: "chunks", every chunk,
+        mean-pooled; "head", its first chunk only; "head_tail", its first and last
+        ``max_words_per_chunk / 2`` words as one window (one forward pass per text, as short texts).
+        Vectors of different policies are cached apart. Ignored when ``max_words_per_chunk`` is None.
     cache : bool, default=True
         Keep embeddings in an on-disk cache keyed by model hash, settings and text.
     cache_dir : str or None, default=None
@@ -59,12 +64,14 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
 
     __module__ = "complaintkit.embedding"  # its public name, which saved bundles record
     precision = "fp32"  # what embedders saved before the parameter existed run in
+    long_texts = "chunks"  # how embedders saved before the parameter existed embed long texts
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
         batch_size: int = 64,
         max_words_per_chunk: int | None = 180,
+        long_texts: str = "chunks",
         cache: bool = True,
         cache_dir: str | None = None,
         precision: str = "fp32",
@@ -72,6 +79,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         self.model = model
         self.batch_size = batch_size
         self.max_words_per_chunk = max_words_per_chunk
+        self.long_texts = long_texts
         self.cache = cache
         self.cache_dir = cache_dir
         self.precision = precision
@@ -85,6 +93,9 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
                 "The 'max_words_per_chunk' parameter must be None or an int >= 8. "
                 f"Got {self.max_words_per_chunk!r} instead."
             )
+        if self.long_texts not in LONG_TEXT_POLICIES:
+            raise ValueError(f"The 'long_texts' parameter must be one of {list(LONG_TEXT_POLICIES)}. "
+                             f"Got {self.long_texts!r} instead.")
         check_precision(self.precision)
         path = resolve_model_path(self.model)
         self.model_sha256_ = model_fingerprint(path)
@@ -96,7 +107,9 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
     def _keys(self, texts: Sequence[str]) -> list[bytes]:
         # fp32 keys stay as they were; int8 vectors are keyed by the ONNX graph's recipe (older graphs' are not reused)
         precision = {"fp32": "", "int8": f"int8-onnx-{DEFAULT_RECIPE.key}"}.get(self.precision, self.precision)
-        settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|{precision}".encode()
+        # chunk-pooled keys stay as they were; one-window policies add theirs (none is needed without chunks)
+        policy = "" if self.long_texts == "chunks" or self.max_words_per_chunk is None else f"|{self.long_texts}"
+        settings = f"{self.model_sha256_}|{self.max_words_per_chunk}|{precision}{policy}".encode()
         return [hashlib.sha256(settings + t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
@@ -127,7 +140,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         if self.max_words_per_chunk is None:
             chunks, owners = texts, np.arange(len(texts))
         else:
-            pieces = [split_into_chunks(t, self.max_words_per_chunk) for t in texts]
+            pieces = [text_windows(t, self.max_words_per_chunk, self.long_texts) for t in texts]
             chunks = [c for p in pieces for c in p]
             owners = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
         _logging.logger.debug("embedding %d texts as %d chunks", len(texts), len(chunks))

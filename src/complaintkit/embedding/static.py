@@ -118,13 +118,13 @@ def _load_tokenizer(model_path: str):
 
 
 def make_embedder(model: str, max_words_per_chunk: int | None = 180, cache_dir: str | None = None,
-                  precision: str = "fp32"):
+                  precision: str = "fp32", long_texts: str = "chunks"):
     """The embedder of a head: :class:`StaticEmbedder` for ``"static:<model>"``, else the transformer's
-    (run in ``precision``)."""
+    (run in ``precision``, long texts embedded as ``long_texts`` says)."""
     if model.startswith(STATIC_PREFIX):
         return StaticEmbedder(model=model[len(STATIC_PREFIX):], cache_dir=cache_dir)
-    return SentenceTransformerEmbedder(model=model, max_words_per_chunk=max_words_per_chunk, cache_dir=cache_dir,
-                                       precision=precision)
+    return SentenceTransformerEmbedder(model=model, max_words_per_chunk=max_words_per_chunk, long_texts=long_texts,
+                                       cache_dir=cache_dir, precision=precision)
 
 
 class StaticEmbedder(TransformerMixin, BaseEstimator):

@@ -117,7 +117,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Unlabelled texts used at most (a random sample), which bounds the embedding cost.
     encoder_dir : str or None, default=None
         Where fine-tuned encoders are written; ``None`` is the embedding cache folder.
-    max_words_per_chunk, cache_dir, speakers, redact
+    max_words_per_chunk, long_texts, cache_dir, speakers, redact
         As for :class:`complaintkit.heads.RootCauseClassifier`.
     random_state : int, default=0
 
@@ -147,13 +147,15 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         ``tfidf``, text normaliser and the temperature-scaled standard head on the fine-tuned encoder.
     """
 
+    long_texts = "chunks"  # how heads saved before the parameter existed embed long texts
+
     def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
                  batch_size: int = 32, learning_rate: float = 5e-5, frozen_layers: int = 3, C: float | str = "auto",
                  C_grid: tuple[float, ...] = (1.0, 10.0), tfidf: bool = False, calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
                  encoder_dir: str | None = None, max_words_per_chunk: int | None = 180,
                  cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
-                 redact: Sequence[str] = (), random_state: int = 0) -> None:
+                 redact: Sequence[str] = (), random_state: int = 0, long_texts: str = "chunks") -> None:
         self.embedding_model = embedding_model
         self.fine_tune = fine_tune
         self.steps = steps
@@ -169,6 +171,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.max_unlabelled = max_unlabelled
         self.encoder_dir = encoder_dir
         self.max_words_per_chunk = max_words_per_chunk
+        self.long_texts = long_texts
         self.cache_dir = cache_dir
         self.speakers = speakers
         self.redact = redact
@@ -295,7 +298,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             return TemperatureScaledClassifier(LogisticRegression(C=settings["C"], class_weight="balanced",
                                                                   max_iter=2000))
         standard = RootCauseClassifier(embedding_model=str(encoder), max_words_per_chunk=self.max_words_per_chunk,
-                                       cache_dir=cache_dir or self.cache_dir, random_state=self.random_state)
+                                       long_texts=self.long_texts, cache_dir=cache_dir or self.cache_dir,
+                                       random_state=self.random_state)
         return TemperatureScaledClassifier(standard.set_params(**(settings or {})))
 
     @staticmethod
@@ -319,7 +323,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                                           frozen_layers=self.frozen_layers,
                                           random_state=self.random_state, output_dir=encoder_dir))
         return SentenceTransformerEmbedder(model=model, max_words_per_chunk=self.max_words_per_chunk,
-                                           cache=cache, cache_dir=self.cache_dir).fit()
+                                           long_texts=self.long_texts, cache=cache, cache_dir=self.cache_dir).fit()
 
     def _held_out_proba(self, texts: list[str], labels: np.ndarray, vectors: np.ndarray,
                         candidates: list[dict]) -> tuple[list[np.ndarray] | None, list[np.ndarray]]:
@@ -399,7 +403,7 @@ def fit_few_label(texts: pd.Series, labels: pd.Series, config: TrainConfig,
     Returns the head and what ``train`` records about it in the bundle's metadata.
     """
     head = FewLabelClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
-                              redact=config.redact, random_state=config.seed)
+                              redact=config.redact, random_state=config.seed, long_texts=config.long_texts)
     values = labels.astype(object).where(labels.notna(), None)
     head.fit(texts.tolist(), values.to_numpy(), example_ids=example_ids)
     calibration = {"method": "none", "reason": "a class has a single labelled row"}

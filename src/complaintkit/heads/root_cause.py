@@ -119,6 +119,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         own and can move decisions towards frequent classes).
     max_words_per_chunk : int or None, default=180
         Long texts are embedded in chunks of this many words and mean-pooled.
+    long_texts : {"chunks", "head", "head_tail"}, default="chunks"
+        Which chunks of a long text are embedded (see :class:`SentenceTransformerEmbedder`).
     cache_dir : str or None, default=None
         Embedding cache folder (see :class:`SentenceTransformerEmbedder`).
     random_state : int, default=0
@@ -159,6 +161,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The training texts and embeddings behind ``score --explain`` (``None`` without embeddings).
     """
 
+    long_texts = "chunks"  # how heads saved before the parameter existed embed long texts
+
     def __init__(
         self,
         embedding_model: str = DEFAULT_MODEL,
@@ -173,6 +177,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         selection: str = "one_se",
         calibration: str = "auto",
         max_words_per_chunk: int | None = 180,
+        long_texts: str = "chunks",
         cache_dir: str | None = None,
         random_state: int = 0,
         speakers: tuple[str, ...] | None = None,
@@ -193,6 +198,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.selection = selection
         self.calibration = calibration
         self.max_words_per_chunk = max_words_per_chunk
+        self.long_texts = long_texts
         self.cache_dir = cache_dir
         self.random_state = random_state
         self.speakers = speakers
@@ -206,7 +212,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         blocks, weights = [], {}
         if self.embedding_weight == "auto" or self.embedding_weight > 0:
             blocks.append(("embedding", make_embedder(self.embedding_model, self.max_words_per_chunk,
-                                                      self.cache_dir, self.precision)))
+                                                      self.cache_dir, self.precision, self.long_texts)))
             weights["embedding"] = 1.0
         if use_tfidf:
             blocks.append(("tfidf", TfidfVectorizer(

@@ -265,7 +265,7 @@ class AdaptiveZeroShotClassifier(ZeroShotClassifier):
 
     Parameters
     ----------
-    embedding_model, temperature, max_words_per_chunk, cache_dir, speakers
+    embedding_model, temperature, max_words_per_chunk, cache_dir, speakers, long_texts
         As for :class:`complaintkit.heads.ZeroShotClassifier`.
     rounds, shares, prototype_weight, C, calibrate, seed
         As for :class:`SelfTrainedPrototypeClassifier`.
@@ -274,9 +274,11 @@ class AdaptiveZeroShotClassifier(ZeroShotClassifier):
     def __init__(self, embedding_model: str = DEFAULT_MODEL, temperature: float = 0.02,
                  rounds: int = 3, shares: tuple[float, ...] = (0.3, 0.5, 0.7), prototype_weight: float = 0.5,
                  C: float = 1.0, calibrate: bool = True, seed: int = 0, max_words_per_chunk: int | None = 180,
-                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None) -> None:
+                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
+                 long_texts: str = "chunks") -> None:
         super().__init__(embedding_model=embedding_model, temperature=temperature, aggregate="centroid",
-                         max_words_per_chunk=max_words_per_chunk, cache_dir=cache_dir, speakers=speakers)
+                         max_words_per_chunk=max_words_per_chunk, cache_dir=cache_dir, speakers=speakers,
+                         long_texts=long_texts)
         self.rounds = rounds
         self.shares = shares
         self.prototype_weight = prototype_weight
@@ -294,7 +296,7 @@ class AdaptiveZeroShotClassifier(ZeroShotClassifier):
             ("normalise", TextNormaliser(speakers=self.speakers)),
             ("embedding", SentenceTransformerEmbedder(model=self.embedding_model,
                                                       max_words_per_chunk=self.max_words_per_chunk,
-                                                      cache_dir=self.cache_dir)),
+                                                      long_texts=self.long_texts, cache_dir=self.cache_dir)),
             ("classifier", SelfTrainedPrototypeClassifier(
                 temperature=self.temperature, rounds=self.rounds, shares=self.shares,
                 prototype_weight=self.prototype_weight, C=self.C, calibrate=self.calibrate, seed=self.seed)),

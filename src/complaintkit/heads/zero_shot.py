@@ -96,19 +96,23 @@ class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Model alias or folder; use ``"multilingual"`` for complaints in several languages.
     temperature, aggregate
         See :class:`PrototypeClassifier`.
-    max_words_per_chunk, cache_dir, speakers
+    max_words_per_chunk, cache_dir, speakers, long_texts
         As for :class:`complaintkit.heads.RootCauseClassifier`.
     """
 
+    long_texts = "chunks"  # how heads saved before the parameter existed embed long texts
+
     def __init__(self, embedding_model: str = DEFAULT_MODEL, temperature: float = 0.02,
                  aggregate: str = "centroid", max_words_per_chunk: int | None = 180,
-                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None) -> None:
+                 cache_dir: str | None = None, speakers: tuple[str, ...] | None = None,
+                 long_texts: str = "chunks") -> None:
         self.embedding_model = embedding_model
         self.temperature = temperature
         self.aggregate = aggregate
         self.max_words_per_chunk = max_words_per_chunk
         self.cache_dir = cache_dir
         self.speakers = speakers
+        self.long_texts = long_texts
 
     def fit(self, X: Iterable[str], y: Iterable[str],
             example_ids: Iterable[object] | None = None) -> ZeroShotClassifier:
@@ -125,7 +129,7 @@ class ZeroShotClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             ("normalise", TextNormaliser(speakers=self.speakers)),
             ("embedding", SentenceTransformerEmbedder(model=self.embedding_model,
                                                       max_words_per_chunk=self.max_words_per_chunk,
-                                                      cache_dir=self.cache_dir)),
+                                                      long_texts=self.long_texts, cache_dir=self.cache_dir)),
             ("classifier", PrototypeClassifier(temperature=self.temperature, aggregate=self.aggregate)),
         ]).fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
