@@ -9,7 +9,8 @@ from .embedding import DEFAULT_MODEL
 from .exceptions import InputError
 from .heads.calibration import CALIBRATION_METHODS
 from .redaction import check_kinds
-from .text import LONG_TEXT_POLICIES
+
+LONG_TEXT_POLICIES = ("chunks", "head", "head_tail")  # how a text longer than one window is embedded
 
 ROOT_CAUSE_HEADS = ("auto", "standard", "few-label")
 

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
+from .config import LONG_TEXT_POLICIES
 from .redaction import check_kinds, redact
 
 _REDACTED_DATE = re.compile(r"\b(?:XX|\d{1,2})/(?:XX|\d{1,2})/(?:XXXX|\d{2,4})\b")
@@ -133,7 +134,6 @@ def split_into_chunks(text: str, max_words: int) -> list[str]:
     return [" ".join(chunk) for chunk in chunks]
 
 
-LONG_TEXT_POLICIES = ("chunks", "head", "head_tail")
 
 
 def text_windows(text: str, max_words: int, long_texts: str = "chunks") -> list[str]:

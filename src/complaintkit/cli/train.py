@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import ROOT_CAUSE_HEADS
+from ..config import LONG_TEXT_POLICIES, ROOT_CAUSE_HEADS
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
-from ..text import LONG_TEXT_POLICIES
 from ._options import (
     TABLE_FORMATS,
     AliasedOption,
