@@ -136,12 +136,11 @@ def _replayed_kept_layers(model, texts: Sequence[str], frozen_layers: int, batch
                 hidden = transformer(**inputs).last_hidden_state
                 for row, states, length in zip(rows, hidden, features["attention_mask"].sum(dim=1), strict=True):
                     outputs[row] = states[: int(length)].clone()
-        hook.remove()
         replay = _replay_module(outputs, as_tuple=isinstance(returned[0], tuple))
         transformer.encoder.layer = torch.nn.ModuleList([replay, *layers[frozen_layers:]])
         yield replay
     finally:
-        hook.remove()
+        hook.remove()  # the replay took its layer's place; nothing more to record
         transformer.encoder.layer = layers
 
 

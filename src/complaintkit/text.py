@@ -136,6 +136,13 @@ def split_into_chunks(text: str, max_words: int) -> list[str]:
 
 
 
+def check_long_texts(long_texts: object) -> None:
+    """Raise a one-line ``ValueError`` unless ``long_texts`` is one of :data:`LONG_TEXT_POLICIES`."""
+    if long_texts not in LONG_TEXT_POLICIES:
+        raise ValueError(f"The 'long_texts' parameter must be one of {list(LONG_TEXT_POLICIES)}. "
+                         f"Got {long_texts!r} instead.")
+
+
 def text_windows(text: str, max_words: int, long_texts: str = "chunks") -> list[str]:
     """The windows of at most ``max_words`` words that ``text`` is embedded as.
 
@@ -150,6 +157,7 @@ def text_windows(text: str, max_words: int, long_texts: str = "chunks") -> list[
     >>> text_windows(text, 8, "head"), text_windows(text, 8, "head_tail")
     (['a b c d e f g h'], ['a b c d n o p q'])
     """
+    check_long_texts(long_texts)
     if long_texts == "chunks":
         return split_into_chunks(text, max_words)
     words = text.split()
@@ -157,11 +165,8 @@ def text_windows(text: str, max_words: int, long_texts: str = "chunks") -> list[
         return [text]
     if long_texts == "head":
         return [" ".join(words[:max_words])]
-    if long_texts == "head_tail":
-        half = max_words // 2
-        return [" ".join(words[:half] + words[len(words) - (max_words - half):])]
-    raise ValueError(f"The 'long_texts' parameter must be one of {list(LONG_TEXT_POLICIES)}. "
-                     f"Got {long_texts!r} instead.")
+    half = max_words // 2
+    return [" ".join(words[:half] + words[len(words) - (max_words - half):])]
 
 
 def as_text_list(X: Iterable[str] | np.ndarray) -> list[str]:

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _logging
-from ..text import LONG_TEXT_POLICIES, as_text_list, string_input_tags, text_windows
+from ..text import as_text_list, check_long_texts, string_input_tags, text_windows
 from .cache import EmbeddingCache, RecentVectors, default_cache_dir
 from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
 from .onnx_encoder import DEFAULT_RECIPE
@@ -93,9 +93,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
                 "The 'max_words_per_chunk' parameter must be None or an int >= 8. "
                 f"Got {self.max_words_per_chunk!r} instead."
             )
-        if self.long_texts not in LONG_TEXT_POLICIES:
-            raise ValueError(f"The 'long_texts' parameter must be one of {list(LONG_TEXT_POLICIES)}. "
-                             f"Got {self.long_texts!r} instead.")
+        check_long_texts(self.long_texts)
         check_precision(self.precision)
         path = resolve_model_path(self.model)
         self.model_sha256_ = model_fingerprint(path)
