@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from _helpers import SYNTHETIC
 from complaintkit.exceptions import BundleError, InputError
-from complaintkit.fine_tuning import balanced_batches, supervised_contrastive_loss
+from complaintkit.fine_tuning import balanced_batches, length_groups, supervised_contrastive_loss
 from complaintkit.heads.few_label import FewLabelClassifier, choose_root_cause_head, is_unlabelled
 
 TEXTS = [t for texts in SYNTHETIC.values() for t in texts]
@@ -44,6 +44,14 @@ def test_batches_hold_positives_of_several_labels() -> None:
     for rows in batches:
         found, counts = np.unique(labels[rows], return_counts=True)
         assert len(found) >= 5 and counts.min() >= 2
+
+
+def test_length_groups_split_a_batch_into_runs_of_similar_length() -> None:
+    lengths = np.array([9, 40, 12, 10, 38, 11, 41, 8])
+    groups = length_groups(np.arange(8), lengths, groups=3)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(8))  # every row once
+    assert [lengths[g].tolist() for g in groups] == [[8, 9, 10], [11, 12, 38], [40, 41]]
+    assert [g.tolist() for g in length_groups(np.array([2, 5]), lengths, groups=4)] == [[5], [2]]
 
 
 def test_contrastive_loss_prefers_separated_labels() -> None:
@@ -244,7 +252,14 @@ def test_replayed_kept_layers_give_the_embeddings_of_the_whole_encoder() -> None
             features = model.preprocess(texts)
             replay.select(np.arange(len(texts)), features["input_ids"].shape[1])
             replayed = model(features)["sentence_embedding"]
+            grouped = []
+            for part in length_groups(np.arange(len(texts)), np.array([len(t) for t in texts]), groups=2):
+                features = model.preprocess([texts[i] for i in part])
+                replay.select(part, features["input_ids"].shape[1])
+                grouped.append((part, model(features)["sentence_embedding"]))
     torch.testing.assert_close(replayed, whole, atol=1e-5, rtol=0)
+    for part, embeddings in grouped:  # padding each group to its own length changes nothing
+        torch.testing.assert_close(embeddings, whole[part], atol=1e-5, rtol=0)
     assert len(model[0].auto_model.encoder.layer) == 6  # the real layers are back
 
 
