@@ -6,12 +6,14 @@ label pairs with one of two losses:
           (target 0), CosineSimilarityLoss
   mnrl    anchor/positive pairs of the same label in batches of distinct labels,
           MultipleNegativesRankingLoss (the other pairs of the batch are the negatives)
+  supcon  complaintkit's own few-label fine-tuning (``fine_tune_encoder``: supervised contrastive
+          loss over every pair of a batch of 32, the lowest 3 layers kept), ``--steps`` steps
 Then complaintkit's default head (TF-IDF ⊕ embedding, calibrated LinearSVC) is fitted on the
 fine-tuned encoder and compared with the same head on the frozen encoder, same split, same run.
 With --embedding-only the heads are also fitted without TF-IDF, to show the encoder's own gain.
 
-Usage: python scripts/benchmark_fine_tuning.py [--tasks banking77,airline] [--losses cosine,mnrl]
-       [--pairs 8000] [--out out/benchmark_fine_tuning.json]
+Usage: python scripts/benchmark_fine_tuning.py [--tasks banking77,airline] [--losses cosine,mnrl,supcon]
+       [--pairs 8000] [--steps 320] [--out out/benchmark_fine_tuning.json]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -68,6 +71,8 @@ def distinct_label_batches(labels: np.ndarray, n_pairs: int, batch_size: int,
 def fine_tune(texts: list[str], labels: list[str], out: Path, loss_name: str, n_pairs: int, seed: int,
               batch_size: int = 32, learning_rate: float = 3e-5, max_seq_length: int = 128) -> float:
     """Fine-tune MiniLM on label pairs of ``texts`` for one pass, save it to ``out``; return seconds."""
+    if loss_name == "supcon":
+        return fine_tune_supcon(texts, labels, out, steps=n_pairs, seed=seed)
     import torch
     from sentence_transformers import SentenceTransformer, losses
     from transformers import get_linear_schedule_with_warmup
@@ -112,9 +117,23 @@ def fine_tune(texts: list[str], labels: list[str], out: Path, loss_name: str, n_
     return seconds
 
 
+def fine_tune_supcon(texts: list[str], labels: list[str], out: Path, steps: int, seed: int) -> float:
+    """complaintkit's few-label fine-tuning of MiniLM on ``texts`` for ``steps`` steps, into ``out``; seconds."""
+    from complaintkit.fine_tuning import fine_tune_encoder
+
+    start = time.perf_counter()
+    folder = fine_tune_encoder(texts, labels, DEFAULT_MODEL, steps=steps, frozen_layers=3, random_state=seed,
+                               output_dir=str(out.parent))
+    if out.exists():
+        shutil.rmtree(out)
+    folder.rename(out)
+    return time.perf_counter() - start
+
+
 def score_head(task: Task, **params: object) -> dict:
     """The default head (with ``params``) fitted on the train split, scored on the test split."""
     result = complaintkit_default(task, **params)
+    result.pop("predicted")
     return {**result, "head_seconds": result.pop("train_seconds")}
 
 
@@ -124,7 +143,8 @@ def show(name: str, row: dict) -> None:
                                                          if "fine_tune_seconds" in row else ""), flush=True)
 
 
-def run_task(name: str, loss_names: list[str], n_pairs: int, seed: int, embedding_only: bool, folder: Path) -> dict:
+def run_task(name: str, loss_names: list[str], n_pairs: int, steps: int, seed: int, embedding_only: bool,
+             folder: Path) -> dict:
     task = load_task(name)
     print(f"{name}: {len(task.train_texts)} train / {len(task.test_texts)} test, "
           f"{len(set(task.train_labels))} classes; {n_pairs} pairs, seed {seed}", flush=True)
@@ -134,8 +154,9 @@ def run_task(name: str, loss_names: list[str], n_pairs: int, seed: int, embeddin
         results["frozen_embedding_only"] = score_head(task, use_tfidf=False)
         show("embedding-only head, frozen", results["frozen_embedding_only"])
     for loss_name in loss_names:
-        out = folder / f"{name}-{loss_name}-{n_pairs}-seed{seed}"
-        seconds = fine_tune(task.train_texts, task.train_labels, out, loss_name, n_pairs, seed)
+        budget = steps if loss_name == "supcon" else n_pairs
+        out = folder / f"{name}-{loss_name}-{budget}-seed{seed}"
+        seconds = fine_tune(task.train_texts, task.train_labels, out, loss_name, budget, seed)
         row = {**score_head(task, embedding_model=str(out)), "fine_tune_seconds": round(seconds, 1)}
         results[f"fine_tuned_{loss_name}"] = row
         show(f"default head, fine-tuned ({loss_name})", row)
@@ -151,6 +172,7 @@ def main() -> None:
     parser.add_argument("--tasks", default="banking77,airline")
     parser.add_argument("--losses", default="cosine,mnrl")
     parser.add_argument("--pairs", type=int, default=2400, help="label pairs seen in the one training pass")
+    parser.add_argument("--steps", type=int, default=320, help="optimiser steps of the supcon fine-tuning")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--embedding-only", action="store_true", help="also fit heads without TF-IDF")
@@ -162,7 +184,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     folder = Path(args.models_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    results = {name: run_task(name, args.losses.split(","), args.pairs, args.seed, args.embedding_only, folder)
+    results = {name: run_task(name, args.losses.split(","), args.pairs, args.steps, args.seed, args.embedding_only,
+                             folder)
                for name in args.tasks.split(",")}
     print("\n| task | metric | frozen MiniLM | " + " | ".join(f"fine-tuned ({n})" for n in args.losses.split(","))
           + " |")
