@@ -8,12 +8,14 @@ setting: mean macro-F1 (over the three causes that occur) and accuracy minus the
 majority-cause accuracy, their paired differences from the first setting (mean ± sd over the
 folds), in how many folds accuracy is above the majority and macro-F1 at least 0.55, and the
 transductive figures (self-trained on every train-split tweet, scored on its mapped ones).
+With ``--calibration``: the default head's calibration on the same folds for each agreement
+shrink of its calibration without labels (ECE, review rule).
 
 Besides the head's own parameters, two levers that are not part of complaintkit are measured
 by thin subclasses: word (and character) TF-IDF blocks in the linear view, and a class prior
 estimated on the unlabelled tweets (EM, Saerens et al. 2002) added to the prototype view.
 
-Usage: python scripts/tune_zero_shot.py [--folds 5] [--seeds 0 1] [--data PATH]
+Usage: python scripts/tune_zero_shot.py [--folds 5] [--seeds 0 1] [--data PATH] [--calibration]
 """
 
 from __future__ import annotations
@@ -33,8 +35,15 @@ from sklearn.model_selection import KFold
 
 from benchmark_zero_shot import DATA, negative_tweets
 from complaintkit.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from complaintkit.evaluation import expected_calibration_error
+from complaintkit.heads import self_training
 from complaintkit.heads.char_ngrams import CharNgramTfidfVectorizer
-from complaintkit.heads.self_training import SelfTrainedPrototypeClassifier, _log_softmax, _softmax
+from complaintkit.heads.self_training import (
+    SelfTrainedPrototypeClassifier,
+    _log_softmax,
+    _softmax,
+    estimated_review_threshold,
+)
 from complaintkit.taxonomy import load_taxonomy
 from complaintkit.text import TextNormaliser
 
@@ -129,26 +138,10 @@ def make_head(params: dict, lever: str, texts: dict[bytes, str]) -> SelfTrainedP
     return SelfTrainedPrototypeClassifier(calibrate=False, **params)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--data", type=Path, default=DATA)
-    args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)")
-    tweets = negative_tweets(args.data)
-    tweets = tweets[tweets["split"] == "train"].reset_index(drop=True)  # the test split is never read
-    prototypes, labels = load_taxonomy("default").prototype_table(["en"])  # as `train --taxonomy` for MiniLM
-    normaliser = TextNormaliser().fit(prototypes)
-    embedder = SentenceTransformerEmbedder(model=DEFAULT_MODEL).fit()
-    clean_prototypes = normaliser.transform(prototypes).tolist()
-    clean_tweets = normaliser.transform(tweets["text"].tolist()).tolist()
-    P, T = embedder.transform(clean_prototypes), embedder.transform(clean_tweets)
-    texts = {v.tobytes(): t for v, t in zip(np.vstack([P, T]), clean_prototypes + clean_tweets, strict=True)}
-    cause = tweets["cause"].to_numpy(dtype=object)
-    mapped = tweets["cause"].notna().to_numpy()
-    print(f"{len(tweets)} train-split negative tweets, {int(mapped.sum())} mapped; "
-          f"{args.folds} folds x seeds {args.seeds}")
+def settings_table(P: np.ndarray, T: np.ndarray, labels: list[str], texts: dict[bytes, str], cause: np.ndarray,
+                   splits: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Print every setting of ``SETTINGS`` against the first, on the folds ``splits`` and transductively."""
+    mapped = np.asarray([c is not None and c == c for c in cause])  # NaN: not mapped
 
     def predict(params: dict, lever: str, fit_rows: np.ndarray, scored: np.ndarray) -> np.ndarray:
         head = make_head(params, lever, texts).fit(np.vstack([P, T[fit_rows]]), labels + [None] * len(fit_rows))
@@ -159,14 +152,12 @@ def main() -> None:
         return (f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
                 float((truth == predicted).mean()), float((truth == "service_failure").mean()))
 
-    splits = [(seed, fit, held) for seed in args.seeds
-              for fit, held in KFold(args.folds, shuffle=True, random_state=seed).split(tweets)]
     reference = None
-    every = np.arange(len(tweets))
+    every = np.arange(len(T))
     for name, params, lever in SETTINGS:
         start = time.perf_counter()
         folds = np.array([scores(held[mapped[held]], predict(params, lever, fit, held[mapped[held]]))
-                          for _, fit, held in splits])
+                          for fit, held in splits])
         reference = folds if reference is None else reference
         diff = folds - reference
         f1, accuracy, _ = scores(every[mapped], predict(params, lever, every, every[mapped]))
@@ -180,6 +171,64 @@ def main() -> None:
             "transductive macro_f1 / accuracy": f"{f1:.3f} / {accuracy:.3f}",
             "seconds": round(time.perf_counter() - start), "load": round(os.getloadavg()[0], 2)},
             ensure_ascii=False), flush=True)
+
+
+def calibration_table(P: np.ndarray, T: np.ndarray, labels: list[str], cause: np.ndarray,
+                      splits: list[tuple[np.ndarray, np.ndarray]], precision: float = 0.9) -> None:
+    """Print, for the default head and each ``AGREEMENT_SHRINK``, its calibration on the folds' mapped tweets.
+
+    ECE and mean top probability against accuracy, and the review rule set for ``precision`` on
+    the tweets the head adapted to: the share of mapped tweets it lets through and their accuracy.
+    """
+    mapped = np.asarray([c is not None and c == c for c in cause])
+    for shrink in (0.8, 0.9, 1.0):
+        self_training.AGREEMENT_SHRINK = shrink  # read when the head calibrates
+        rows = []
+        for fit, held in splits:
+            scored = held[mapped[held]]
+            head = SelfTrainedPrototypeClassifier().fit(np.vstack([P, T[fit]]), labels + [None] * len(fit))
+            proba = head.predict_proba(T[scored])
+            correct = head.classes_[proba.argmax(axis=1)] == cause[scored]
+            auto = proba.max(axis=1) >= estimated_review_threshold(head.predict_proba(T[fit]).max(axis=1), precision)
+            rows.append((expected_calibration_error(proba.max(axis=1), correct), proba.max(axis=1).mean(),
+                         correct.mean(), auto.mean(), correct[auto].mean() if auto.any() else np.nan))
+        table = np.array(rows)
+        mean = np.nanmean(table, axis=0)
+        print(json.dumps({"agreement shrink": shrink, "ece": round(mean[0], 3),
+                          "mean top probability": round(mean[1], 3), "accuracy": round(mean[2], 3),
+                          "auto share": round(mean[3], 3),
+                          "accuracy when auto": round(mean[4], 3),
+                          "lowest fold accuracy when auto": round(np.nanmin(table[:, 4]), 3),
+                          "load": round(os.getloadavg()[0], 2)}), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--calibration", action="store_true",
+                        help="measure the default head's calibration for each agreement shrink instead of the settings")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)")
+    tweets = negative_tweets(args.data)
+    tweets = tweets[tweets["split"] == "train"].reset_index(drop=True)  # the test split is never read
+    prototypes, labels = load_taxonomy("default").prototype_table(["en"])  # as `train --taxonomy` for MiniLM
+    normaliser = TextNormaliser().fit(prototypes)
+    embedder = SentenceTransformerEmbedder(model=DEFAULT_MODEL).fit()
+    clean_prototypes = normaliser.transform(prototypes).tolist()
+    clean_tweets = normaliser.transform(tweets["text"].tolist()).tolist()
+    P, T = embedder.transform(clean_prototypes), embedder.transform(clean_tweets)
+    cause = tweets["cause"].to_numpy(dtype=object)
+    print(f"{len(tweets)} train-split negative tweets, {int(tweets['cause'].notna().sum())} mapped; "
+          f"{args.folds} folds x seeds {args.seeds}")
+    splits = [(fit, held) for seed in args.seeds
+              for fit, held in KFold(args.folds, shuffle=True, random_state=seed).split(tweets)]
+    if args.calibration:
+        calibration_table(P, T, labels, cause, splits)
+        return
+    texts = {v.tobytes(): t for v, t in zip(np.vstack([P, T]), clean_prototypes + clean_tweets, strict=True)}
+    settings_table(P, T, labels, texts, cause, splits)
 
 
 if __name__ == "__main__":
