@@ -14,9 +14,9 @@ each with a bootstrap 95% interval of macro-F1, accuracy, and accuracy minus the
     (labels never read), scored on every mapped tweet.
   Self-training reads every negative tweet's text, mapped reason or not: a company's unlabelled
   complaints are not pre-filtered to the causes a mapping happens to cover.
-Also: ECE, the `needs_review` rule (estimated from the model's own probabilities for 90%
-precision) with its real coverage and accuracy, and how often the tweets whose reason fits no
-cause of the taxonomy ("Bad Flight", "longlines", "Can't Tell") are flagged for review.
+Also: F1 of each mapped cause (in alphabetical order), ECE, the `needs_review` rule (estimated from
+the model's own probabilities for 90% precision) with its real coverage and accuracy, and how often
+the tweets whose reason fits no cause of the taxonomy ("Bad Flight", "longlines", "Can't Tell") are flagged for review.
 
 Usage: python scripts/benchmark_zero_shot.py [--models minilm multilingual] [--taxonomy PATH] [--data PATH]
 """
@@ -85,6 +85,7 @@ def row(name: str, scored: pd.DataFrame, proba: np.ndarray, classes: list[str], 
     present = sorted(set(y_true))
     restricted = np.asarray(present, dtype=object)[p[:, [classes.index(c) for c in present]].argmax(axis=1)]
     out = {"model": name, "rows": int(mapped.sum()), **bootstrap(y_true, y_pred, majority),
+           "F1 per cause": "/".join(f"{v:.2f}" for v in f1_score(y_true, y_pred, labels=present, average=None)),
            "macro_f1 (argmax among mapped causes)": round(f1_score(y_true, restricted, average="macro"), 3),
            "ece": round(expected_calibration_error(p.max(axis=1), (y_pred == y_true).astype(int)), 3)}
     if no_cause is not None:

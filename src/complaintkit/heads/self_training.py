@@ -4,8 +4,9 @@ A taxonomy gives each cause a description and example phrases; the company's own
 come without labels. :class:`SelfTrainedPrototypeClassifier` starts from the similarity of each
 complaint to each cause's prototypes, takes the most confident complaints of each cause as
 pseudo-labels, fits a class-balanced, strongly regularised logistic regression on them (and on
-the prototypes), and repeats a few rounds with the mixture of both views. No evaluation label is ever used: the only
-labelled rows are the taxonomy's phrases (and any labelled complaints the caller passes).
+the prototypes), and repeats a few rounds with the mixture of both views. No evaluation label is
+ever used: the only labelled rows are the taxonomy's phrases (and any labelled complaints the
+caller passes).
 
 Its probabilities are temperature-scaled on cross-fitted predictions: the temperature is chosen
 so that, on the unlabelled rows, the mean top probability equals the estimated accuracy
