@@ -15,7 +15,7 @@ Besides the head's own parameters, two levers that are not part of complaintkit 
 by thin subclasses: word (and character) TF-IDF blocks in the linear view, and a class prior
 estimated on the unlabelled tweets (EM, Saerens et al. 2002) added to the prototype view.
 
-Usage: python scripts/tune_zero_shot.py [--folds 5] [--seeds 0 1] [--data PATH] [--calibration]
+Usage: python scripts/tune_zero_shot.py [--folds 5] [--seeds 0 1] [--data PATH] [--model minilm] [--calibration]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
 from benchmark_zero_shot import DATA, negative_tweets
-from complaintkit.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+from complaintkit.embedding import DEFAULT_MODEL, ENGLISH_ONLY_MODELS, SentenceTransformerEmbedder
 from complaintkit.evaluation import expected_calibration_error
 from complaintkit.heads import self_training
 from complaintkit.heads.char_ngrams import CharNgramTfidfVectorizer
@@ -207,15 +207,18 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (alias or folder)")
     parser.add_argument("--calibration", action="store_true",
                         help="measure the default head's calibration for each agreement shrink instead of the settings")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} (2 shared cores)")
     tweets = negative_tweets(args.data)
     tweets = tweets[tweets["split"] == "train"].reset_index(drop=True)  # the test split is never read
-    prototypes, labels = load_taxonomy("default").prototype_table(["en"])  # as `train --taxonomy` for MiniLM
+    # as `train --taxonomy` does: an English-only encoder gets the English phrases only
+    prototypes, labels = load_taxonomy("default").prototype_table(["en"] if args.model in ENGLISH_ONLY_MODELS
+                                                                  else None)
     normaliser = TextNormaliser().fit(prototypes)
-    embedder = SentenceTransformerEmbedder(model=DEFAULT_MODEL).fit()
+    embedder = SentenceTransformerEmbedder(model=args.model).fit()
     clean_prototypes = normaliser.transform(prototypes).tolist()
     clean_tweets = normaliser.transform(tweets["text"].tolist()).tolist()
     P, T = embedder.transform(clean_prototypes), embedder.transform(clean_tweets)
