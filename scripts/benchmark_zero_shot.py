@@ -2,7 +2,8 @@
 
 The airline `negativereason` labels are mapped to taxonomy causes with
 data/mappings/airline_to_taxonomy.yaml (unclear reasons dropped from scoring). Printed in one run,
-each with a bootstrap 95% interval of macro-F1 and accuracy:
+each with a bootstrap 95% interval of macro-F1, accuracy, and accuracy minus the majority cause's
+(paired: on the same resampled tweets):
 - baselines: the majority cause, and TF-IDF cosine similarity to the same descriptions and
   examples (a lexical zero-shot model);
 - plain zero-shot (similarity to each cause's prototypes, nothing learnt from complaints);
@@ -13,9 +14,9 @@ each with a bootstrap 95% interval of macro-F1 and accuracy:
     (labels never read), scored on every mapped tweet.
   Self-training reads every negative tweet's text, mapped reason or not: a company's unlabelled
   complaints are not pre-filtered to the causes a mapping happens to cover.
-Also: ECE, the `needs_review` rule (estimated from the model's own probabilities for 90%
-precision) with its real coverage and accuracy, and how often the tweets whose reason fits no
-cause of the taxonomy ("Bad Flight", "longlines", "Can't Tell") are flagged for review.
+Also: F1 of each mapped cause (in alphabetical order), ECE, the `needs_review` rule (estimated from
+the model's own probabilities for 90% precision) with its real coverage and accuracy, and how often
+the tweets whose reason fits no cause of the taxonomy ("Bad Flight", "longlines", "Can't Tell") are flagged for review.
 
 Usage: python scripts/benchmark_zero_shot.py [--models minilm multilingual] [--taxonomy PATH] [--data PATH]
 """
@@ -53,32 +54,38 @@ def negative_tweets(path: Path) -> pd.DataFrame:
     return tweets.assign(cause=tweets["negativereason"].map(mapping), text=tweets["text"].astype(str))
 
 
-def bootstrap(y_true: np.ndarray, y_pred: np.ndarray, draws: int = 300, seed: int = 0) -> dict[str, str]:
-    """Macro-F1 (over the causes present) and accuracy with percentile bootstrap 95% intervals."""
+def bootstrap(y_true: np.ndarray, y_pred: np.ndarray, majority: str, draws: int = 300,
+              seed: int = 0) -> dict[str, str]:
+    """Macro-F1 (over the causes present), accuracy, and accuracy minus that of always answering ``majority``
+    (paired: on the same resampled rows), with percentile bootstrap 95% intervals."""
     rng = np.random.default_rng(seed)
     labels = sorted(set(y_true))
 
-    def both(rows: np.ndarray) -> tuple[float, float]:
+    def three(rows: np.ndarray) -> tuple[float, float, float]:
+        accuracy = float((y_true[rows] == y_pred[rows]).mean())
         return (f1_score(y_true[rows], y_pred[rows], labels=labels, average="macro", zero_division=0),
-                float((y_true[rows] == y_pred[rows]).mean()))
+                accuracy, accuracy - float((y_true[rows] == majority).mean()))
 
-    point = both(np.arange(len(y_true)))
-    samples = np.array([both(rng.integers(0, len(y_true), len(y_true))) for _ in range(draws)])
+    point = three(np.arange(len(y_true)))
+    samples = np.array([three(rng.integers(0, len(y_true), len(y_true))) for _ in range(draws)])
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
     return {"macro_f1": f"{point[0]:.3f} [{low[0]:.3f}, {high[0]:.3f}]",
-            "accuracy": f"{point[1]:.3f} [{low[1]:.3f}, {high[1]:.3f}]"}
+            "accuracy": f"{point[1]:.3f} [{low[1]:.3f}, {high[1]:.3f}]",
+            "accuracy - majority": f"{point[2]:+.3f} [{low[2]:+.3f}, {high[2]:+.3f}]"}
 
 
-def row(name: str, scored: pd.DataFrame, proba: np.ndarray, classes: list[str],
+def row(name: str, scored: pd.DataFrame, proba: np.ndarray, classes: list[str], majority: str,
         no_cause: np.ndarray | None = None) -> dict[str, object]:
-    """Metrics of ``proba`` on the mapped rows of ``scored``; review figures when ``no_cause`` is given."""
+    """Metrics of ``proba`` on the mapped rows of ``scored`` (accuracy also against always answering
+    ``majority``); review figures when ``no_cause`` is given."""
     mapped = scored["cause"].notna().to_numpy()
     y_true = scored.loc[mapped, "cause"].to_numpy(dtype=object)
     p = proba[mapped]
     y_pred = np.asarray(classes, dtype=object)[p.argmax(axis=1)]
     present = sorted(set(y_true))
     restricted = np.asarray(present, dtype=object)[p[:, [classes.index(c) for c in present]].argmax(axis=1)]
-    out = {"model": name, "rows": int(mapped.sum()), **bootstrap(y_true, y_pred),
+    out = {"model": name, "rows": int(mapped.sum()), **bootstrap(y_true, y_pred, majority),
+           "F1 per cause": "/".join(f"{v:.2f}" for v in f1_score(y_true, y_pred, labels=present, average=None)),
            "macro_f1 (argmax among mapped causes)": round(f1_score(y_true, restricted, average="macro"), 3),
            "ece": round(expected_calibration_error(p.max(axis=1), (y_pred == y_true).astype(int)), 3)}
     if no_cause is not None:
@@ -91,10 +98,9 @@ def row(name: str, scored: pd.DataFrame, proba: np.ndarray, classes: list[str],
     return out
 
 
-def majority_row(name: str, scored: pd.DataFrame, train_causes: pd.Series, classes: list[str]) -> dict[str, object]:
-    majority = train_causes.mode().iloc[0]
+def majority_row(name: str, scored: pd.DataFrame, majority: str, classes: list[str]) -> dict[str, object]:
     return row(f"{name} ({majority})", scored, np.eye(len(classes))[np.full(len(scored), classes.index(majority))],
-               classes)
+               classes, majority)
 
 
 def main() -> None:
@@ -114,23 +120,23 @@ def main() -> None:
     classes = sorted(taxonomy.ids)
     no_cause_all = tweets["negativereason"].isin(NO_CAUSE).to_numpy()
     no_cause_test = test["negativereason"].isin(NO_CAUSE).to_numpy()
-    rows = [majority_row("all mapped: majority cause", tweets, tweets.loc[mapped, "cause"], classes),
-            majority_row("test split: majority cause of train split", test,
-                         tweets.loc[mapped & (tweets["split"] == "train"), "cause"], classes)]
+    majority = tweets.loc[mapped & (tweets["split"] == "train"), "cause"].mode().iloc[0]
+    rows = [majority_row("all mapped: majority cause of train split", tweets, majority, classes),
+            majority_row("test split: majority cause of train split", test, majority, classes)]
     prototypes, labels = taxonomy.prototype_table(["en"])
     tfidf = TfidfVectorizer(sublinear_tf=True).fit(prototypes + tweets["text"].tolist())
     centroids = np.vstack([np.asarray(tfidf.transform([p for p, lab in zip(prototypes, labels, strict=True)
                                                        if lab == c]).mean(axis=0)) for c in classes])
     lexical = np.asarray(tfidf.transform(tweets["text"]) @ centroids.T) + 1e-9
-    rows.append(row("all mapped: TF-IDF similarity to the taxonomy", tweets, lexical, classes))
+    rows.append(row("all mapped: TF-IDF similarity to the taxonomy", tweets, lexical, classes, majority))
     for model in args.models:
         # as `train --taxonomy` does: an English-only encoder gets the English phrases only
         prototypes, labels = taxonomy.prototype_table(["en"] if model in ENGLISH_ONLY_MODELS else None)
         plain = ZeroShotClassifier(embedding_model=model).fit(prototypes, labels)
         rows.append(row(f"all mapped: zero-shot {model}", tweets, plain.predict_proba(tweets["text"]), classes,
-                        no_cause_all))
+                        majority, no_cause_all))
         rows.append(row(f"test split: zero-shot {model}", test, plain.predict_proba(test["text"]), classes,
-                        no_cause_test))
+                        majority, no_cause_test))
         for scope, unlabelled, scored, no_cause in (
                 ("test split: inductive", train_texts, test, no_cause_test),
                 ("all mapped: transductive", tweets["text"].tolist(), tweets, no_cause_all)):
@@ -139,7 +145,7 @@ def main() -> None:
                 prototypes + unlabelled, labels + [None] * len(unlabelled))
             seconds = time.perf_counter() - start
             rows.append({**row(f"{scope} self-trained {model}", scored, head.predict_proba(scored["text"]), classes,
-                               no_cause), "fit s": round(seconds, 1)})
+                               majority, no_cause), "fit s": round(seconds, 1)})
             print(f"{scope} {model}: calibration {head.calibration_}; load {os.getloadavg()[0]:.2f}", flush=True)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
