@@ -3,12 +3,16 @@
 Each accuracy task (airline reasons, banking77, CFPB product, CFPB issue; ``scripts/_benchdata.py``)
 has a bundle trained the default way on its train split (``scripts/_scoring_bundles.py``: fp32
 embeddings, as ``complaintkit train`` does), and one trained with ``--fast-tier`` for the ``fast``
-variant. Their test texts are scored by every variant in turn, block by block, with a fresh, empty
-embedding cache each time.
+variant. Their test texts are scored by every variant in turn, block by block, each time with an empty
+embedding store; the cache folder stays the same for the whole run, as in one ``score`` process, so the
+int8 encoder's session and the static table are loaded once, like the models.
 
-Naive path: ``SentenceTransformer.encode`` with its default settings (fp32, torch's threads) on the
-same chunks, scikit-learn's own ``TfidfVectorizer.transform`` for the head's TF-IDF blocks, then the
-bundle's classifier (``predict_proba``); no cache, no de-duplication. Variants run ``score_file``:
+Naive path: the block's input file read with pandas, ``SentenceTransformer.encode`` with its default
+settings (fp32, torch's threads) on the same chunks, scikit-learn's own ``TfidfVectorizer.transform`` for
+the head's TF-IDF blocks, then the bundle's classifier (``predict_proba``), the causes written to a
+Parquet file; no cache, no de-duplication. Every variant reads the same input file, written before the
+clock starts, and writes its output file; reading the output back for the comparison is not timed.
+Variants run ``score_file``:
 "default" is what ``complaintkit score`` does without options (``--precision auto`` and the load-aware
 thread count; both printed), the others set one option each; "default-<policy>" (e.g. ``default-head_tail``)
 is "default" on a bundle trained with ``TrainConfig(long_texts=<policy>)`` (one window per long text), and
@@ -47,7 +51,6 @@ from complaintkit.scoring import score_file
 from complaintkit.text import LONG_TEXT_POLICIES, split_into_chunks, text_windows
 
 REPO = Path(__file__).resolve().parents[1]
-STATIC_TABLES = REPO / "out" / "cache"  # the cache folder holding the distilled static table (--cache)
 SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -118,15 +121,13 @@ def naive_predict(bundle: Bundle, texts: list[str], truncate: bool = False) -> n
     return np.asarray(bundle.root_cause.classes_)[proba.argmax(axis=1)]
 
 
-def complaintkit_predict(bundle: Bundle, texts: list[str], folder: Path, **options) -> np.ndarray:
-    """The root causes ``score_file`` writes for ``texts``."""
-    source, output = folder / "in.parquet", folder / "out.parquet"
-    pd.DataFrame({bundle.text_cols[0]: texts}).to_parquet(source)
-    score_file(bundle, source, output, overwrite=True, **options)
-    return pd.read_parquet(output, columns=["root_cause"])["root_cause"].to_numpy()
+def naive_run(bundle: Bundle, source: Path, output: Path, truncate: bool = False) -> None:
+    """The naive path from file to file: read ``source``, :func:`naive_predict`, write the causes to ``output``."""
+    texts = pd.read_parquet(source, columns=[bundle.text_cols[0]])[bundle.text_cols[0]].tolist()
+    pd.DataFrame({"root_cause": naive_predict(bundle, texts, truncate)}).to_parquet(output)
 
 
-Variant = Callable[[dict[str, Bundle], list[str], Path], np.ndarray]
+Variant = Callable[[dict[str, Bundle], Path, Path], object]
 SCORE_OPTIONS = {
     "default": {}, "fp32": {"precision": "fp32"}, "threads1": {"threads": 1},
     "fp32threads1": {"precision": "fp32", "threads": 1}, "threads2": {"threads": 2}, "workers2": {"workers": 2},
@@ -137,34 +138,59 @@ SCORE_OPTIONS = {
 
 
 def variant(name: str) -> Variant:
-    """How variant ``name`` scores a block: ``naive``, a ``score_file`` option set, or ``fast[...]``."""
+    """How variant ``name`` turns an input file into an output file: ``naive``, a ``score_file`` option set, or
+    ``fast[...]``."""
     if name in ("naive", "naive-trunc"):
-        return lambda bundles, block, folder: naive_predict(bundles["default"], block, name == "naive-trunc")
+        return lambda bundles, source, output: naive_run(bundles["default"], source, output, name == "naive-trunc")
     if name.startswith("default-"):  # the bundle trained with that long_texts policy, scored as "default"
-        policy = name.removeprefix("default-")
-        return lambda bundles, block, folder: complaintkit_predict(bundles[policy], block, folder)
-    if name.startswith("fast"):  # the --fast-tier bundle, with the options of the rest of the name
-        options = SCORE_OPTIONS[name.removeprefix("fast") or "default"]
-        return lambda bundles, block, folder: complaintkit_predict(bundles["fast"], block, folder, **options)
-    options = SCORE_OPTIONS[name]
-    return lambda bundles, block, folder: complaintkit_predict(bundles["default"], block, folder, **options)
+        bundle, options = name.removeprefix("default-"), {}
+    elif name.startswith("fast"):  # the --fast-tier bundle, with the options of the rest of the name
+        bundle, options = "fast", SCORE_OPTIONS[name.removeprefix("fast") or "default"]
+    else:
+        bundle, options = "default", SCORE_OPTIONS[name]
+    return lambda bundles, source, output: score_file(bundles[bundle], source, output, overwrite=True, **options)
 
 
-def fresh_cache(folder: str | Path) -> None:
-    """An empty embedding cache in ``folder`` that still sees the static table and the int8 graph built once.
+def write_input(bundle: Bundle, texts: list[str], folder: Path) -> Path:
+    """``texts`` as the Parquet input file every variant reads (written before any clock starts)."""
+    source = folder / "in.parquet"
+    pd.DataFrame({bundle.text_cols[0]: texts}).to_parquet(source)
+    return source
 
-    Both are derived from the model once per machine, like the model itself; only vectors start empty.
+
+def predict(name: str, bundles: dict[str, Bundle], texts: list[str], folder: Path) -> np.ndarray:
+    """The causes variant ``name`` writes for ``texts`` (untimed: warming up, whole-split accuracy)."""
+    output = folder / f"{name}.parquet"
+    variant(name)(bundles, write_input(bundles["default"], texts, folder), output)
+    return pd.read_parquet(output, columns=["root_cause"])["root_cause"].to_numpy()
+
+
+def timing_cache(folder: Path, derived_from: Path) -> Path:
+    """``folder`` as the embedding cache of the timings, seeing the static table and the int8 graph of ``derived_from``.
+
+    Both are derived from the model once per machine, like the model itself. The folder stays the same for
+    the whole run, as a ``score`` process's cache folder does, so the encoder's session and the static table
+    are loaded once (a new folder per block made every block load them again); :func:`empty_vectors` empties
+    its vectors before every variant's block.
     """
     os.environ["COMPLAINTKIT_CACHE_DIR"] = str(folder)
     for derived in ("static", "onnx"):
-        if (STATIC_TABLES / derived).is_dir():
-            os.symlink(STATIC_TABLES / derived, Path(folder) / derived)
+        if (derived_from / derived).is_dir():
+            os.symlink(derived_from / derived, folder / derived)
+    return folder
+
+
+def empty_vectors(folder: Path) -> None:
+    """Delete the embedding store of ``folder``: no variant reuses another's vectors, or a block's earlier ones."""
+    for path in folder.glob("embeddings.sqlite*"):
+        path.unlink()
 
 
 def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: list[str], n: int,
-              block_size: int) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, np.ndarray]],
-                                        dict[str, list[str]]]:
-    """Seconds and predicted causes per variant and task, every block scored by every variant in turn."""
+              block_size: int, cache: Path) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, np.ndarray]],
+                                                     dict[str, list[str]]]:
+    """Seconds and predicted causes per variant and task, every block scored by every variant in turn, each
+    with the empty embedding store of the timing cache folder ``cache``."""
     torch_default = __import__("torch").get_num_threads()
     seconds = {name: dict.fromkeys((task.name for task in tasks), 0.0) for name in chosen}
     predicted = {name: {task.name: [] for task in tasks} for name in chosen}
@@ -178,13 +204,18 @@ def timed_run(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chosen: 
     done = 0
     for task, start in blocks:
         block = [task.test_texts[i] for i in sampled[task.name][start:start + block_size]]
-        for name in chosen:
-            set_torch_threads(torch_default)
-            with tempfile.TemporaryDirectory() as folder:
-                fresh_cache(folder)  # no variant reuses another's vectors
-                began = time.perf_counter()
-                predicted[name][task.name].append(variant(name)(bundles[task.name], block, Path(folder)))
-                seconds[name][task.name] += time.perf_counter() - began
+        with tempfile.TemporaryDirectory() as inputs:
+            source = write_input(bundles[task.name]["default"], block, Path(inputs))
+            for name in chosen:
+                set_torch_threads(torch_default)
+                empty_vectors(cache)
+                with tempfile.TemporaryDirectory() as folder:
+                    output = Path(folder) / "out.parquet"
+                    began = time.perf_counter()
+                    variant(name)(bundles[task.name], source, output)
+                    seconds[name][task.name] += time.perf_counter() - began
+                    predicted[name][task.name].append(pd.read_parquet(output, columns=["root_cause"])["root_cause"]
+                                                      .to_numpy())
         done += len(block)
         print(f"  {done} texts ({task.name}), load {os.getloadavg()[0]:.2f}: "
               + ", ".join(f"{k} {done / sum(v.values()):.1f}/s" for k, v in seconds.items()), flush=True)
@@ -201,8 +232,8 @@ def full_accuracy(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chos
         scores[name] = {}
         for task in tasks:
             with tempfile.TemporaryDirectory() as folder:
-                predicted = variant("fp32" if name == "naive" else name)(bundles[task.name], task.test_texts,
-                                                                        Path(folder))
+                predicted = predict("fp32" if name == "naive" else name, bundles[task.name], task.test_texts,
+                                    Path(folder))
             scores[name][task.name] = label_scores(task.test_labels, predicted)
         print(f"  full test splits, {name}: " + ", ".join(f"{t} {v['macro_f1']:.4f}" for t, v in scores[name].items()),
               flush=True)
@@ -233,8 +264,6 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=REPO / "out" / "cache",
                         help="persistent embedding cache for training and --full-accuracy")
     args = parser.parse_args()
-    global STATIC_TABLES
-    STATIC_TABLES = args.cache
     chosen = args.variants.split(",")
     print(cpu_summary())
     print(f"thread default now: {default_threads(1) or 'torch default'} ({__import__('torch').get_num_threads()} "
@@ -248,10 +277,15 @@ def main() -> None:
             bundles[task.name][policy] = task_bundle(task, args.bundles, long_texts=policy)
         if any(name.startswith("fast") for name in chosen):
             bundles[task.name]["fast"] = task_bundle(task, args.bundles, fast_tier=True)
-    for name in chosen:  # load the models (and build the int8 copy, the static table) outside the timings
+    # Load the models (and build the int8 copy, the static table) outside the timings; a fast variant also
+    # warms its encoder through the default bundle, as its few texts may all stay with the fast head.
+    warm = [*chosen, *(name.removeprefix("fast") or "default" for name in chosen if name.startswith("fast"))]
+    timing = tempfile.TemporaryDirectory()
+    cache = timing_cache(Path(timing.name), args.cache)
+    for name in dict.fromkeys(warm):
+        empty_vectors(cache)
         with tempfile.TemporaryDirectory() as folder:
-            fresh_cache(folder)
-            variant(name)(bundles[tasks[0].name], tasks[0].test_texts[-8:], Path(folder))
+            predict(name, bundles[tasks[0].name], tasks[0].test_texts[-8:], Path(folder))
     for task in tasks:  # how many encoder windows each variant's texts become
         normalised = bundles[task.name]["default"].root_cause.pipeline_.named_steps["normalise"].transform(
             task.test_texts)
@@ -259,7 +293,8 @@ def main() -> None:
         print(f"{task.name}: {len(normalised)} test texts, {sum(len(t.split()) > 180 for t in normalised)} longer "
               "than 180 words; windows per text: " + ", ".join(f"{k} {v / len(normalised):.2f}" for k, v in
                                                               counts.items()), flush=True)
-    per_task, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block)
+    per_task, predicted, labels = timed_run(tasks, bundles, chosen, args.n, args.block, cache)
+    timing.cleanup()
     seconds = {name: sum(by_task.values()) for name, by_task in per_task.items()}
     print(f"load average at end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     total = sum(len(v) for v in labels.values())

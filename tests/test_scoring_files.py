@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -60,6 +61,16 @@ def test_10k_rows_one_output_row_per_input_row_in_order(tmp_path, trained_bundle
     assert out["row_number"].tolist() == list(range(n))
     assert out["root_cause"].notna().all() and out["churn_proba"].between(0, 1).all()
     assert not (tmp_path / "out.rejects.csv").exists()
+    assert not list(tmp_path.glob(".*"))  # no work folder or temporary file left behind
+
+
+def test_one_chunk_parquet_output_is_the_table_several_chunks_assemble(tmp_path, trained_bundle, synthetic_frame):
+    source = tmp_path / "in.csv"
+    synthetic_frame.to_csv(source, index=False)
+    score_file(trained_bundle, source, tmp_path / "one.parquet")  # one part: copied into place
+    score_file(trained_bundle, source, tmp_path / "many.parquet", chunk_size=7)  # parts decoded and joined
+    one, many = pq.read_table(tmp_path / "one.parquet"), pq.read_table(tmp_path / "many.parquet")
+    assert one.schema.equals(many.schema) and one.equals(many)
     assert not list(tmp_path.glob(".*"))  # no work folder or temporary file left behind
 
 

@@ -34,17 +34,7 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series, *, expl
         return out
     with run_settings(bundle.embedders, precision, RecentVectors()):  # both heads embed each text once
         if bundle.root_cause is not None:
-            codes, distinct = pd.factorize(texts, use_na_sentinel=False)  # the head reads text alone: once each
-            proba = bundle.root_cause.predict_proba(distinct.tolist())[codes]
-            classes = np.asarray(bundle.root_cause.classes_, dtype=object)
-            order = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
-            for k in range(order.shape[1]):
-                label, probability = ranked_cause(k + 1)
-                out[label] = classes[order[:, k]]
-                out[probability] = np.take_along_axis(proba, order[:, k : k + 1], axis=1)[:, 0]
-            out[REVIEW] = out[CONFIDENCE] < bundle.review_threshold
-            if bundle.hierarchy:
-                out[PARENT] = out[CAUSE].map(bundle.hierarchy)
+            out = pd.DataFrame(_cause_columns(bundle, texts), index=frame.index)  # one frame: no insert per column
             if explain:
                 from ..explain import explain_frame
 
@@ -56,6 +46,24 @@ def predict_frame(bundle: Bundle, frame: pd.DataFrame, texts: pd.Series, *, expl
 
         out[LANGUAGE] = detect_languages(texts)
     return out
+
+
+def _cause_columns(bundle: Bundle, texts: pd.Series) -> dict[str, np.ndarray]:
+    """The root-cause columns of ``texts``, in output order: the ranked causes and their probabilities,
+    ``needs_review`` and, with a hierarchy, the parent of the top cause."""
+    codes, distinct = pd.factorize(texts, use_na_sentinel=False)  # the head reads text alone: once each
+    proba = bundle.root_cause.predict_proba(distinct.tolist())[codes]
+    classes = np.asarray(bundle.root_cause.classes_, dtype=object)
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :TOP_K]
+    columns = {}
+    for k in range(order.shape[1]):
+        label, probability = ranked_cause(k + 1)
+        columns[label] = classes[order[:, k]]
+        columns[probability] = np.take_along_axis(proba, order[:, k : k + 1], axis=1)[:, 0]
+    columns[REVIEW] = columns[CONFIDENCE] < bundle.review_threshold
+    if bundle.hierarchy:
+        columns[PARENT] = pd.Series(columns[CAUSE]).map(bundle.hierarchy).to_numpy()
+    return columns
 
 
 def score_frame(bundle: Bundle, frame: pd.DataFrame, text_cols: Sequence[str] | None = None, *,

@@ -80,6 +80,10 @@ def assemble(parts: list[Path], target: Path, formulas: str = "neutralise") -> N
     unless ``formulas="keep"`` (:func:`~complaintkit.io.spreadsheet.neutralise_frame`).
     """
     fmt = table_format(target)
+    if fmt == "parquet" and len(parts) == 1:  # the one part is the output: copied, not decoded and written again
+        with atomic_write(target) as tmp:
+            shutil.copyfile(parts[0], tmp)
+        return
     schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
     with atomic_write(target) as tmp:
         if fmt == "parquet":
