@@ -13,24 +13,10 @@ import complaintkit.cpu as cpu
 from complaintkit import Bundle, RootCauseClassifier, TrainConfig, train
 from complaintkit.embedding import load_sentence_transformer, model_fingerprint, resolve_model_path
 from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8, onnx_encoder_path
-from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_static_table, static_table_path
+from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_static_table
 from complaintkit.engines import local
 from complaintkit.heads.cascade import CascadeRootCauseClassifier, choose_threshold
 from complaintkit.scoring import score_file
-
-
-@pytest.fixture(scope="module")
-def random_static_table() -> np.ndarray:
-    """A random table in the test cache where the real one would be (distilling takes minutes).
-
-    It stands in for the distilled table in the tests of the machinery around it; the recipe
-    itself is tested on a slice of the vocabulary in a slow test.
-    """
-    path = static_table_path(model_fingerprint(resolve_model_path("minilm")), STATIC_DIMS)
-    table = np.random.default_rng(0).standard_normal((30522, STATIC_DIMS)).astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, table)
-    return table
 
 
 def test_int8_graph_is_built_once_per_model_and_gives_vectors_close_to_fp32(tmp_path):
