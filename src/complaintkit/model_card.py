@@ -69,6 +69,10 @@ def _description(metadata: dict[str, Any]) -> list[str]:
              f"- long texts: chunks of {model.get('max_words_per_chunk')} words"
              + (f", {model['pooling']}" if model.get("pooling") else "")
              + (f" (`long_texts={model['long_texts']}`)" if model.get("long_texts", "chunks") != "chunks" else "")]
+    tables = model.get("static_tables")
+    if tables and isinstance(tables, list):
+        lines.append("- fast tier: a static embedding table distilled from that model, stored in the bundle ("
+                     + ", ".join(f"`{redact(str(name))}`" for name in tables) + ", hashed)")
     lines += _root_cause_head(_heads(metadata).get("root_cause", {}))
     if metadata.get("kind") == "zero-shot":
         lines.append("- root cause: zero-shot, by similarity to each cause's description and example phrases")
