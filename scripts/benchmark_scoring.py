@@ -1,11 +1,12 @@
 """Throughput and accuracy of `complaintkit score` variants against the naive path, interleaved, same run.
 
 Each accuracy task (airline reasons, banking77, CFPB product, CFPB issue; ``scripts/_benchdata.py``)
-has a bundle trained the default way on its train split (``scripts/_scoring_bundles.py``: fp32
-embeddings, as ``complaintkit train`` does), and one trained with ``--fast-tier`` for the ``fast``
-variant. Their test texts are scored by every variant in turn, block by block, each time with an empty
-embedding store; the cache folder stays the same for the whole run, as in one ``score`` process, so the
-int8 encoder's session and the static table are loaded once, like the models.
+has a bundle with the full head alone, trained on its train split (``scripts/_scoring_bundles.py``: fp32
+embeddings, ``--cascade off``), the same head behind the cascade ``complaintkit train`` adds by default
+from 1,000 labelled rows (the ``cascade`` variant), and behind the fast tier of ``--fast-tier`` (``fast``).
+Their test texts are scored by every variant in turn, block by block, each time with an empty embedding
+store; the cache folder stays the same for the whole run, as in one ``score`` process, so the int8
+encoder's session and the static table are loaded once, like the models.
 
 Naive path: the block's input file read with pandas, ``SentenceTransformer.encode`` with its default
 settings (fp32, torch's threads) on the same chunks, scikit-learn's own ``TfidfVectorizer.transform`` for
@@ -14,7 +15,8 @@ Parquet file; no cache, no de-duplication. Every variant reads the same input fi
 clock starts, and writes its output file; reading the output back for the comparison is not timed.
 Variants run ``score_file``:
 "default" is what ``complaintkit score`` does without options (``--precision auto`` and the load-aware
-thread count; both printed), the others set one option each; "default-<policy>" (e.g. ``default-head_tail``)
+thread count; both printed) on the full-head bundle, "cascade" and "fast" the same on the cascade bundles,
+the others set one option each; "default-<policy>" (e.g. ``default-head_tail``)
 is "default" on a bundle trained with ``TrainConfig(long_texts=<policy>)`` (one window per long text), and
 "naive-trunc" is the naive path on whole texts, which ``encode`` truncates at the model's 256 tokens (the
 default bundle's classifier). Reported per variant: texts/s, the
@@ -43,7 +45,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from _benchdata import Task, label_scores, load_task
-from _scoring_bundles import TASKS, task_bundle
+from _scoring_bundles import CASCADES, TASKS, task_bundle
 from complaintkit import Bundle
 from complaintkit.embedding import load_sentence_transformer, native_bf16_flag, resolve_model_path, resolve_precision
 from complaintkit.engines.local import default_threads, set_torch_threads
@@ -139,13 +141,14 @@ SCORE_OPTIONS = {
 
 def variant(name: str) -> Variant:
     """How variant ``name`` turns an input file into an output file: ``naive``, a ``score_file`` option set, or
-    ``fast[...]``."""
+    ``cascade[...]`` or ``fast[...]``."""
     if name in ("naive", "naive-trunc"):
         return lambda bundles, source, output: naive_run(bundles["default"], source, output, name == "naive-trunc")
     if name.startswith("default-"):  # the bundle trained with that long_texts policy, scored as "default"
         bundle, options = name.removeprefix("default-"), {}
-    elif name.startswith("fast"):  # the --fast-tier bundle, with the options of the rest of the name
-        bundle, options = "fast", SCORE_OPTIONS[name.removeprefix("fast") or "default"]
+    elif name.startswith(("fast", "cascade")):  # that cascade's bundle, with the options of the rest of the name
+        bundle = "fast" if name.startswith("fast") else "cascade"
+        options = SCORE_OPTIONS[name.removeprefix(bundle) or "default"]
     else:
         bundle, options = "default", SCORE_OPTIONS[name]
     return lambda bundles, source, output: score_file(bundles[bundle], source, output, overwrite=True, **options)
@@ -240,11 +243,11 @@ def full_accuracy(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], chos
     return scores
 
 
-def escalation(tasks: list[Task], bundles: dict[str, dict[str, Bundle]]) -> dict[str, float]:
-    """Share of each task's test rows the fast tier hands to the full head."""
+def escalation(tasks: list[Task], bundles: dict[str, dict[str, Bundle]], cascade: str) -> dict[str, float]:
+    """Share of each task's test rows the ``cascade`` bundle hands to the full head."""
     shares = {}
     for task in tasks:
-        head = bundles[task.name]["fast"].root_cause
+        head = bundles[task.name][cascade].root_cause
         texts = head.full_.pipeline_.named_steps["normalise"].transform(task.test_texts)
         shares[task.name] = float(head.escalated(texts)[1].mean())
     return shares
@@ -257,7 +260,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=50, help="texts per interleaved block")
     parser.add_argument("--variants", default="naive,default,fp32,threads1,int8,fast",
                         help="comma-separated: naive, naive-trunc, " + ", ".join(SCORE_OPTIONS)
-                        + ", default-<long_texts policy>, fast, fast<option set>")
+                        + ", default-<long_texts policy>, cascade, cascade<option set>, fast, fast<option set>")
     parser.add_argument("--bundles", type=Path, default=REPO / "out" / "bench-bundles",
                         help="folder of the default bundles (trained there when missing)")
     parser.add_argument("--full-accuracy", action="store_true", help="also macro-F1 on every test row (not timed)")
@@ -275,11 +278,13 @@ def main() -> None:
         bundles[task.name] = {"default": task_bundle(task, args.bundles)}
         for policy in (name.removeprefix("default-") for name in chosen if name.startswith("default-")):
             bundles[task.name][policy] = task_bundle(task, args.bundles, long_texts=policy)
-        if any(name.startswith("fast") for name in chosen):
-            bundles[task.name]["fast"] = task_bundle(task, args.bundles, fast_tier=True)
-    # Load the models (and build the int8 copy, the static table) outside the timings; a fast variant also
+        for cascade in CASCADES:
+            if any(name.startswith(cascade) for name in chosen):
+                bundles[task.name][cascade] = task_bundle(task, args.bundles, cascade=cascade)
+    # Load the models (and build the int8 copy, the static table) outside the timings; a cascade variant also
     # warms its encoder through the default bundle, as its few texts may all stay with the fast head.
-    warm = [*chosen, *(name.removeprefix("fast") or "default" for name in chosen if name.startswith("fast"))]
+    warm = [*chosen, *(name.removeprefix(cascade) or "default" for name in chosen for cascade in CASCADES
+                       if name.startswith(cascade))]
     timing = tempfile.TemporaryDirectory()
     cache = timing_cache(Path(timing.name), args.cache)
     for name in dict.fromkeys(warm):
@@ -316,11 +321,11 @@ def main() -> None:
             cells = [f"{len(labels[t]) / per_task[name][t]:.1f} ({per_task[reference][t] / per_task[name][t]:.2f})"
                      for t in names]
             print(f"| {name} | " + " | ".join(cells) + " |")
-    if any(name.startswith("fast") for name in chosen):
-        print("fast tier, share of test rows escalated to the full head: "
-              + ", ".join(f"{k} {v:.1%}" for k, v in escalation(tasks, bundles).items()))
+    for cascade in (c for c in CASCADES if any(name.startswith(c) for name in chosen)):
+        print(f"{cascade}: share of test rows escalated to the full head: "
+              + ", ".join(f"{k} {v:.1%}" for k, v in escalation(tasks, bundles, cascade).items()))
         for task in tasks:
-            info = bundles[task.name]["fast"].metadata["heads"]["root_cause"]["fast_tier"]
+            info = bundles[task.name][cascade].metadata["heads"]["root_cause"]["fast_tier"]
             print(f"  {task.name}: threshold {info['threshold']:.3f}, out-of-fold {info['out_of_fold']}")
     if args.full_accuracy:
         scores = full_accuracy(tasks, bundles, chosen, args.cache)

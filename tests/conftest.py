@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,3 +58,20 @@ def trained_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_frame: pd
 def cfpb_frame() -> pd.DataFrame:
     """The real CFPB sample shipped in data/ (2,896 narratives, fixed split)."""
     return pd.read_csv(CFPB, dtype=str)
+
+
+@pytest.fixture(scope="module")
+def random_static_table() -> np.ndarray:
+    """A random table in the test cache where the real one would be (distilling takes minutes).
+
+    It stands in for the distilled table in the tests of the machinery around it; the recipe
+    itself is tested on a slice of the vocabulary in a slow test.
+    """
+    from complaintkit.embedding import model_fingerprint, resolve_model_path
+    from complaintkit.embedding.static import STATIC_DIMS, static_table_path
+
+    path = static_table_path(model_fingerprint(resolve_model_path("minilm")), STATIC_DIMS)
+    table = np.random.default_rng(0).standard_normal((30522, STATIC_DIMS)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, table)
+    return table

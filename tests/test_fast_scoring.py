@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -11,26 +15,27 @@ import pytest
 
 import complaintkit.cpu as cpu
 from complaintkit import Bundle, RootCauseClassifier, TrainConfig, train
+from complaintkit.bundle import file_sha256
+from complaintkit.bundle.skops_heads import dump_head, load_head
 from complaintkit.embedding import load_sentence_transformer, model_fingerprint, resolve_model_path
 from complaintkit.embedding.onnx_encoder import build_onnx_encoder, encode_int8, onnx_encoder_path
 from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_static_table, static_table_path
 from complaintkit.engines import local
+from complaintkit.exceptions import BundleError
 from complaintkit.heads.cascade import CascadeRootCauseClassifier, choose_threshold
 from complaintkit.scoring import score_file
 
 
 @pytest.fixture(scope="module")
-def random_static_table() -> np.ndarray:
-    """A random table in the test cache where the real one would be (distilling takes minutes).
+def fast_bundle(random_static_table, synthetic_frame) -> Bundle:
+    """A fast-tier bundle trained on the synthetic frame (not saved)."""
+    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True,  # shares the review's refits
+                         root_cause_head="standard")  # 24 rows would pick few-label training
+    return train(synthetic_frame, config, name="fast")
 
-    It stands in for the distilled table in the tests of the machinery around it; the recipe
-    itself is tested on a slice of the vocabulary in a slow test.
-    """
-    path = static_table_path(model_fingerprint(resolve_model_path("minilm")), STATIC_DIMS)
-    table = np.random.default_rng(0).standard_normal((30522, STATIC_DIMS)).astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, table)
-    return table
+
+def _cached_table() -> Path:
+    return static_table_path(model_fingerprint(resolve_model_path("minilm")), STATIC_DIMS)
 
 
 def test_int8_graph_is_built_once_per_model_and_gives_vectors_close_to_fp32(tmp_path):
@@ -116,10 +121,8 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
     assert list(cascade.classes_) == list(full.classes_)
 
 
-def test_fast_tier_bundle_round_trip_and_scores(random_static_table, tmp_path, synthetic_frame):
-    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True,  # shares the review's refits
-                         root_cause_head="standard")  # 24 rows would pick few-label training
-    bundle = train(synthetic_frame, config, name="fast")
+def test_fast_tier_bundle_round_trip_and_scores(fast_bundle, tmp_path, synthetic_frame):
+    bundle = fast_bundle
     assert "target_precision" in bundle.metadata["review"]
     info = bundle.metadata["heads"]["root_cause"]["fast_tier"]
     assert set(info["out_of_fold"]) >= {"full_macro_f1", "fast_macro_f1", "cascade_macro_f1", "escalated"}
@@ -132,6 +135,69 @@ def test_fast_tier_bundle_round_trip_and_scores(random_static_table, tmp_path, s
     summary = score_file(loaded, tmp_path / "in.csv", tmp_path / "out.parquet")
     assert summary.rows_scored == len(synthetic_frame)
     assert pd.read_parquet(tmp_path / "out.parquet")["root_cause"].isin(set(synthetic_frame["cause"])).all()
+
+
+def test_fast_tier_bundle_carries_its_static_table(fast_bundle, tmp_path, synthetic_frame, monkeypatch):
+    texts = synthetic_frame["text"].tolist()
+    expected = fast_bundle.root_cause.predict_proba(texts)
+    saved = fast_bundle.save(tmp_path / "saved" / "fast")
+    name = f"static/{_cached_table().name}"
+    metadata = json.loads((saved / "metadata.json").read_text())
+    assert metadata["artifacts"][name] == file_sha256(saved / name)
+    assert metadata["embedding_model"]["static_tables"] == [name]
+    assert name in (saved / "README.md").read_text()
+    assert (saved / name).read_bytes() == _cached_table().read_bytes()
+    assert fast_bundle.root_cause.fast_.embedder_.table_path_ is None  # the trained head is left as it was
+    with zipfile.ZipFile(saved / "root_cause.skops") as head:  # no path of the saving machine in the head
+        schema = head.read("schema.json").decode()
+    assert f"bundle:{name}" in schema and str(tmp_path) not in schema
+    assert os.environ["COMPLAINTKIT_CACHE_DIR"] not in schema
+
+    moved = shutil.move(saved, tmp_path / "elsewhere" / "fast")
+    with monkeypatch.context() as patched:  # a host without the cached table, where distilling fails
+        import complaintkit.embedding.static as static
+
+        patched.setattr(static, "build_static_table", _refuse_to_distil)
+        aside = shutil.move(_cached_table(), tmp_path / "cached-table.npy")
+        try:
+            loaded = Bundle.load(moved)
+            assert loaded.root_cause.fast_.embedder_.table_path_ == str((moved / name).resolve())
+            assert name not in loaded.files
+            np.testing.assert_array_equal(loaded.root_cause.predict_proba(texts), expected)
+            assert not _cached_table().exists()
+        finally:
+            shutil.move(aside, _cached_table())
+
+
+def _refuse_to_distil(*args, **kwargs):
+    raise AssertionError("the static table was distilled again")
+
+
+def test_changed_static_table_in_a_bundle_is_refused(fast_bundle, tmp_path):
+    saved = fast_bundle.save(tmp_path / "fast")
+    table = saved / "static" / _cached_table().name
+    data = bytearray(table.read_bytes())
+    data[-1] ^= 1
+    table.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match=r"static/.*was modified"):
+        Bundle.load(saved)
+
+
+def test_fast_tier_bundle_saved_without_its_table_reads_the_cache(fast_bundle, tmp_path, synthetic_frame):
+    """Bundles saved before they carried their tables: the stored embedder has no table_path_."""
+    saved = fast_bundle.save(tmp_path / "fast")
+    head = load_head(saved / "root_cause.skops", trust=False)
+    del head.fast_.embedder_.__dict__["table_path_"]
+    dump_head(head, saved / "root_cause.skops")
+    shutil.rmtree(saved / "static")
+    metadata = json.loads((saved / "metadata.json").read_text())
+    metadata["artifacts"] = {name: file_sha256(saved / name) for name in metadata["artifacts"]
+                             if not name.startswith("static/")}
+    (saved / "metadata.json").write_text(json.dumps(metadata))
+    loaded = Bundle.load(saved)
+    assert loaded.root_cause.fast_.embedder_.table_path_ is None
+    texts = synthetic_frame["text"].tolist()
+    np.testing.assert_array_equal(loaded.root_cause.predict_proba(texts), fast_bundle.root_cause.predict_proba(texts))
 
 
 def test_fast_tier_needs_a_label_column():

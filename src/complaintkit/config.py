@@ -14,6 +14,8 @@ LONG_TEXT_POLICIES = ("chunks", "head", "head_tail")  # how a text longer than o
 
 ROOT_CAUSE_HEADS = ("auto", "standard", "few-label")
 
+CASCADE_SETTINGS = ("auto", "on", "off")
+
 
 @dataclass
 class TrainConfig:
@@ -55,8 +57,15 @@ class TrainConfig:
     root_cause_head : str
         "auto" (few-label training when the median class has fewer than 32 labelled rows,
         else the standard head), "standard" or "few-label".
+    cascade : str
+        "on" trains a static-embedding head that answers for the rows where it is confident and
+        hands the rest to the full head, with the threshold at which its out-of-fold answers are
+        the full head's on at least 99% of the training rows (macro-F1 within half a point);
+        "off" keeps the full head for every row; "auto" (default) is "on" from 1,000 labelled
+        rows (:data:`complaintkit.training.CASCADE_MIN_ROWS`), where there are enough rows to
+        choose the threshold and scoring time starts to matter.
     fast_tier : bool
-        Also train the fast tier: a root-cause head on TF-IDF and a static embedding that
+        Train the fast tier instead of the cascade above: a root-cause head on TF-IDF and a static embedding that
         answers for the rows it is confident about and hands the rest to the full head
         (:class:`~complaintkit.heads.cascade.CascadeRootCauseClassifier`).
     fast_tier_max_f1_loss : float
@@ -95,6 +104,7 @@ class TrainConfig:
     calibration: str = "auto"
     id_col: str | None = None
     root_cause_head: str = "auto"
+    cascade: str = "auto"
     fast_tier: bool = False
     fast_tier_max_f1_loss: float = 0.01
     private_labels: bool = False
@@ -131,6 +141,10 @@ class TrainConfig:
             raise InputError(f"root_cause_head must be one of {list(ROOT_CAUSE_HEADS)}; got {self.root_cause_head!r}.")
         if self.fast_tier and self.label_col is None:
             raise InputError("the fast tier is a root-cause head: --fast-tier needs --label-col.")
+        if self.cascade not in CASCADE_SETTINGS:
+            raise InputError(f"cascade must be one of {list(CASCADE_SETTINGS)}; got {self.cascade!r}.")
+        if self.fast_tier and self.cascade == "off":
+            raise InputError("--fast-tier is a cascade, and --cascade off asks for none; drop one of them.")
         if self.private_labels and self.label_col is None:
             raise InputError("--private-labels hides root-cause class names; it needs --label-col.")
         if self.private_labels and self.parent_col is not None:

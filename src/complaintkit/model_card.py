@@ -69,6 +69,10 @@ def _description(metadata: dict[str, Any]) -> list[str]:
              f"- long texts: chunks of {model.get('max_words_per_chunk')} words"
              + (f", {model['pooling']}" if model.get("pooling") else "")
              + (f" (`long_texts={model['long_texts']}`)" if model.get("long_texts", "chunks") != "chunks" else "")]
+    tables = model.get("static_tables")
+    if tables and isinstance(tables, list):
+        lines.append("- fast tier: a static embedding table distilled from that model, stored in the bundle ("
+                     + ", ".join(f"`{redact(str(name))}`" for name in tables) + ", hashed)")
     lines += _root_cause_head(_heads(metadata).get("root_cause", {}))
     if metadata.get("kind") == "zero-shot":
         lines.append("- root cause: zero-shot, by similarity to each cause's description and example phrases")
@@ -219,6 +223,26 @@ def _needs_review(metadata: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cascade(metadata: dict[str, Any]) -> list[str]:
+    tier = _heads(metadata).get("root_cause", {}).get("fast_tier")
+    if not tier:
+        return []
+    if tier.get("kept") is False:
+        return ["## Scoring cascade", "", "- not used: no fast-head threshold met its bounds out of fold, so the "
+                "full head answers every complaint"]
+    oof = tier.get("out_of_fold", {})
+    lines = ["## Scoring cascade", "",
+             f"- a fast head ({tier.get('fast_head', {}).get('embedding_model')}, with TF-IDF) answers the complaints "
+             f"where its confidence is at least {tier.get('threshold', 0):.3f}; the full head answers the rest",
+             f"- {tier.get('rule', '')}"]
+    if oof:
+        agreement = f", the full head's answer on {oof['agreement']:.1%} of them" if "agreement" in oof else ""
+        lines.append(f"- out of fold: {oof.get('escalated', 0):.1%} of the training rows go to the full head; "
+                     f"macro-F1 {oof.get('cascade_macro_f1', 0):.3f} against the full head's "
+                     f"{oof.get('full_macro_f1', 0):.3f}{agreement}")
+    return lines
+
+
 def _doubtful_labels(metadata: dict[str, Any]) -> list[str]:
     issues = metadata.get("label_issues")
     if not issues:
@@ -265,7 +289,7 @@ def _versions(metadata: dict[str, Any]) -> list[str]:
 
 SECTIONS: tuple[Callable[[dict[str, Any]], list[str]], ...] = (
     _title, _description, _intended_use, _training_data, _per_class, _metrics, _cv_metrics, _calibration,
-    _needs_review,
+    _needs_review, _cascade,
     _doubtful_labels, _personal_data, _limitations, _how_to_use, _versions)
 
 

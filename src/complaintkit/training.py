@@ -119,6 +119,11 @@ def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd
                     f"(with the head's chosen settings) for {precision:.0%} precision"}
 
 
+# The default cascade (TrainConfig.cascade): from this many labelled rows, at this agreement with the full head
+# and this macro-F1 loss out of fold (docs/scoring-at-scale.md measures them on four tasks).
+CASCADE_MIN_ROWS = 1000
+CASCADE_MIN_AGREEMENT = 0.99
+CASCADE_MAX_F1_LOSS = 0.005
 FEW_LABEL_REVIEW_Z = 1.645  # one-sided 95%: the few-label needs_review threshold asks the precision's lower bound
 
 
@@ -183,22 +188,36 @@ def _row_ids(frame: pd.DataFrame, rows: pd.Series, id_col: str | None) -> np.nda
 
 
 def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarray, metadata: dict[str, Any],
-                  max_f1_loss: float = 0.01, seed: int = 0,
-                  full_oof_proba: np.ndarray | None = None) -> CascadeRootCauseClassifier:
+                  max_f1_loss: float = 0.01, seed: int = 0, full_oof_proba: np.ndarray | None = None,
+                  min_agreement: float = 0.0) -> CascadeRootCauseClassifier:
     """The fitted root-cause ``head`` behind a fast tier; what was chosen goes into ``metadata``.
 
+    The threshold keeps the out-of-fold macro-F1 within ``max_f1_loss`` of the head's and the
+    cascade's answers the head's on at least ``min_agreement`` of the rows.
     ``full_oof_proba``: the head's out-of-fold probabilities (:func:`out_of_fold_proba`) when computed already.
     """
     _logging.logger.info("training the fast tier and choosing its threshold on out-of-fold predictions")
-    cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, random_state=seed)
+    cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, min_agreement=min_agreement,
+                                         random_state=seed)
     cascade.fit(texts, labels, full_oof_proba=full_oof_proba)
+    agreement = f" and answers as the full head does on at least {min_agreement:.0%} of them" if min_agreement else ""
     metadata["heads"]["root_cause"]["fast_tier"] = {
         "threshold": cascade.threshold_, "out_of_fold": cascade.oof_,
         "fast_head": {"embedding_model": cascade.fast_.embedding_model, "C": cascade.fast_.C_,
                       "embedding_weight": cascade.fast_.embedding_weight_},
         "rule": "rows whose fast-head confidence is below the threshold go to the full head; the threshold is the "
-                f"lowest that keeps out-of-fold macro-F1 within {max_f1_loss:.3f} of the full head's"}
+                f"lowest that keeps out-of-fold macro-F1 within {max_f1_loss:.3f} of the full head's{agreement}"}
     return cascade
+
+
+def cascade_bounds(config: TrainConfig, n_rows: int) -> tuple[float, float] | None:
+    """The cascade ``train`` adds for ``config`` on ``n_rows`` labelled rows, as (max macro-F1 loss,
+    min agreement with the full head), or ``None`` for none."""
+    if config.fast_tier:
+        return config.fast_tier_max_f1_loss, 0.0
+    if config.cascade == "on" or (config.cascade == "auto" and n_rows >= CASCADE_MIN_ROWS):
+        return CASCADE_MAX_F1_LOSS, CASCADE_MIN_AGREEMENT
+    return None
 
 
 def label_parents(labels: pd.Series, parents: pd.Series) -> dict[str, str]:
@@ -298,12 +317,19 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
             metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1],
                                                             HEAD_METHOD if vectors is None else METHOD)
-        if config.fast_tier and path == "few-label":
-            _logging.logger.warning("no fast tier for a few-label head: it is trained on too few rows to choose one")
-        elif config.fast_tier:
-            heads["root_cause"] = add_fast_tier(head, texts[rows].tolist(), labels.to_numpy(), metadata,
-                                                config.fast_tier_max_f1_loss, config.seed,
-                                                full_oof_proba=None if oof is None else oof[0])
+        bounds = cascade_bounds(config, len(labels))
+        if bounds and path == "few-label":
+            if config.fast_tier or config.cascade == "on":
+                _logging.logger.warning("no cascade for a few-label head: it is trained on too few rows to choose one")
+        elif bounds:
+            cascade = add_fast_tier(head, texts[rows].tolist(), labels.to_numpy(), metadata, bounds[0], config.seed,
+                                    full_oof_proba=None if oof is None else oof[0], min_agreement=bounds[1])
+            if np.isfinite(cascade.threshold_) or config.fast_tier:
+                heads["root_cause"] = cascade
+            else:
+                metadata["heads"]["root_cause"]["fast_tier"]["kept"] = False
+                _logging.logger.info("no fast-head threshold keeps the cascade within its bounds: the full head "
+                                     "answers every row")
     if config.churn_col:
         rows = usable & frame[config.churn_col].notna()
         dropped["missing_outcome"] = int((usable & ~rows).sum())

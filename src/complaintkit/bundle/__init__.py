@@ -3,7 +3,8 @@
 The sentence-transformers model is not in the bundle: each head keeps the model's name
 and the SHA-256 of its files, and loading checks that the model found now is the same.
 An encoder fine-tuned on the training labels is the exception: it is copied into the
-bundle's ``encoder/`` folder (safetensors, every file hashed; see :mod:`.encoder`).
+bundle's ``encoder/`` folder (safetensors, every file hashed; see :mod:`.encoder`). So is the
+fast tier's static embedding table, in ``static/`` (see :mod:`.static_table`).
 
 Heads are stored with ``skops.io`` (format 2) and loaded against an explicit list of
 trusted types, so loading a bundle runs no pickled code. Format 1 bundles (joblib
@@ -29,6 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from .. import _logging
 from .._versions import library_versions
 from ..embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_model_path
+from ..embedding.static import StaticEmbedder
 from ..exceptions import BundleError, OutputExistsError
 from ..heads import ChurnClassifier, RootCauseClassifier
 from ..io.files import current_umask
@@ -52,6 +54,8 @@ from .skops_heads import (
     load_head,
     models_dirs,
 )
+from .static_table import FOLDER as STATIC_FOLDER
+from .static_table import packed_static_tables, unpack_static_tables
 
 FORMAT_VERSION = 2
 HEAD_FILES = {"root_cause": "root_cause.skops", "churn": "churn.skops"}
@@ -211,15 +215,18 @@ class Bundle:
             artifacts = {}
             _plain_vectorizers(self.heads)
             embedders = _embedders(self.heads)
-            with packed_encoders(embedders, staging) as fine_tuned:
+            with (packed_encoders(embedders, staging) as fine_tuned,
+                  packed_static_tables(_find_in_heads(self.heads, StaticEmbedder), staging) as tables):
                 for name, head in self.heads.items():
                     dump_head(head, staging / HEAD_FILES[name])
                     artifacts[HEAD_FILES[name]] = file_sha256(staging / HEAD_FILES[name])
                 for name, content in self.files.items():
                     (staging / name).write_bytes(content)
                     artifacts[name] = file_sha256(staging / name)
-                artifacts.update({name: file_sha256(staging / name) for name in encoder_files(staging)})
+                artifacts.update({name: file_sha256(staging / name) for name in [*encoder_files(staging), *tables]})
                 summary = _embedding_summary(embedders)
+            if tables:
+                summary["static_tables"] = tables
             self.metadata.update({
                 "name": self.metadata.get("name") or target.name,  # unnamed (Python API): the folder's name
                 "format_version": FORMAT_VERSION,
@@ -285,10 +292,11 @@ class Bundle:
             if filename in artifacts:
                 heads[name] = joblib.load(root / filename) if version == 1 else load_head(root / filename, trust)
         unpack_encoders(_embedders(heads), root)
+        unpack_static_tables(_find_in_heads(heads, StaticEmbedder), root, artifacts)
         _verify_embedding_model(_embedders(heads))
         head_files = {*HEAD_FILES.values(), *PICKLED_HEAD_FILES.values()}
         files = {name: (root / name).read_bytes() for name in artifacts
-                 if name not in head_files and not name.startswith(f"{ENCODER_FOLDER}/")}
+                 if name not in head_files and not name.startswith((f"{ENCODER_FOLDER}/", f"{STATIC_FOLDER}/"))}
         return cls(metadata=metadata, path=root, files=files, **heads)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import LONG_TEXT_POLICIES, ROOT_CAUSE_HEADS
+from ..config import CASCADE_SETTINGS, LONG_TEXT_POLICIES, ROOT_CAUSE_HEADS
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ._options import (
@@ -64,10 +64,15 @@ if TYPE_CHECKING:
               help="How the root-cause head embeds a text longer than 180 words: chunks = every 180-word chunk, "
                    "mean-pooled; head = the first 180 words; head_tail = the first and last 90 words as one window "
                    "(one encoder pass per text; see docs/scoring-at-scale.md).")
+@click.option("--cascade", type=click.Choice(CASCADE_SETTINGS), default="auto", show_default=True,
+              help="on = a static-embedding head answers for the rows it is sure of and hands the rest to the "
+                   "transformer, at the threshold where its out-of-fold answers match the full head's on 99% of the "
+                   "training rows (faster scoring); off = the transformer for every row; auto = on from 1,000 "
+                   "labelled rows.")
 @click.option("--fast-tier", is_flag=True,
-              help="Also train the fast tier: a static-embedding head answers for the rows it is sure of and hands "
-                   "the rest to the transformer (many times faster scoring; its out-of-fold macro-F1 loss is bounded "
-                   "by --fast-tier-max-f1-loss and recorded in the bundle).")
+              help="Train the fast tier instead: the same cascade, its threshold set by the macro-F1 it may lose "
+                   "(--fast-tier-max-f1-loss), so that far fewer rows reach the transformer (many times faster "
+                   "scoring; the out-of-fold loss is recorded in the bundle).")
 @click.option("--fast-tier-max-f1-loss", type=click.FloatRange(0, 1, max_open=True), default=0.01, show_default=True,
               help="Out-of-fold macro-F1 the fast tier may lose against the full head.")
 @click.option("--redact", "redact_all", is_flag=True,
@@ -127,6 +132,10 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
     path = bundle.metadata.get("heads", {}).get("root_cause", {}).get("path")
     if path:
         click.echo(f"root-cause head: {path['head']} ({path['reason']})")
+    tier = bundle.metadata.get("heads", {}).get("root_cause", {}).get("fast_tier")
+    if tier and tier.get("kept") is not False:
+        click.echo(f"scoring cascade: the transformer answers {tier['out_of_fold']['escalated']:.0%} of the training "
+                   "rows out of fold, a static-embedding head the rest (--cascade off: the transformer for all)")
     issues = bundle.metadata.get("label_issues")
     if issues:
         click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "

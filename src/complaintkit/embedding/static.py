@@ -6,7 +6,8 @@ mean of the outputs is that token's vector; the table is reduced by PCA and each
 a smooth inverse frequency estimated from the token's rank (Zipf's law). A text's vector is the
 mean of its tokens' rows, L2-normalised: a tokenizer call and a sparse product, with no
 transformer at encoding time. The table is built offline from the local model (a minute on two
-cores) and kept in the embedding cache folder; ``complaintkit build-static`` builds it ahead.
+cores) and kept in the embedding cache folder; ``complaintkit build-static`` builds it ahead. A
+saved bundle carries a copy of the tables its heads use, which its embedders read instead.
 """
 
 from __future__ import annotations
@@ -102,8 +103,13 @@ def build_static_table(model: str = DEFAULT_MODEL, dims: int = STATIC_DIMS,
     return target
 
 
+def _load_table(path: Path) -> np.ndarray:
+    stat = path.stat()  # a file replaced in place (a bundle saved again) is read again
+    return _read_table(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 @functools.lru_cache(maxsize=4)
-def _load_table(path: str) -> np.ndarray:
+def _read_table(path: str, mtime_ns: int, size: int) -> np.ndarray:
     return np.load(path, mmap_mode=None)
 
 
@@ -143,6 +149,16 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
     cache_dir : str or None, default=None
         Folder of the table; ``None`` means :func:`~complaintkit.embedding.default_cache_dir`.
 
+    Attributes
+    ----------
+    model_sha256_ : str
+        SHA-256 of the transformer's files.
+    n_features_out_ : int
+        Columns of the vectors (``dims``).
+    table_path_ : str or None
+        The table file read instead of the cache folder's (a bundle's copy, set when the bundle
+        is loaded); ``None``: the cache folder's, built there when missing.
+
     Examples
     --------
     >>> emb = StaticEmbedder().fit()  # doctest: +SKIP
@@ -162,13 +178,26 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
         build_static_table(self.model, self.dims, self.cache_dir)
         self.model_sha256_ = model_fingerprint(resolve_model_path(self.model))
         self.n_features_out_ = self.dims
+        self.table_path_ = None
         return self
 
-    def _table(self) -> np.ndarray:
+    def table_file(self) -> Path:
+        """The table file :meth:`transform` reads: :attr:`table_path_`, else the cache folder's (built if missing)."""
+        check_is_fitted(self, "model_sha256_")
+        if self.table_path_ is not None:
+            return Path(self.table_path_)
         path = static_table_path(self.model_sha256_, self.dims, self.cache_dir)
         if not path.exists():
             build_static_table(self.model, self.dims, self.cache_dir)
-        return _load_table(str(path))
+        return path
+
+    def _table(self) -> np.ndarray:
+        path = self.table_file()
+        if not path.is_file():
+            raise FileNotFoundError(f"the static embedding table {str(path)!r} (the 'table_path_' of this "
+                                    "StaticEmbedder) does not exist; load its bundle with Bundle.load, or set "
+                                    "'table_path_' to None to use the cache folder's table.")
+        return _load_table(path)
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
         """Return a ``(n_texts, dims)`` float32 array of unit vectors (zeros for texts with no token)."""
@@ -186,6 +215,11 @@ class StaticEmbedder(TransformerMixin, BaseEstimator):
         vectors = np.asarray(counts @ table, dtype=np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
         return vectors
+
+    def __setstate__(self, state: dict) -> None:
+        if "model_sha256_" in state:  # fitted before bundles carried their tables: the cache folder's
+            state.setdefault("table_path_", None)
+        super().__setstate__(state)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "n_features_out_")

@@ -1,12 +1,12 @@
 """The bundle shipped with a Spark job: zipped on the driver, unpacked and verified on each executor.
 
 The driver zips the bundle folder (its ``metadata.json`` and every file it lists, including a
-few-label bundle's ``encoder/`` folder) under a name made of the SHA-256 of its recorded file
-hashes, and adds it to the job (``SparkContext.addFile``). Each executor unpacks it into its own
-work folder and loads it with :meth:`Bundle.load`, which checks every file against its recorded
-SHA-256 and the installed MiniLM against the hash the bundle was trained with; the name is
-checked against the hashes too, so a different bundle cannot stand in. Each Python worker loads
-it once (:func:`shipped_bundle` is cached by that name).
+few-label bundle's ``encoder/`` folder and a fast tier's ``static/`` table) under a name made of
+the SHA-256 of its recorded file hashes, and adds it to the job (``SparkContext.addFile``). Each
+executor unpacks it into its own work folder and loads it with :meth:`Bundle.load`, which checks
+every file against its recorded SHA-256 and the installed MiniLM against the hash the bundle was
+trained with; the name is checked against the hashes too, so a different bundle cannot stand in.
+Each Python worker loads it once (:func:`shipped_bundle` is cached by that name).
 """
 
 from __future__ import annotations

@@ -17,15 +17,19 @@ from .root_cause import RootCauseClassifier
 
 
 def choose_threshold(confidence: np.ndarray, fast: np.ndarray, full: np.ndarray, labels: np.ndarray,
-                     max_f1_loss: float) -> tuple[float, float]:
-    """Lowest confidence threshold whose cascade keeps macro-F1 within ``max_f1_loss`` of ``full``.
+                     max_f1_loss: float, min_agreement: float = 0.0) -> tuple[float, float]:
+    """Lowest confidence threshold whose cascade keeps macro-F1 within ``max_f1_loss`` of ``full`` and
+    gives the ``full`` prediction on at least ``min_agreement`` of the rows.
 
     Rows at or above the threshold take the ``fast`` prediction, the others the ``full`` one.
     Returns the threshold (``inf``: every row goes to the full head) and the cascade's macro-F1.
     """
     target = f1_score(labels, full, average="macro", zero_division=0) - max_f1_loss
     for threshold in np.unique(np.quantile(confidence, np.linspace(0, 1, 201))):
-        f1 = f1_score(labels, np.where(confidence >= threshold, fast, full), average="macro", zero_division=0)
+        cascade = np.where(confidence >= threshold, fast, full)
+        if np.mean(cascade == full) < min_agreement:
+            continue
+        f1 = f1_score(labels, cascade, average="macro", zero_division=0)
         if f1 >= target:
             return float(threshold), float(f1)
     return float("inf"), float(f1_score(labels, full, average="macro", zero_division=0))
@@ -39,7 +43,8 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
     head's chosen ``C`` and embedding weight; its encoder is about a hundred times cheaper. Rows
     whose fast calibrated confidence is below ``threshold_`` are escalated to the full head. The
     threshold is the lowest that keeps the cascade's out-of-fold macro-F1 within ``max_f1_loss``
-    of the full head's, on the training rows.
+    of the full head's, on the training rows, and its answers the full head's on at least
+    ``min_agreement`` of them.
 
     Parameters
     ----------
@@ -48,6 +53,9 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         out-of-fold predictions), else cloned and fitted.
     max_f1_loss : float, default=0.01
         Out-of-fold macro-F1 the cascade may lose against the full head.
+    min_agreement : float, default=0.0
+        Share of the training rows on which the cascade's out-of-fold answer must be the full
+        head's (0.99: at most one row in a hundred answered differently).
     folds : int, default=3
         Folds of the out-of-fold predictions.
     random_state : int, default=0
@@ -60,14 +68,15 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
     threshold_ : float
         Fast-head confidence at or above which its prediction is kept (``inf``: never).
     oof_ : dict
-        Out-of-fold macro-F1 of the full head, the fast head and the cascade, and the share of
-        rows escalated, at ``threshold_``.
+        Out-of-fold macro-F1 of the full head, the fast head and the cascade, the share of rows
+        escalated and the cascade's agreement with the full head, at ``threshold_``.
     """
 
-    def __init__(self, full: RootCauseClassifier | None = None, max_f1_loss: float = 0.01, folds: int = 3,
-                 random_state: int = 0) -> None:
+    def __init__(self, full: RootCauseClassifier | None = None, max_f1_loss: float = 0.01, min_agreement: float = 0.0,
+                 folds: int = 3, random_state: int = 0) -> None:
         self.full = full
         self.max_f1_loss = max_f1_loss
+        self.min_agreement = min_agreement
         self.folds = folds
         self.random_state = random_state
 
@@ -81,6 +90,8 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         """
         if not 0 <= self.max_f1_loss < 1:
             raise ValueError(f"The 'max_f1_loss' parameter must be in [0, 1). Got {self.max_f1_loss!r} instead.")
+        if not 0 <= self.min_agreement <= 1:
+            raise ValueError(f"The 'min_agreement' parameter must be in [0, 1]. Got {self.min_agreement!r} instead.")
         texts = as_text_list(X)
         labels = np.asarray(y if hasattr(y, "__array__") else list(y))
         if len(texts) != len(labels):
@@ -103,10 +114,12 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         predicted = {name: classes[p.argmax(axis=1)] for name, p in proba.items()}
         confidence = proba["fast"].max(axis=1)
         self.threshold_, cascade_f1 = choose_threshold(confidence, predicted["fast"], predicted["full"], labels,
-                                                       self.max_f1_loss)
+                                                       self.max_f1_loss, self.min_agreement)
+        kept = confidence >= self.threshold_
         self.oof_ = {"full_macro_f1": float(f1_score(labels, predicted["full"], average="macro", zero_division=0)),
                      "fast_macro_f1": float(f1_score(labels, predicted["fast"], average="macro", zero_division=0)),
-                     "cascade_macro_f1": cascade_f1, "escalated": float(np.mean(confidence < self.threshold_)),
+                     "cascade_macro_f1": cascade_f1, "escalated": float(np.mean(~kept)),
+                     "agreement": float(np.mean(~kept | (predicted["fast"] == predicted["full"]))),
                      "folds": cv.get_n_splits()}
         self.full_, self.fast_ = full, fast
         self.classes_ = classes
@@ -126,6 +139,10 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         if escalate.any():
             proba[escalate] = self.full_.predict_proba([texts[i] for i in np.flatnonzero(escalate)])
         return proba
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("min_agreement", 0.0)  # cascades saved before the agreement floor existed
+        super().__setstate__(state)
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """The most probable class of each text."""
