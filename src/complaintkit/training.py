@@ -196,7 +196,8 @@ def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarra
     cascade's answers the head's on at least ``min_agreement`` of the rows.
     ``full_oof_proba``: the head's out-of-fold probabilities (:func:`out_of_fold_proba`) when computed already.
     """
-    _logging.logger.info("training the fast tier and choosing its threshold on out-of-fold predictions")
+    _logging.logger.info("training the fast head of the scoring cascade and choosing its threshold on out-of-fold "
+                         "predictions")
     cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, min_agreement=min_agreement,
                                          random_state=seed)
     cascade.fit(texts, labels, full_oof_proba=full_oof_proba)
