@@ -65,9 +65,9 @@ class TrainConfig:
         rows (:data:`complaintkit.training.CASCADE_MIN_ROWS`), where there are enough rows to
         choose the threshold and scoring time starts to matter.
     fast_tier : bool
-        Train the fast tier instead of the cascade above: a root-cause head on TF-IDF and a static embedding that
-        answers for the rows it is confident about and hands the rest to the full head
-        (:class:`~complaintkit.heads.cascade.CascadeRootCauseClassifier`).
+        Train the fast tier instead of the cascade above: the same two heads
+        (:class:`~complaintkit.heads.cascade.CascadeRootCauseClassifier`), with the threshold set by
+        the macro-F1 it may lose (``fast_tier_max_f1_loss``), so far fewer rows reach the full head.
     fast_tier_max_f1_loss : float
         Out-of-fold macro-F1 the fast tier may lose against the full head; sets its threshold.
     private_labels : bool

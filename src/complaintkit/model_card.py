@@ -71,7 +71,7 @@ def _description(metadata: dict[str, Any]) -> list[str]:
              + (f" (`long_texts={model['long_texts']}`)" if model.get("long_texts", "chunks") != "chunks" else "")]
     tables = model.get("static_tables")
     if tables and isinstance(tables, list):
-        lines.append("- fast tier: a static embedding table distilled from that model, stored in the bundle ("
+        lines.append("- scoring cascade: a static embedding table distilled from that model, stored in the bundle ("
                      + ", ".join(f"`{redact(str(name))}`" for name in tables) + ", hashed)")
     lines += _root_cause_head(_heads(metadata).get("root_cause", {}))
     if metadata.get("kind") == "zero-shot":
