@@ -10,8 +10,8 @@ and saves the bundle. Variants:
   bf16, else the int8 ONNX encoder; one cross-validation fit at a time; from 1,000 rows the scoring
   cascade, whose static table is distilled inside the timing, as on a first run);
 - ``no-cascade``: the default without the cascade (``--cascade off``);
-- ``threads``: the default with the cross-validation fits side by side, one thread per core
-  (``TrainConfig(n_jobs=-1)``; not reproducible byte for byte);
+- ``threads``: the default with the SVM fits side by side, one process per core
+  (``TrainConfig(n_jobs=-1)``);
 - ``fp32``: the previous path, the fp32 encoder.
 
 Printed per variant: wall minutes, CPU seconds of the process (all its threads), the encoder, the
@@ -32,7 +32,7 @@ import time
 import pandas as pd
 
 from _benchdata import REPO, cpu_flags, load_average
-from complaintkit import TrainConfig, train
+from complaintkit import TrainConfig, _logging, train
 
 VARIANTS = {"default": {}, "no-cascade": {"cascade": "off"}, "threads": {"n_jobs": -1}, "fp32": {"precision": "fp32"}}
 
@@ -66,7 +66,10 @@ def main() -> None:
     parser.add_argument("--label-col", default="product_group")
     parser.add_argument("--variants", default="default,fp32", help=f"comma-separated, of {list(VARIANTS)}")
     parser.add_argument("--out", help="also write the results as JSON to this file")
+    parser.add_argument("--log", action="store_true", help="log training's steps with their times to stderr")
     args = parser.parse_args()
+    if args.log:
+        _logging.configure(level="info")
     variants = args.variants.split(",")
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:

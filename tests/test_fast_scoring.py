@@ -109,6 +109,7 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
     full = RootCauseClassifier().fit(texts, labels)
     cascade = CascadeRootCauseClassifier(full, max_f1_loss=0.0).fit(texts, labels)
     assert cascade.full_ is full and cascade.fast_.embedder_.__class__ is StaticEmbedder
+    assert cascade.example_index_ is full.example_index_ is not None and cascade.fast_.example_index_ is None
     assert cascade.oof_["cascade_macro_f1"] >= cascade.oof_["full_macro_f1"]
     fast_proba, escalate = cascade.escalated(texts)
     cascade.threshold_ = float(np.median(fast_proba.max(axis=1)))  # split the rows, whatever was chosen

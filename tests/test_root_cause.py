@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from complaintkit import RootCauseClassifier
 from complaintkit.exceptions import InputError
@@ -23,6 +23,19 @@ def test_is_a_scikit_learn_estimator_that_cross_validates(synthetic_frame: pd.Da
     assert scores.mean() > 0.6
 
 
+def test_out_of_fold_proba_answers_each_row_as_a_refit_without_it(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy()
+    head = RootCauseClassifier(C=0.3, embedding_weight=1.0).fit(texts, labels)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    proba = head.out_of_fold_proba(texts, labels, cv)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (head.classes_[proba.argmax(axis=1)] == head.predict(texts)).mean() < 1.0  # not the in-sample answers
+    for train, test in cv.split(texts, labels):
+        refit = clone(head).fit([texts[i] for i in train], labels[train])
+        np.testing.assert_array_equal(refit.predict([texts[i] for i in test]),
+                                      head.classes_[proba[test].argmax(axis=1)])
+
+
 def test_tfidf_only_and_embedding_only_variants(synthetic_frame: pd.DataFrame) -> None:
     for params in ({"embedding_weight": 0.0}, {"use_tfidf": False}):
         clf = RootCauseClassifier(**params).fit(synthetic_frame["text"], synthetic_frame["cause"])
@@ -33,6 +46,16 @@ def test_same_data_and_seed_give_identical_predictions(synthetic_frame: pd.DataF
     a = RootCauseClassifier().fit(synthetic_frame["text"], synthetic_frame["cause"])
     b = RootCauseClassifier().fit(synthetic_frame["text"], synthetic_frame["cause"])
     np.testing.assert_array_equal(a.predict_proba(synthetic_frame["text"]), b.predict_proba(synthetic_frame["text"]))
+
+
+def test_parallel_fits_give_the_same_head_as_one_at_a_time(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy()
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    heads = [RootCauseClassifier(C_grid=(0.1, 1.0), n_jobs=jobs).fit(texts, labels) for jobs in (None, 2)]
+    assert heads[0].cv_macro_f1_ == heads[1].cv_macro_f1_
+    np.testing.assert_array_equal(heads[0].predict_proba(texts), heads[1].predict_proba(texts))
+    np.testing.assert_array_equal(heads[0].out_of_fold_proba(texts, labels, cv),
+                                  heads[1].out_of_fold_proba(texts, labels, cv))
 
 
 def test_a_single_class_is_refused() -> None:

@@ -83,8 +83,9 @@ class TrainConfig:
         chunk, mean-pooled), "head" (the first chunk) or "head_tail" (its first and last 90 words
         as one window); see :class:`~complaintkit.embedding.SentenceTransformerEmbedder`.
     n_jobs : int or None
-        Threads that fit the root-cause head's cross-validation side by side; ``None`` (the
-        default) or 1 fits one at a time, which keeps training reproducible byte for byte (see
+        Processes that fit the root-cause head's SVMs (settings search, calibration, out-of-fold
+        predictions) side by side; ``None`` (the default) or 1 fits one at a time, -1 one per core.
+        The trained head is the same whatever the number (see
         :class:`~complaintkit.heads.RootCauseClassifier`).
     """
 

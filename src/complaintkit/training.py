@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -83,7 +82,8 @@ def _check_labels(labels: pd.Series, column: str) -> None:
 
 def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
                       seed: int = 0) -> tuple[np.ndarray, int] | None:
-    """3-fold out-of-fold probabilities of the training rows with the head's chosen settings, and the folds.
+    """3-fold out-of-fold probabilities of the training rows with the head's chosen settings and calibrator,
+    and the folds.
 
     ``None`` when a class has fewer than 2 rows. Columns follow the sorted labels (``head.classes_``).
     """
@@ -91,11 +91,7 @@ def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Se
     if folds < 2:
         return None
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    refit = clone(head).set_params(**head.chosen_settings(), n_jobs=None)  # settings chosen; folds side by side
-    with parallel_config(backend="threading"):  # the SVMs release the GIL; threads share the texts
-        proba = cross_val_predict(refit, texts.tolist(), labels.to_numpy(), cv=cv, method="predict_proba",
-                                  n_jobs=head.n_jobs)
-    return proba, folds
+    return head.out_of_fold_proba(texts.tolist(), labels.to_numpy(), cv), folds
 
 
 def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
@@ -151,8 +147,8 @@ def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba:
     """:func:`~complaintkit.evaluation.root_cause_metrics` of out-of-fold predictions (with bootstrap
     95% intervals of macro-F1 and accuracy), and how they were made."""
     return {**root_cause_metrics(labels.to_numpy(), proba, head.classes_),
-            "method": f"{folds}-fold out-of-fold predictions of the training rows, with the settings chosen "
-                      "on all of them; percentile bootstrap 95% intervals over the rows"}
+            "method": f"{folds}-fold out-of-fold predictions of the training rows, with the settings and the "
+                      "calibration chosen on all of them; percentile bootstrap 95% intervals over the rows"}
 
 
 def cross_validated_churn_metrics(head: ChurnClassifier, inputs: pd.DataFrame, outcome: np.ndarray,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from ..embedding.static import STATIC_PREFIX
@@ -102,14 +102,12 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         # The full head's chosen settings: the feature blocks are alike, and no second search is paid for.
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
                                       embedding_weight=full.embedding_weight_).fit(texts, labels)
+        fast.example_index_ = None  # explanations read the full head's; the bundle need not carry a second
         folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
         cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)
-        proba = {name: cross_val_predict(clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_),
-                                         texts, labels, cv=cv, method="predict_proba")
-                 for name, head in (("full", full), ("fast", fast))
-                 if name == "fast" or full_oof_proba is None or full is not self.full}
-        if "full" not in proba:
-            proba["full"] = np.asarray(full_oof_proba)
+        proba = {"fast": fast.out_of_fold_proba(texts, labels, cv),
+                 "full": (np.asarray(full_oof_proba) if full_oof_proba is not None and full is self.full
+                          else full.out_of_fold_proba(texts, labels, cv))}
         classes = full.classes_
         predicted = {name: classes[p.argmax(axis=1)] for name, p in proba.items()}
         confidence = proba["fast"].max(axis=1)

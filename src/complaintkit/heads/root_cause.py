@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
@@ -36,11 +37,17 @@ def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False
     raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be {bound} or 'auto'. Got {value!r} instead.")
 
 
+def _fit_svm(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
+             weights: np.ndarray | None) -> LinearSVC | ParentAwareLinearSVC:
+    """``svm`` fitted on ``matrix`` and ``labels`` (weighted by ``weights``, if given)."""
+    return svm.fit(matrix, labels, sample_weight=weights)
+
+
 def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
                    train: np.ndarray, test: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows (weighted by ``weights``, if given)."""
-    fit_weights = None if weights is None else weights[train]
-    predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
+    fitted = _fit_svm(svm, matrix[train], labels[train], None if weights is None else weights[train])
+    predicted = fitted.predict(matrix[test])
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
 
 
@@ -136,9 +143,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The encoder's precision while fitting (see :class:`SentenceTransformerEmbedder`); scoring
         chooses its own. ``complaintkit train`` passes the CPU's fast precision ("auto").
     n_jobs : int or None, default=None
-        Threads that fit the cross-validation's SVMs side by side (``None``: one; -1: every core).
-        Faster on idle cores, but not reproducible byte for byte: liblinear draws its coordinate
-        order from the C library's one random generator, which threads share.
+        Processes that fit the SVMs of the settings search, the calibration and the out-of-fold
+        predictions side by side (``None``: one at a time; -1: one per core). Each fit seeds its
+        process's liblinear generator, so the fitted head does not depend on ``n_jobs``.
 
     Attributes
     ----------
@@ -282,8 +289,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False,
                                             n_jobs=self.n_jobs)
-        with parallel_config(backend="threading"):  # the SVM releases the GIL; threads share the matrix
-            classifier.fit(matrix, labels, sample_weight=weights)
+        classifier.fit(matrix, labels, sample_weight=weights)
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
@@ -300,6 +306,34 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         return {"C": self.C_, "embedding_weight": self.embedding_weight_, "use_tfidf": self.use_tfidf_,
                 "char_ngrams": self.char_ngrams_}
+
+    def out_of_fold_proba(self, X: Iterable[str], y: Iterable[str], cv: StratifiedKFold,
+                          sample_weight: Iterable[float] | None = None) -> np.ndarray:
+        """Calibrated probabilities of the training rows ``X``, each from a model that did not see it.
+
+        For each fold of ``cv``, the head's chosen features and SVM are fitted again on the other
+        rows (no settings search) and their decisions on the fold's rows go through the fitted
+        head's calibrator. Columns follow ``classes_``.
+        """
+        check_is_fitted(self, "pipeline_")
+        texts = as_text_list(X)
+        labels = np.asarray(y if hasattr(y, "__array__") else list(y))
+        weights = _check_sample_weight(sample_weight, len(texts))
+        folds = []
+        for train, test in cv.split(np.zeros(len(texts)), labels):
+            features = clone(self.pipeline_[:-1])
+            folds.append((train, test, features.fit_transform([texts[i] for i in train]),
+                          features.transform([texts[i] for i in test])))
+        svms = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_svm)(self._svm(self.C_), matrix, labels[train], None if weights is None else weights[train])
+            for train, _, matrix, _ in folds)
+        proba = np.zeros((len(texts), len(self.classes_)))
+        calibrated = self.pipeline_.named_steps["classifier"].calibrated_classifiers_[0]
+        for (_, test, _, held_out_matrix), svm in zip(folds, svms, strict=True):
+            held_out = copy.copy(calibrated)
+            held_out.estimator = svm
+            proba[test] = held_out.predict_proba(held_out_matrix)
+        return proba
 
     def _svm(self, C: float) -> LinearSVC | ParentAwareLinearSVC:
         if self.label_parents:
@@ -353,8 +387,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                 np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
             matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
             group = [i for i, features in enumerate(features_of) if features == (use_tfidf, chars, weight)]
-            # The SVM releases the GIL: threads fit the folds side by side on one shared matrix.
-            scores = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            scores = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fold_macro_f1)(self._svm(candidates[i]["C"]), matrix, labels, train, test, weights)
                 for i in group for train, test in splits)
             for position, i in enumerate(group):
