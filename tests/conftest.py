@@ -75,3 +75,21 @@ def random_static_table() -> np.ndarray:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, table)
     return table
+
+
+@pytest.fixture(scope="module")
+def cascade_bundle(tmp_path_factory: pytest.TempPathFactory, synthetic_frame: pd.DataFrame,
+                   random_static_table: np.ndarray):
+    """A saved bundle whose root-cause head is a scoring cascade that hands about half the rows on.
+
+    Its threshold is set to the median confidence of the fast head on the synthetic texts, so that
+    each head answers some of them whatever threshold training chose on 24 rows.
+    """
+    from complaintkit import Bundle, TrainConfig, train
+
+    config = TrainConfig(text_cols=("text",), label_col="cause", fast_tier=True,  # kept whatever its threshold
+                         root_cause_head="standard")  # 24 rows would pick few-label training
+    bundle = train(synthetic_frame, config, name="cascade")
+    confidence = bundle.root_cause.fast_.predict_proba(synthetic_frame["text"].tolist()).max(axis=1)
+    bundle.root_cause.threshold_ = float(np.median(confidence))
+    return Bundle.load(bundle.save(tmp_path_factory.mktemp("models") / "cascade"))

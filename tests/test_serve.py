@@ -127,8 +127,25 @@ def test_model_info_and_docs(url, trained_bundle):
     assert info["metrics"]["root_cause"]["accuracy"] == trained_bundle.metadata["metrics"]["root_cause"]["accuracy"]
     assert info["versions"]["bundle"]["torch"] == trained_bundle.metadata["versions"]["torch"]
     assert info["limits"] == {"max_texts": 5, "max_chars": 200, "max_body_bytes": 4000}
+    assert info["scoring_cascade"] is None  # the bundle has none
     assert "/v1/score" in httpx.get(f"{url}/openapi.json").json()["paths"]
     assert httpx.get(f"{url}/docs").status_code == 200
+
+
+@pytest.mark.parametrize("cascade", ["on", "off"])
+def test_service_takes_the_cascade_setting_of_score(cascade, cascade_bundle, synthetic_frame):
+    every = synthetic_frame["text"].tolist()
+    _, escalated = cascade_bundle.root_cause.escalated(every)
+    texts = [t for t, e in zip(every, escalated, strict=True) if e][:2] + \
+        [t for t, e in zip(every, escalated, strict=True) if not e][:3]  # each head answers some
+    with running(create_app(cascade_bundle, limits=LIMITS, cascade=cascade)) as base:
+        response = httpx.post(f"{base}/v1/score", json={"texts": texts})
+        info = httpx.get(f"{base}/v1/model").json()
+    assert response.status_code == 200, response.text
+    served = pd.DataFrame(response.json()["rows"])
+    expected = cascade_bundle.predict(texts, cascade=cascade, precision="fp32")
+    pd.testing.assert_frame_equal(served[list(expected.columns)], expected, check_dtype=False)
+    assert info["scoring_cascade"] == cascade
 
 
 @pytest.mark.slow

@@ -73,6 +73,19 @@ def test_spark_output_equals_local_output(tmp_path, spark, trained_bundle, synth
 
 
 @pytest.mark.slow
+def test_spark_takes_the_cascade_setting(tmp_path, spark, cascade_bundle, synthetic_frame):
+    synthetic_frame[["id", "text"]].to_csv(tmp_path / "in.csv", index=False)
+    for cascade in ("on", "off"):
+        score_file(cascade_bundle, tmp_path / "in.csv", tmp_path / f"{cascade}.parquet", cascade=cascade)
+        score_file(cascade_bundle, tmp_path / "in.csv", tmp_path / f"spark-{cascade}.parquet", cascade=cascade,
+                   engine="spark", single_file=True)
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"spark-{cascade}.parquet"),
+                                      pd.read_parquet(tmp_path / f"{cascade}.parquet"), check_dtype=False)
+    on, off = (pd.read_parquet(tmp_path / f"{c}.parquet")["root_cause_proba"] for c in ("on", "off"))
+    assert not on.equals(off)  # the executors used the setting, not the bundle's default
+
+
+@pytest.mark.slow
 def test_spark_routes_malformed_csv_rows_to_rejects_like_the_local_engine(tmp_path, spark, trained_bundle,
                                                                           synthetic_frame):
     texts = [synthetic_frame["text"].iloc[i % len(synthetic_frame)] for i in range(200)]

@@ -159,7 +159,7 @@ class Bundle:
         return _embedders(self.heads)
 
     def predict(self, texts: str | Sequence[str] | pd.DataFrame, *, explain: bool = False, language: bool = False,
-                precision: str = "auto") -> pd.DataFrame:
+                precision: str = "auto", cascade: str = "on") -> pd.DataFrame:
         """The prediction columns ``score`` writes, one row per text (in order).
 
         Parameters
@@ -172,6 +172,11 @@ class Bundle:
         precision : {"auto", "fp32", "bf16", "int8"}, default="auto"
             The encoder's precision; "auto" as ``score`` resolves it
             (:func:`~complaintkit.embedding.resolve_precision`), so both give the same columns.
+        cascade : {"on", "off"}, default="on"
+            For a bundle trained with a scoring cascade, "on" lets its fast head answer the rows
+            it is sure of; "off" has the full head answer every row, as ``score --cascade off``
+            (:func:`~complaintkit.scoring.columns.root_cause_head`). The bundle is not changed.
+            Without a cascade both give the same columns.
 
         Returns
         -------
@@ -197,7 +202,7 @@ class Bundle:
         joined = join_text_columns(frame, cols)
         keep = ~is_blank(joined)
         predicted = predict_frame(self, frame[keep], joined[keep], explain=explain, language=language,
-                                  precision=resolve_precision(precision))
+                                  precision=resolve_precision(precision), cascade=cascade)
         return predicted.reindex(frame.index)
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:

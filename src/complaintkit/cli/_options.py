@@ -10,6 +10,7 @@ import click
 
 from .. import _logging
 from ..embedding.precision import PRECISION_CHOICES
+from ..scoring.choices import CASCADE_CHOICES
 
 if TYPE_CHECKING:
     from ..bundle import Bundle
@@ -62,6 +63,12 @@ precision_option = click.option(
          "/proc/cpuinfo), else int8 (an int8 ONNX Runtime copy of the encoder, built once into the cache "
          "folder; faster with AVX2 alone, within half a point of fp32 macro-F1 on the measured tasks). "
          "fp32: the plain encoder (see the docs on scoring at scale).")
+
+cascade_option = click.option(
+    "--cascade", type=click.Choice(CASCADE_CHOICES), default="on", show_default=True,
+    help="For a model trained with a scoring cascade: on = a fast head answers the complaints it is sure of "
+         "and the full model the rest; off = the full model answers every complaint, as if the model had been "
+         "trained with --cascade off (slower). A model without a cascade scores the same either way.")
 
 
 def embedding_model_option(name: str = "embedding_model") -> Callable:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._options import examples, input_option, load_bundle, model_option, precision_option
+from ._options import cascade_option, examples, input_option, load_bundle, model_option, precision_option
 from ._run_options import STDIN
 
 _SHOWN = ("root_cause", "root_cause_proba", "needs_review", "root_cause_2", "churn_proba")
@@ -32,8 +32,9 @@ def _table(scored: object, text_col: str, width: int = 48) -> str:
 @click.option("--explain", is_flag=True, help="Add the nearest training complaints and the top terms.")
 @click.option("--language", is_flag=True, help="Add the detected language (ISO 639-1).")
 @precision_option
+@cascade_option
 def predict_command(model_path: Path, texts: tuple[str, ...], input_path: Path | None, as_json: bool,
-                    explain: bool, language: bool, precision: str) -> None:
+                    explain: bool, language: bool, precision: str, cascade: str) -> None:
     """Predict the root cause (and churn probability) of a few complaints given on the command line.
 
     The columns are those of `complaintkit score`; for files use `score`.
@@ -53,7 +54,7 @@ def predict_command(model_path: Path, texts: tuple[str, ...], input_path: Path |
     text_col = bundle.text_cols[0]
     records = read_records(sys.stdin, text_col) if input_path else list(texts)
     scored = predict_records(bundle, records, explain=explain, language=language,
-                             precision=resolve_precision(precision))
+                             precision=resolve_precision(precision), cascade=cascade)
     if as_json or input_path is not None:
         write_records(scored, sys.stdout)
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._options import examples, load_bundle, model_option, text_col_option
+from ._options import cascade_option, examples, load_bundle, model_option, text_col_option
 from ._run_options import STDIN, check_paths, check_side_outputs, report_run, run_options
 
 _COLUMNS = """\b
@@ -34,6 +34,7 @@ Rejected rows go to the rejects file with reject_reason (and line_number, raw_li
 @model_option
 @text_col_option()
 @run_options
+@cascade_option
 @click.option("--explain", is_flag=True,
               help="Add the 3 nearest training complaints and the top terms behind each root cause.")
 @click.option("--language", is_flag=True, help="Add the detected language of each complaint (ISO 639-1).")
@@ -100,5 +101,5 @@ def _score_stdin(model_path: Path, text_cols: tuple[str, ...], options: dict) ->
     if text_cols:
         records = records.rename(columns={text_col: bundle.text_cols[0]})
     scored = predict_records(bundle, records, explain=bool(options["explain"]), language=bool(options["language"]),
-                             precision=resolve_precision(str(options["precision"])))
+                             precision=resolve_precision(str(options["precision"])), cascade=str(options["cascade"]))
     write_records(scored, sys.stdout)

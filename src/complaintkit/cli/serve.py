@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..embedding import PRECISION_CHOICES
-from ._options import examples, load_bundle, model_option
+from ._options import cascade_option, examples, load_bundle, model_option
 
 
 @click.command("serve", epilog=examples(
@@ -27,11 +27,12 @@ from ._options import examples, load_bundle, model_option
               help="Request body size (more → 413).")
 @click.option("--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
               help="Encoder precision, as for `complaintkit score`.")
+@cascade_option
 @click.option("--threads", type=click.IntRange(min=1), help="Torch threads. Default: as `complaintkit score`.")
 @click.option("--grace-seconds", type=click.IntRange(min=0), default=30, show_default=True,
               help="After Ctrl-C or SIGTERM, how long requests in flight may take to finish.")
 def serve_command(model_path: Path, host: str, port: int, api_key: str | None, max_texts: int, max_chars: int,
-                  max_body_bytes: int, precision: str, threads: int | None, grace_seconds: int) -> None:
+                  max_body_bytes: int, precision: str, cascade: str, threads: int | None, grace_seconds: int) -> None:
     """Serve a bundle over HTTP: POST /v1/score, GET /v1/model, GET /health, docs at /docs.
 
     The bundle is loaded once; Ctrl-C or SIGTERM finishes the requests in flight and stops.
@@ -41,6 +42,6 @@ def serve_command(model_path: Path, host: str, port: int, api_key: str | None, m
     except ImportError as exc:
         raise click.ClickException(f"serving needs FastAPI and uvicorn ({exc.name} is not installed); "
                                    "pip install 'complaintkit[serve]'.") from None
-    serve(load_bundle(model_path), host=host, port=port, api_key=api_key, precision=precision, threads=threads,
-          grace_seconds=grace_seconds,
+    serve(load_bundle(model_path), host=host, port=port, api_key=api_key, precision=precision, cascade=cascade,
+          threads=threads, grace_seconds=grace_seconds,
           limits=ServeLimits(max_texts=max_texts, max_chars=max_chars, max_body_bytes=max_body_bytes))

@@ -135,7 +135,7 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
     tier = bundle.metadata.get("heads", {}).get("root_cause", {}).get("fast_tier")
     if tier and tier.get("kept") is not False:
         click.echo(f"scoring cascade: the transformer answers {tier['out_of_fold']['escalated']:.0%} of the training "
-                   "rows out of fold, a static-embedding head the rest (--cascade off: the transformer for all)")
+                   "rows out of fold, a static-embedding head the rest (score --cascade off: the transformer for all)")
     issues = bundle.metadata.get("label_issues")
     if issues:
         click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -168,3 +169,17 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):  # noqa: D105
         return string_input_tags(super().__sklearn_tags__())
+
+
+def full_head(head: Any) -> Any:
+    """The head that answers every row with the full model: a cascade's ``full_``, any other head itself.
+
+    Nothing is copied or changed: the cascade keeps answering as before wherever it is used.
+
+    Examples
+    --------
+    >>> head = RootCauseClassifier()
+    >>> full_head(head) is head
+    True
+    """
+    return head.full_ if isinstance(head, CascadeRootCauseClassifier) else head

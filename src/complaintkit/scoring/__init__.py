@@ -9,8 +9,8 @@ from .._lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     **dict.fromkeys(["EMBEDDING", "REASON", "ROW", "TOP_K", "TRUNCATED"], "..schema"),
-    **dict.fromkeys(["ENGINES", "TASKS", "TOO_LONG_POLICIES"], ".choices"),
-    **dict.fromkeys(["embed_frame", "predict_frame", "score_frame"], ".columns"),
+    **dict.fromkeys(["CASCADE_CHOICES", "ENGINES", "TASKS", "TOO_LONG_POLICIES"], ".choices"),
+    **dict.fromkeys(["embed_frame", "predict_frame", "root_cause_head", "score_frame"], ".columns"),
     **dict.fromkeys(["UNDECODABLE", "ChunkJob", "ScoreSummary", "reject_reasons"], ".job"),
     **dict.fromkeys(["assemble", "default_rejects_path"], ".parts"),
     **dict.fromkeys(["predict_records", "read_records", "write_records"], ".records"),

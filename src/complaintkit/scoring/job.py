@@ -20,7 +20,7 @@ from ..io import LINE_NUMBER, MALFORMED, RAW_LINE, join_text_columns, require_co
 from ..schema import REASON, ROW, TRUNCATED
 from ..text import is_blank
 from .choices import TASKS, TOO_LONG_POLICIES
-from .columns import embed_frame, predict_frame
+from .columns import check_cascade, embed_frame, predict_frame
 from .parts import write_part
 
 UNDECODABLE = "\ufffd"  # what undecodable input bytes become when read with errors="replace"
@@ -89,6 +89,9 @@ class ChunkJob:
         (see :func:`~complaintkit.embedding.resolve_precision`).
     explain, language : bool, default=False
         Extra columns of :func:`predict_frame` (task "score" only).
+    cascade : {"on", "off"}, default="on"
+        "off": the full root-cause head answers every row of a bundle trained with a scoring
+        cascade (:func:`~complaintkit.scoring.columns.root_cause_head`; task "score" only).
     """
 
     source: str
@@ -101,6 +104,7 @@ class ChunkJob:
     precision: str = "fp32"
     explain: bool = False
     language: bool = False
+    cascade: str = "on"
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -109,6 +113,7 @@ class ChunkJob:
             raise InputError(f"--precision must be one of {list(PRECISIONS)}, found {self.precision!r}.")
         if self.too_long not in TOO_LONG_POLICIES:
             raise InputError(f"--too-long must be one of {list(TOO_LONG_POLICIES)}, found {self.too_long!r}.")
+        check_cascade(self.cascade)
 
     def settings(self) -> dict[str, Any]:
         """The job's options without its source, as plain JSON-able values (for a run's manifest)."""
@@ -168,7 +173,7 @@ class ChunkJob:
             columns.append(pd.DataFrame({TRUNCATED: truncated.to_numpy(dtype=bool)}))
         if self.task == "score":
             predicted = predict_frame(predictor, chunk[good], texts, explain=self.explain, language=self.language,
-                                      precision=self.precision)
+                                      precision=self.precision, cascade=self.cascade)
         else:
             predicted = embed_frame(predictor, chunk[good], texts, precision=self.precision)
         columns.append(predicted.reset_index(drop=True))

@@ -43,18 +43,22 @@ def read_records(lines: Iterable[str], text_col: str) -> pd.DataFrame:
 
 
 def predict_records(bundle: Bundle, records: pd.DataFrame | Sequence[str], *, explain: bool = False,
-                    language: bool = False, precision: str = "fp32") -> pd.DataFrame:
+                    language: bool = False, precision: str = "fp32", cascade: str = "on") -> pd.DataFrame:
     """``records`` (a table, or plain texts as the bundle's text column) with the prediction columns appended.
 
     Text columns and churn-head columns a record lacks are taken as empty; rows with an
-    empty text keep missing predictions and get ``reject_reason`` "empty_text".
+    empty text keep missing predictions and get ``reject_reason`` "empty_text". ``cascade`` "off":
+    the full root-cause head answers every row (:func:`~complaintkit.scoring.columns.root_cause_head`).
     """
+    from .columns import log_cascade
+
+    log_cascade(bundle, cascade)
     frame = (records if isinstance(records, pd.DataFrame) else pd.DataFrame({bundle.text_cols[0]: list(records)}))
     frame = frame.reset_index(drop=True)
     needed = [*bundle.text_cols, *(() if bundle.churn is None else
                                    (*bundle.churn.numeric_cols, *bundle.churn.categorical_cols))]
     inputs = frame.assign(**{c: None for c in needed if c not in frame})
-    predicted = bundle.predict(inputs, explain=explain, language=language, precision=precision)
+    predicted = bundle.predict(inputs, explain=explain, language=language, precision=precision, cascade=cascade)
     result = pd.concat([frame, predicted], axis=1)
     empty = is_blank(inputs[bundle.text_cols].fillna("").astype(str).agg("".join, axis=1))
     if empty.any():

@@ -24,6 +24,7 @@ from ..exceptions import ComplaintkitError, InputError
 from ..io import OutputLock, claim_outputs, estimate_rows, iter_table, no_rows_error, table_format
 from ..io.uris import is_uri
 from .choices import ENGINES
+from .columns import log_cascade
 from .job import ChunkJob, ScoreSummary
 from .parts import (
     assemble,
@@ -172,7 +173,7 @@ def _run_chunks(job: ChunkJob, input_path: Path, output: Path, rejects_path: Pat
 def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                text_cols: Sequence[str] | None = None, id_cols: Sequence[str] = (),
                keep_cols: Sequence[str] | None = None, max_chars: int = 50_000, too_long: str = "reject",
-               precision: str = "auto", explain: bool = False, language: bool = False,
+               precision: str = "auto", explain: bool = False, language: bool = False, cascade: str = "on",
                **run_options: Any) -> ScoreSummary:
     """Score ``input_path`` into ``output`` with ``bundle`` (a saved one), chunk by chunk.
 
@@ -182,6 +183,9 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
     ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else int8 (ONNX Runtime)
     (:func:`~complaintkit.embedding.resolve_precision`); the summary records which.
+    ``cascade`` "off" has the full root-cause head of a bundle trained with a scoring cascade answer
+    every row, as if trained with ``--cascade off`` (:func:`~complaintkit.scoring.columns.root_cause_head`);
+    a bundle without a cascade scores as with "on", and the log says so.
     """
     if bundle.path is None:
         raise InputError("score_file needs a saved bundle (Bundle.load or Bundle.save); this one has no path.")
@@ -189,7 +193,8 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
                    text_cols=tuple(text_cols or bundle.text_cols), id_cols=tuple(id_cols),
                    keep_cols=tuple(keep_cols) if keep_cols else None,
                    max_chars=max_chars, too_long=too_long, precision=resolve_precision(precision), explain=explain,
-                   language=language)
+                   language=language, cascade=cascade)
+    log_cascade(bundle, cascade)
     return run_file(job, input_path, output, fingerprint=bundle.metadata.get("artifacts"), predictor=bundle,
                     **run_options)
 

@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import __version__
 from ..bundle import Bundle
 from ..exceptions import InputError
+from ..heads.cascade import full_head
 from ..io import join_text_columns
+from ..scoring.columns import log_cascade, root_cause_head
 from ..scoring.job import ChunkJob
 from .limits import API_KEY_HEADER, ServeLimits
 from .model_info import model_info
@@ -127,7 +129,7 @@ def _request_frame(request: ScoreRequest, bundle: Bundle, limits: ServeLimits) -
 
 
 def create_app(bundle: Bundle, *, limits: ServeLimits | None = None, api_key: str | None = None,
-               precision: str = "fp32") -> FastAPI:
+               precision: str = "fp32", cascade: str = "on") -> FastAPI:
     """The scoring service for ``bundle`` (a saved one, already loaded).
 
     Parameters
@@ -140,13 +142,20 @@ def create_app(bundle: Bundle, *, limits: ServeLimits | None = None, api_key: st
         When set, ``/v1/*`` requests must send it in the ``X-API-Key`` header (else 401).
     precision : {"fp32", "bf16", "int8"}, default="fp32"
         Encoder precision as run (resolved from "auto" by the caller, as ``score`` does).
+    cascade : {"on", "off"}, default="on"
+        "off": the full root-cause head of a bundle trained with a scoring cascade answers every
+        row (:func:`~complaintkit.scoring.columns.root_cause_head`), as ``score --cascade off``.
     """
     if bundle.path is None:
         raise InputError("the service needs a saved bundle (Bundle.load or Bundle.save); this one has no path.")
     limits = limits or ServeLimits()
-    if bundle.root_cause is not None:  # load the transformer now rather than on the first request
-        bundle.root_cause.predict_proba(["warm-up"])
-    info = model_info(bundle, limits, precision)
+    head = root_cause_head(bundle, cascade)
+    log_cascade(bundle, cascade)
+    if head is not None:  # load the models now rather than on the first request
+        head.predict_proba(["warm-up"])
+        if full_head(head) is not head:  # a cascade's fast head may answer the warm-up without the transformer
+            full_head(head).predict_proba(["warm-up"])
+    info = model_info(bundle, limits, precision, cascade)
     lock = threading.Lock()  # one prediction at a time: torch already uses every core it is given
     header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
                           description="Required when the service was started with an API key.")
@@ -181,7 +190,8 @@ def create_app(bundle: Bundle, *, limits: ServeLimits | None = None, api_key: st
               dependencies=[Depends(check_key)])
     def score(request: ScoreRequest) -> JSONResponse:
         frame, text_cols = _request_frame(request, bundle, limits)
-        job = ChunkJob(source=str(bundle.path), text_cols=text_cols, max_chars=limits.max_chars, precision=precision)
+        job = ChunkJob(source=str(bundle.path), text_cols=text_cols, max_chars=limits.max_chars, precision=precision,
+                       cascade=cascade)
         start = time.perf_counter()
         with lock:
             output, rejected = job.run(frame, 0, bundle)

@@ -14,8 +14,8 @@ GRACE_SECONDS = 30
 
 
 def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key: str | None = None,
-          limits: ServeLimits | None = None, precision: str = "auto", threads: int | None = None,
-          grace_seconds: int = GRACE_SECONDS) -> None:
+          limits: ServeLimits | None = None, precision: str = "auto", cascade: str = "on",
+          threads: int | None = None, grace_seconds: int = GRACE_SECONDS) -> None:
     """Serve ``bundle`` over HTTP until the process is interrupted.
 
     The bundle is loaded by the caller (once) and warmed up before the port opens. On SIGINT or SIGTERM
@@ -35,6 +35,9 @@ def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key:
     limits : ServeLimits or None, default=None
     precision : {"auto", "fp32", "bf16", "int8"}, default="auto"
         Encoder precision, resolved as by ``complaintkit score``.
+    cascade : {"on", "off"}, default="on"
+        "off": the full root-cause head of a bundle trained with a scoring cascade answers every
+        row, as ``complaintkit score --cascade off``.
     threads : int or None, default=None
         Torch threads; ``None`` chooses as ``score`` does (1 when the machine is busy).
     grace_seconds : int, default=30
@@ -48,7 +51,7 @@ def serve(bundle: Bundle, *, host: str = "127.0.0.1", port: int = 8000, api_key:
     threads = threads if threads is not None else default_threads(1)
     set_torch_threads(threads)
     app = create_app(bundle, limits=limits, api_key=api_key or os.environ.get(API_KEY_ENV) or None,
-                     precision=resolved)
+                     precision=resolved, cascade=cascade)
     _logging.logger.info("serving %s on http://%s:%d (encoder %s, torch threads %s); docs at /docs",
                          bundle.path, host, port, resolved, threads or "torch's default")
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=grace_seconds,
