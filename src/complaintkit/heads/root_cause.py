@@ -37,17 +37,11 @@ def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False
     raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be {bound} or 'auto'. Got {value!r} instead.")
 
 
-def _fit_svm(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
-             weights: np.ndarray | None) -> LinearSVC | ParentAwareLinearSVC:
-    """``svm`` fitted on ``matrix`` and ``labels`` (weighted by ``weights``, if given)."""
-    return svm.fit(matrix, labels, sample_weight=weights)
-
-
 def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
                    train: np.ndarray, test: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows (weighted by ``weights``, if given)."""
-    fitted = _fit_svm(svm, matrix[train], labels[train], None if weights is None else weights[train])
-    predicted = fitted.predict(matrix[test])
+    fit_weights = None if weights is None else weights[train]
+    predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
 
 
@@ -325,7 +319,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             folds.append((train, test, features.fit_transform([texts[i] for i in train]),
                           features.transform([texts[i] for i in test])))
         svms = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_svm)(self._svm(self.C_), matrix, labels[train], None if weights is None else weights[train])
+            delayed(self._svm(self.C_).fit)(matrix, labels[train],
+                                            sample_weight=None if weights is None else weights[train])
             for train, _, matrix, _ in folds)
         proba = np.zeros((len(texts), len(self.classes_)))
         calibrated = self.pipeline_.named_steps["classifier"].calibrated_classifiers_[0]

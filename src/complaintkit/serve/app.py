@@ -151,10 +151,9 @@ def create_app(bundle: Bundle, *, limits: ServeLimits | None = None, api_key: st
     limits = limits or ServeLimits()
     head = root_cause_head(bundle, cascade)
     log_cascade(bundle, cascade)
-    if head is not None:  # load the models now rather than on the first request
-        head.predict_proba(["warm-up"])
-        if full_head(head) is not head:  # a cascade's fast head may answer the warm-up without the transformer
-            full_head(head).predict_proba(["warm-up"])
+    if head is not None:  # load the models now; a cascade's fast head may answer the warm-up without the transformer
+        for model in dict.fromkeys((head, full_head(head))):
+            model.predict_proba(["warm-up"])
     info = model_info(bundle, limits, precision, cascade)
     lock = threading.Lock()  # one prediction at a time: torch already uses every core it is given
     header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
