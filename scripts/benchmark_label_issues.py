@@ -33,8 +33,11 @@ baseline); and variants of the cleaning: flagged rows relabelled with their sugg
 the flagged rows whose suggested label has out-of-fold probability of at least ``--confident``
 dropped; only the k most doubtful rows dropped (k = ``cleanlab.count.num_label_issues``); every row
 kept with ``sample_weight`` = its given label's out-of-fold probability (or that over the row's
-largest probability), scaled to mean 1; and cleanlab's own recipe, ``CleanLearning`` around the
-head with ``--clean-learning-folds`` folds. Each is scored by macro-F1 on the task's clean test split; the
+largest probability), scaled to mean 1; cleanlab's own recipe, ``CleanLearning`` around the
+head with ``--clean-learning-folds`` folds; the rows whose given label's out-of-fold probability is below
+chance (1 / the number of classes) or half of it dropped, with the regression above or a class-balanced one
+(which also ranks the k most doubtful rows); and the flipped rows themselves dropped (the oracle: the most any
+way of dropping rows can win back). Each is scored by macro-F1 on the task's clean test split; the
 recovered fraction of each is (F1 - F1 noisy) / (F1 clean - F1 noisy), per seed, with its mean and
 a Student-t 95% interval over seeds.
 
@@ -70,8 +73,13 @@ RELABEL, DROP_CONFIDENT = "flagged rows relabelled", "minus flagged rows with a 
 DROP_TOP_K = "minus the k most doubtful rows (k estimated)"
 WEIGHT_GIVEN, WEIGHT_RELATIVE = "weighted by given label's OOF proba", "weighted by given / top OOF proba"
 CLEANLEARNING = "cleanlab CleanLearning around the head"
+DROP_BELOW_CHANCE = "minus rows whose given label is below chance"
+DROP_BELOW_HALF_CHANCE = "minus rows whose given label is below half chance"
+DROP_FLIPPED = "minus the flipped rows (oracle)"
+BALANCED = " (balanced regression)"
 TRAINING_SETS = (CLEAN, NOISY, DROP_FLAGGED, DROP_RANDOM, RELABEL, DROP_CONFIDENT, DROP_TOP_K, WEIGHT_GIVEN,
-                 WEIGHT_RELATIVE, CLEANLEARNING)
+                 WEIGHT_RELATIVE, CLEANLEARNING, DROP_BELOW_CHANCE, DROP_BELOW_HALF_CHANCE,
+                 DROP_TOP_K + BALANCED, DROP_BELOW_CHANCE + BALANCED, DROP_BELOW_HALF_CHANCE + BALANCED, DROP_FLIPPED)
 
 
 def flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -168,6 +176,17 @@ def estimated_label_errors(proba: np.ndarray, given: np.ndarray) -> int:
     return int(num_label_issues(given, proba))
 
 
+def balanced_oof_proba(vectors: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
+    """3-fold out-of-fold probabilities of a class-balanced logistic regression on ``vectors`` (columns in the
+    sorted order of the classes), the folds of :func:`embedding_oof_proba`."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    return cross_val_predict(LogisticRegression(max_iter=1000, class_weight="balanced"), vectors, labels, cv=cv,
+                             method="predict_proba")
+
+
 def oof_weights(proba: np.ndarray, given: np.ndarray, relative: bool) -> np.ndarray:
     """One training weight per row from its out-of-fold probabilities, scaled to mean 1 (so that the SVM's
     regularisation weighs as much as with unit weights): the given label's probability, or with ``relative`` that
@@ -179,18 +198,24 @@ def oof_weights(proba: np.ndarray, given: np.ndarray, relative: bool) -> np.ndar
 
 
 def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataFrame, proba: np.ndarray,
-                          confident: float, rng: np.random.Generator
+                          balanced_proba: np.ndarray, confident: float, rng: np.random.Generator
                           ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Each training set as (row numbers, labels, sample weights or None): clean, noisy, and the noisy labels
-    cleaned in each way."""
+    cleaned in each way. "Below chance" drops the rows whose given label's out-of-fold probability is under
+    1 / the number of classes (a label moved at random is about as probable as any wrong class); the oracle drops
+    exactly the flipped rows (an upper bound for any way of dropping rows, not something a user can do). The
+    "balanced regression" variants read ``balanced_proba``, a class-balanced regression's out-of-fold probabilities
+    (rare classes' rows are not doubted for being rare)."""
     from cleanlab.rank import get_label_quality_scores
 
     every = np.arange(len(noisy))
     classes = np.unique(noisy)
     given = pd.Index(classes).get_indexer(noisy)
+    given_proba, balanced_given = proba[every, given], balanced_proba[every, given]
     flagged = issues["row_id"].to_numpy(dtype=int)
     sure = flagged[issues["suggested_proba"].to_numpy() >= confident]
     top_k = np.argsort(get_label_quality_scores(given, proba), kind="stable")[:estimated_label_errors(proba, given)]
+    balanced_top_k = np.argsort(balanced_given, kind="stable")[:estimated_label_errors(balanced_proba, given)]
     relabelled = noisy.copy()
     relabelled[flagged] = issues["suggested_label"].to_numpy(dtype=object)
     dropped_at_random = rng.choice(len(noisy), size=len(flagged), replace=False)
@@ -209,7 +234,13 @@ def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataF
             DROP_RANDOM: without(dropped_at_random), RELABEL: (every, relabelled, None),
             DROP_CONFIDENT: without(sure), DROP_TOP_K: without(top_k),
             WEIGHT_GIVEN: (every, noisy, oof_weights(proba, given, relative=False)),
-            WEIGHT_RELATIVE: (every, noisy, oof_weights(proba, given, relative=True))}
+            WEIGHT_RELATIVE: (every, noisy, oof_weights(proba, given, relative=True)),
+            DROP_BELOW_CHANCE: without(np.flatnonzero(given_proba < 1 / len(classes))),
+            DROP_BELOW_HALF_CHANCE: without(np.flatnonzero(given_proba < 0.5 / len(classes))),
+            DROP_TOP_K + BALANCED: without(balanced_top_k),
+            DROP_BELOW_CHANCE + BALANCED: without(np.flatnonzero(balanced_given < 1 / len(classes))),
+            DROP_BELOW_HALF_CHANCE + BALANCED: without(np.flatnonzero(balanced_given < 0.5 / len(classes))),
+            DROP_FLIPPED: without(np.flatnonzero(clean != noisy))}
 
 
 def clean_learning_fit(texts: list[str], noisy: np.ndarray, settings: dict, folds: int, seed: int
@@ -244,9 +275,13 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
     vectors = SentenceTransformerEmbedder().fit().transform(texts)  # cached
     proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed)
     issues = find_label_issues(proba, noisy.tolist(), np.unique(noisy), np.arange(len(texts)))
-    sets = cleaned_training_sets(clean, noisy, issues, proba, confident, np.random.default_rng(20_000 + seed))
+    balanced_proba = balanced_oof_proba(vectors, noisy, seed)
+    sets = cleaned_training_sets(clean, noisy, issues, proba, balanced_proba, confident,
+                                 np.random.default_rng(20_000 + seed))
     f1, rows_used, seconds, settings = {}, {}, {}, {}
-    removed = {DROP_TOP_K: flagged_scores(np.setdiff1d(np.arange(len(texts)), sets[DROP_TOP_K][0]), flipped)}
+    removed = {name: flagged_scores(np.setdiff1d(np.arange(len(texts)), sets[name][0]), flipped)
+               for name in (DROP_TOP_K, DROP_BELOW_CHANCE, DROP_BELOW_HALF_CHANCE, DROP_TOP_K + BALANCED,
+                            DROP_BELOW_CHANCE + BALANCED, DROP_BELOW_HALF_CHANCE + BALANCED, DROP_FLIPPED)}
     for name in (NOISY, *[n for n in sets if n != NOISY]):  # the search runs on the labels a user has
         if name in skip:
             continue
