@@ -66,6 +66,7 @@ COMPLAINTKIT = "complaintkit (train's label_issues.csv)"
 RECIPE = "cleanlab recipe (LogReg on MiniLM, defaults)"
 RANDOM = "random order"
 HEAD = "previous: default head's own OOF"
+BALANCED_RECIPE = "class-balanced LogReg on MiniLM"
 
 CLEAN, NOISY = "clean labels", "flipped labels"
 DROP_FLAGGED, DROP_RANDOM = "minus flagged rows", "minus as many random rows"
@@ -130,6 +131,11 @@ def run_seed(texts: list[str], vectors: np.ndarray, clean: np.ndarray, noise: fl
     flagged[RECIPE] = np.flatnonzero(cleanlab_find(given, recipe))
     rankings[RECIPE] = np.argsort(get_label_quality_scores(given, recipe), kind="stable")
 
+    balanced = balanced_oof_proba(vectors, noisy, seed)
+    flagged[BALANCED_RECIPE] = find_label_issues(balanced, noisy.tolist(), classes,
+                                                 np.arange(len(texts)))["row_id"].to_numpy(dtype=int)
+    rankings[BALANCED_RECIPE] = np.argsort(get_label_quality_scores(given, balanced), kind="stable")
+
     rankings[RANDOM] = np.random.default_rng(10_000 + seed).permutation(len(texts))
 
     if head_settings is not None:
@@ -146,7 +152,8 @@ def run_seed(texts: list[str], vectors: np.ndarray, clean: np.ndarray, noise: fl
 
 def summarise(runs: list[dict]) -> dict[str, dict]:
     """Mean and 95% interval over seeds of each method's precision at k and flagged-list scores."""
-    methods = sorted({m for r in runs for m in r["precision_at_k"]}, key=[COMPLAINTKIT, RECIPE, HEAD, RANDOM].index)
+    order = [COMPLAINTKIT, RECIPE, BALANCED_RECIPE, HEAD, RANDOM]
+    methods = sorted({m for r in runs for m in r["precision_at_k"]}, key=order.index)
     out = {}
     for method in methods:
         values = [r["precision_at_k"][method] for r in runs if method in r["precision_at_k"]]
