@@ -12,7 +12,8 @@ row by how doubtful its label is, with:
    ``LogisticRegression`` on the same (cached) MiniLM embeddings, ``cross_val_predict`` with 3
    stratified folds, ``cleanlab.filter.find_label_issues`` with its defaults and
    ``cleanlab.rank.get_label_quality_scores`` for the ranking;
-3. random order (the baseline every method must beat: its expected precision is the noise share);
+3. the same regression class-balanced (``class_weight="balanced"``), ranked and flagged the same way;
+   random order (the baseline every method must beat: its expected precision is the noise share);
 4. for ``--head-seeds``, the previous complaintkit method: the default head's own 3-fold
    out-of-fold probabilities (as ``training.out_of_fold_proba`` makes them, with fixed ``--C``,
    ``--embedding-weight`` and TF-IDF on instead of the settings search), ranked by
