@@ -117,6 +117,19 @@ def test_row_totals_for_progress(tmp_path: Path) -> None:
     assert estimate_rows(tmp_path / "missing.csv") is None
 
 
+def test_row_totals_count_quoted_line_breaks_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import complaintkit.io.row_count as row_count
+    from complaintkit.io import estimate_rows
+
+    frame = pd.DataFrame({"id": range(200), "text": ['My "card"\nwas charged\r\ntwice,\n\nthen again'] * 200})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_csv(tmp_path / "t.tsv", index=False, sep="\t", lineterminator="\r\n")
+    monkeypatch.setattr(row_count, "_BLOCK", 7)  # quotes open in one block and close in the next
+    assert [estimate_rows(tmp_path / f"t.{ext}") for ext in ("csv", "tsv")] == [200, 200]
+    monkeypatch.setattr(row_count, "_EXACT_BYTES", (tmp_path / "t.csv").stat().st_size // 2)
+    assert abs(estimate_rows(tmp_path / "t.csv") - 200) <= 5  # the rest of a large file is extrapolated
+
+
 @pytest.mark.parametrize(("args", "level"), [(["-q"], "WARNING"), (["--log-level", "error"], "ERROR"),
                                              (["-v"], "DEBUG"), ([], "INFO")])
 def test_log_level_options_after_the_subcommand(args: list[str], level: str, tmp_path: Path) -> None:
