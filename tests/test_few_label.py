@@ -285,3 +285,12 @@ def test_fine_tuning_with_kept_layers_trains_only_the_layers_above_them(tmp_path
     assert all(changed(f"layer.{i}.") for i in range(3, 6))
     with pytest.raises(ValueError, match="between 0 and 5"):
         fine_tune_encoder(TEXTS, LABELS, "all-MiniLM-L6-v2", steps=1, frozen_layers=6, output_dir=str(tmp_path))
+
+
+def test_heads_saved_with_steps_growing_with_the_rows_refit_with_40() -> None:
+    state = FewLabelClassifier().__getstate__()
+    state["steps"] = "auto"  # what heads saved before the fixed 40 steps hold
+    restored = FewLabelClassifier.__new__(FewLabelClassifier)
+    restored.__setstate__(state)
+    assert restored.get_params()["steps"] == 40
+    restored._check_params()

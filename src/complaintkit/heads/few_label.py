@@ -84,8 +84,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Encoder to start from (alias or folder).
     fine_tune : bool, default=True
         Fine-tune the encoder; ``False`` keeps it frozen.
-    steps : int or "auto", default="auto"
-        Fine-tuning steps; "auto" is 4 per labelled example divided by the batch size, within [20, 40].
+    steps : int, default=40
+        Fine-tuning steps (batches of ``batch_size`` labelled texts).
     batch_size : int, default=32
     learning_rate : float, default=5e-5
     frozen_layers : int, default=3
@@ -149,7 +149,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     long_texts = "chunks"  # how heads saved before the parameter existed embed long texts
 
-    def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int | str = "auto",
+    def __init__(self, embedding_model: str = DEFAULT_MODEL, fine_tune: bool = True, steps: int = 40,
                  batch_size: int = 32, learning_rate: float = 5e-5, frozen_layers: int = 3, C: float | str = "auto",
                  C_grid: tuple[float, ...] = (1.0, 10.0), tfidf: bool = False, calibration_folds: int = 2,
                  self_training_rounds: int = 0, pseudo_labels_per_class: int = 16, max_unlabelled: int = 2000,
@@ -178,8 +178,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        if not (self.steps == "auto" or (isinstance(self.steps, int) and self.steps > 0)):
-            raise ValueError(f"The 'steps' parameter of FewLabelClassifier must be a positive int or 'auto'. "
+        if not (isinstance(self.steps, int) and self.steps > 0):
+            raise ValueError(f"The 'steps' parameter of FewLabelClassifier must be a positive int. "
                              f"Got {self.steps!r} instead.")
         for name in ("calibration_folds", "self_training_rounds", "pseudo_labels_per_class", "max_unlabelled"):
             value = getattr(self, name)
@@ -217,11 +217,6 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                                    for i, (settings, row) in enumerate(zip(candidates, rows, strict=True))]
         return chosen
 
-    def _resolved_steps(self, n_labelled: int) -> int:
-        if self.steps != "auto":
-            return int(self.steps)
-        return int(np.clip(4 * n_labelled // self.batch_size, 20, 40))
-
     def fit(self, X: Iterable[str], y: Iterable[object],
             example_ids: Iterable[object] | None = None) -> FewLabelClassifier:
         """Fit on texts ``X`` and labels ``y``; texts with an empty label are used as unlabelled.
@@ -246,7 +241,7 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         normaliser = TextNormaliser(speakers=self.speakers, redact=tuple(self.redact)).fit(texts)
         clean = normaliser.transform(texts)
         y_labelled = labels[labelled].astype(str)
-        self.steps_ = self._resolved_steps(len(labelled)) if self.fine_tune else 0
+        self.steps_ = self.steps if self.fine_tune else 0
         labelled_texts = [clean[i] for i in labelled]
         embedder = self._fitted_embedder(labelled_texts, y_labelled, self.steps_, self.encoder_dir)
         vectors = embedder.transform(labelled_texts)
@@ -385,6 +380,8 @@ class FewLabelClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         state.setdefault("tfidf", False)
         state.setdefault("C_grid", (1.0, 10.0))
         state.setdefault("frozen_layers", 0)
+        if state.get("steps") == "auto":  # heads saved when the steps grew with the labelled rows (20 to 40)
+            state["steps"] = 40
         super().__setstate__(state)
 
     @property
