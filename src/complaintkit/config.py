@@ -76,7 +76,7 @@ class TrainConfig:
         (see :mod:`complaintkit.private_labels`).
     precision : str
         The encoder's precision while training: "auto" (the CPU's fast one, as ``score`` uses:
-        bf16 with native bf16 matmul, else int8), "fp32", "bf16" or "int8" (see
+        bf16 with AMX bf16 tiles, else int8), "fp32", "bf16" or "int8" (see
         :func:`~complaintkit.embedding.resolve_precision`).
     long_texts : str
         How the root-cause head embeds a text longer than one 180-word chunk: "chunks" (every

@@ -59,9 +59,10 @@ def text_col_option(default: str = "the bundle's", multiple: bool = True) -> Cal
 
 precision_option = click.option(
     "--precision", type=click.Choice(PRECISION_CHOICES), default="auto", show_default=True,
-    help="Encoder precision. auto: bf16 on CPUs with native bf16 matmul (amx_bf16 or avx512_bf16 in "
-         "/proc/cpuinfo), else int8 (an int8 ONNX Runtime copy of the encoder, built once into the cache "
-         "folder; faster with AVX2 alone, within half a point of fp32 macro-F1 on the measured tasks). "
+    help="Encoder precision. auto: bf16 on CPUs with AMX bf16 tiles (amx_bf16 in /proc/cpuinfo), else int8 "
+         "(an int8 ONNX Runtime copy of the encoder, built once into the cache folder; faster with AVX2 alone "
+         "and faster than bf16 on CPUs whose bf16 is AVX-512 only, within half a point of fp32 macro-F1 on "
+         "the measured tasks). "
          "fp32: the plain encoder (see the docs on scoring at scale).")
 
 cascade_option = click.option(

@@ -1,4 +1,4 @@
-"""The encoder as an int8 ONNX Runtime graph: the fast path on CPUs without native bf16.
+"""The encoder as an int8 ONNX Runtime graph: the fast path on CPUs without AMX bf16 tiles.
 
 The local sentence-transformers model (transformer, pooling, then L2 normalisation) is exported
 to ONNX from its own weights with ``torch.onnx.export``, ONNX Runtime's transformer fusions turn

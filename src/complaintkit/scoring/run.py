@@ -181,7 +181,7 @@ def score_file(bundle: Bundle, input_path: str | Path, output: str | Path, *,
     field count or broken quotes, empty_text, missing_id:<col>, undecodable_bytes,
     text_too_long) go to the rejects file; see :class:`ChunkJob` for the options and
     :func:`run_file` for ``run_options`` (rejects, chunk_size, resume, engine, workers, ...).
-    ``precision`` "auto" runs the encoder in bf16 on CPUs with native bf16 matmul, else int8 (ONNX Runtime)
+    ``precision`` "auto" runs the encoder in bf16 on CPUs with AMX bf16 tiles, else int8 (ONNX Runtime)
     (:func:`~complaintkit.embedding.resolve_precision`); the summary records which.
     ``cascade`` "off" has the full root-cause head of a bundle trained with a scoring cascade answer
     every row, as if trained with ``--cascade off`` (:func:`~complaintkit.scoring.columns.root_cause_head`);
