@@ -6,8 +6,8 @@ The rows are the 2,896 real narratives of ``data/cfpb/complaints.csv`` repeated 
 (the int8 encoder graph, when used, is built inside the timing: that is what a first run costs)
 and saves the bundle. Variants:
 
-- ``default``: what ``complaintkit train`` does (``--precision auto``: bf16 on CPUs with native
-  bf16, else the int8 ONNX encoder; one cross-validation fit at a time; from 1,000 rows the scoring
+- ``default``: what ``complaintkit train`` does (``--precision auto``: bf16 on CPUs with AMX,
+  else the int8 ONNX encoder; one cross-validation fit at a time; from 1,000 rows the scoring
   cascade, whose static table is distilled inside the timing, as on a first run);
 - ``no-cascade``: the default without the cascade (``--cascade off``);
 - ``threads``: the default with the SVM fits side by side, one process per core
