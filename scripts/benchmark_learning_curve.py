@@ -22,9 +22,8 @@ scored on the same test rows:
   few-label-frozen0, few-label-frozen3, few-label-frozen4
               FewLabelClassifier with 0, 3 or 4 encoder layers (and the input embedding) kept as they are
               while fine-tuning, each fine-tuning its own encoder
-  few-label-steps40
-              FewLabelClassifier(steps=40): 40 fine-tuning steps whatever the number of labelled rows
-              (the default is 4 per labelled row over the batch size, within [20, 40])
+  few-label-steps20
+              FewLabelClassifier(steps=20): what tables under 160 labelled rows got before every table got 40
   logreg+taxonomy, few-label+taxonomy
               the same, with the taxonomy's English descriptions and example phrases of the task's
               causes added as labelled examples (tasks labelled with causes: ``airline_causes``)
@@ -78,11 +77,11 @@ from complaintkit.training import few_label_review_threshold
 
 MAPPINGS = {"airline": REPO / "data" / "mappings" / "airline_to_taxonomy.yaml"}
 METHODS = ("setfit", "logreg", "standard", "few-label", "few-label-tfidf", "few-label-c10", "few-label-frozen0",
-           "few-label-frozen3", "few-label-frozen4", "few-label-steps40", "logreg+taxonomy", "few-label+taxonomy",
+           "few-label-frozen3", "few-label-frozen4", "few-label-steps20", "logreg+taxonomy", "few-label+taxonomy",
            "adaptive-zero-shot")
 HEAD_VARIANTS = {"few-label-tfidf": {"tfidf": True}, "few-label-c10": {"C": 10.0}}  # on few-label's encoder
 FINE_TUNING_VARIANTS = {**{f"few-label-frozen{n}": {"frozen_layers": n} for n in (0, 3, 4)},
-                        "few-label-steps40": {"steps": 40}}
+                        "few-label-steps20": {"steps": 20}}
 FEW_LABEL_VARIANTS = {**HEAD_VARIANTS, **FINE_TUNING_VARIANTS}  # FewLabelClassifier settings
 
 
