@@ -132,7 +132,7 @@ def run_seed(texts: list[str], vectors: np.ndarray, clean: np.ndarray, noise: fl
     flagged[RECIPE] = np.flatnonzero(cleanlab_find(given, recipe))
     rankings[RECIPE] = np.argsort(get_label_quality_scores(given, recipe), kind="stable")
 
-    balanced = balanced_oof_proba(vectors, noisy, seed)
+    balanced = embedding_oof_proba(vectors, noisy.tolist(), 3, seed, class_weight="balanced")
     flagged[BALANCED_RECIPE] = find_label_issues(balanced, noisy.tolist(), classes,
                                                  np.arange(len(texts)))["row_id"].to_numpy(dtype=int)
     rankings[BALANCED_RECIPE] = np.argsort(get_label_quality_scores(given, balanced), kind="stable")
@@ -182,17 +182,6 @@ def estimated_label_errors(proba: np.ndarray, given: np.ndarray) -> int:
     from cleanlab.count import num_label_issues
 
     return int(num_label_issues(given, proba))
-
-
-def balanced_oof_proba(vectors: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
-    """3-fold out-of-fold probabilities of a class-balanced logistic regression on ``vectors`` (columns in the
-    sorted order of the classes), the folds of :func:`embedding_oof_proba`."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
-    return cross_val_predict(LogisticRegression(max_iter=1000, class_weight="balanced"), vectors, labels, cv=cv,
-                             method="predict_proba")
 
 
 def oof_weights(proba: np.ndarray, given: np.ndarray, relative: bool) -> np.ndarray:
@@ -283,7 +272,7 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
     vectors = SentenceTransformerEmbedder().fit().transform(texts)  # cached
     proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed)
     issues = find_label_issues(proba, noisy.tolist(), np.unique(noisy), np.arange(len(texts)))
-    balanced_proba = balanced_oof_proba(vectors, noisy, seed)
+    balanced_proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed, class_weight="balanced")
     sets = cleaned_training_sets(clean, noisy, issues, proba, balanced_proba, confident,
                                  np.random.default_rng(20_000 + seed))
     f1, rows_used, seconds, settings = {}, {}, {}, {}

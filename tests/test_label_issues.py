@@ -91,5 +91,17 @@ def test_embedding_probabilities_find_planted_flips_in_separable_vectors():
     assert len(found & set(flipped)) >= 10 and len(found - set(flipped)) <= 4  # most flips, few clean rows
 
 
+def test_class_balanced_probabilities_raise_a_rare_class():
+    from complaintkit.label_issues import embedding_oof_proba
+
+    rng = np.random.default_rng(0)
+    labels = np.array(["common"] * 150 + ["rare"] * 15)
+    vectors = np.r_[rng.normal(0, 1, size=(150, 2)), rng.normal(1, 1, size=(15, 2))]
+    plain = embedding_oof_proba(vectors, labels.tolist(), folds=3, seed=0)
+    balanced = embedding_oof_proba(vectors, labels.tolist(), folds=3, seed=0, class_weight="balanced")
+    rare = labels == "rare"
+    assert balanced[rare, 1].mean() > plain[rare, 1].mean() + 0.1  # column 1 is "rare" (sorted classes)
+
+
 def test_training_records_which_probabilities_made_the_list(trained_bundle):
     assert "logistic regression on the head's sentence embeddings" in trained_bundle.metadata["label_issues"]["method"]

@@ -28,7 +28,8 @@ HEAD_METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_r
                "probabilities (it uses no sentence embedding), ranked by the given label's probability")
 
 
-def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = 3, seed: int = 0) -> np.ndarray:
+def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = 3, seed: int = 0,
+                        class_weight: str | None = None) -> np.ndarray:
     """Out-of-fold class probabilities of a multinomial logistic regression on ``vectors``.
 
     Parameters
@@ -40,6 +41,9 @@ def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int =
     folds : int, default=3
     seed : int, default=0
         Shuffles the stratified folds.
+    class_weight : {"balanced"} or None, default=None
+        The regression's class weights; ``train`` leaves them equal, which ranks doubtful labels
+        better for review (docs/doubtful-labels.md).
 
     Returns
     -------
@@ -50,8 +54,8 @@ def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int =
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return cross_val_predict(LogisticRegression(max_iter=1000), vectors, np.asarray(labels, dtype=object), cv=cv,
-                             method="predict_proba")
+    regression = LogisticRegression(max_iter=1000, class_weight=class_weight)
+    return cross_val_predict(regression, vectors, np.asarray(labels, dtype=object), cv=cv, method="predict_proba")
 
 
 def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], row_ids: Sequence[Any],
