@@ -141,7 +141,22 @@ SCORE_OPTIONS = {
 
 def variant(name: str) -> Variant:
     """How variant ``name`` turns an input file into an output file: ``naive``, a ``score_file`` option set, or
-    ``cascade[...]`` or ``fast[...]``."""
+    ``cascade[...]`` or ``fast[...]``; ``<variant>@batch<N>`` runs it with N texts per forward pass."""
+    if "@batch" in name:
+        name, size = name.split("@batch")
+        run = variant(name or "default")  # a cascade's warm-up passes "@batch<N>" alone
+
+        def with_batch_size(bundles: dict[str, Bundle], source: Path, output: Path) -> object:
+            embedders = [e for bundle in bundles.values() for e in bundle.embedders]
+            saved = [e.batch_size for e in embedders]
+            for embedder in embedders:
+                embedder.batch_size = int(size)
+            try:
+                return run(bundles, source, output)
+            finally:
+                for embedder, old in zip(embedders, saved, strict=True):
+                    embedder.batch_size = old
+        return with_batch_size
     if name in ("naive", "naive-trunc"):
         return lambda bundles, source, output: naive_run(bundles["default"], source, output, name == "naive-trunc")
     if name.startswith("default-"):  # the bundle trained with that long_texts policy, scored as "default"
@@ -260,7 +275,8 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=50, help="texts per interleaved block")
     parser.add_argument("--variants", default="naive,default,fp32,threads1,int8,fast",
                         help="comma-separated: naive, naive-trunc, " + ", ".join(SCORE_OPTIONS)
-                        + ", default-<long_texts policy>, cascade, cascade<option set>, fast, fast<option set>")
+                        + ", default-<long_texts policy>, cascade, cascade<option set>, fast, fast<option set>;"
+                        " any of them followed by @batch<N> (N texts per forward pass, e.g. default@batch64)")
     parser.add_argument("--bundles", type=Path, default=REPO / "out" / "bench-bundles",
                         help="folder of the default bundles (trained there when missing)")
     parser.add_argument("--full-accuracy", action="store_true", help="also macro-F1 on every test row (not timed)")

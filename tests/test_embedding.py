@@ -66,8 +66,24 @@ def test_unknown_model_lists_the_offline_choices() -> None:
 
 
 def test_invalid_batch_size_is_refused() -> None:
-    with pytest.raises(ValueError, match="'batch_size' parameter must be a positive int"):
+    with pytest.raises(ValueError, match="'batch_size' parameter must be None or a positive int. Got 0"):
         SentenceTransformerEmbedder(batch_size=0).fit()
+
+
+@pytest.mark.parametrize(("batch_size", "precision", "passed"),
+                         [(None, "int8", 16), (None, "fp32", 64), (None, "bf16", 64), (8, "int8", 8), (8, "fp32", 8)])
+def test_each_precision_has_its_own_default_batch_size(batch_size: int | None, precision: str, passed: int) -> None:
+    embedder = SentenceTransformerEmbedder(batch_size=batch_size, precision=precision).fit()
+    assert embedder._encode_function().keywords["batch_size"] == passed
+
+
+def test_embedders_saved_with_the_old_default_batch_size_take_the_new_ones(
+        embedder: SentenceTransformerEmbedder) -> None:
+    state = embedder.__getstate__()
+    state["batch_size"] = 64  # what every embedder saved before the per-precision defaults held
+    restored = SentenceTransformerEmbedder.__new__(SentenceTransformerEmbedder)
+    restored.__setstate__(state)
+    assert restored.batch_size is None and restored.get_params()["batch_size"] is None
 
 
 THOUSAND_WORDS = " ".join(f"word{i}" for i in range(1000))
