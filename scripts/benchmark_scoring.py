@@ -47,7 +47,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from _benchdata import Task, label_scores, load_task
 from _scoring_bundles import CASCADES, TASKS, task_bundle
 from complaintkit import Bundle
-from complaintkit.embedding import load_sentence_transformer, native_bf16_flag, resolve_model_path, resolve_precision
+from complaintkit.embedding import (
+    default_batch_size,
+    load_sentence_transformer,
+    native_bf16_flag,
+    resolve_model_path,
+    resolve_precision,
+)
 from complaintkit.engines.local import default_threads, set_torch_threads
 from complaintkit.scoring import score_file
 from complaintkit.text import LONG_TEXT_POLICIES, split_into_chunks, text_windows
@@ -84,6 +90,7 @@ def cpu_summary() -> str:
     wanted = [f for f in flags if f.startswith(("avx", "amx", "fma", "sse4")) or f in ("vnni", "f16c")]
     return (f"CPU: {model}, {os.cpu_count()} cores; flags: {' '.join(wanted) or 'n/a'}; native bf16: "
             f"{native_bf16_flag() or 'none'}; --precision auto resolves to {resolve_precision('auto')}; "
+            f"the int8 graph's batches: {default_batch_size('int8')} texts; "
             f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -64,3 +64,14 @@ def test_sample_weights_reach_both_svms() -> None:
     weighted = ParentAwareLinearSVC(C=1.0, hierarchy=parents).fit(X, y, sample_weight=card_only)
     assert not np.allclose(weighted.labels_svm_.coef_, plain.labels_svm_.coef_)
     assert not np.allclose(weighted.parents_svm_.coef_, plain.parents_svm_.coef_)
+
+
+def test_the_tolerance_reaches_both_svms_and_old_saves_stop_where_they_did() -> None:
+    X, y, parents = _issues_within_products()
+    head = ParentAwareLinearSVC(C=1.0, hierarchy=parents, tol=1e-2).fit(X, y)
+    assert head.labels_svm_.tol == head.parents_svm_.tol == 1e-2
+    state = ParentAwareLinearSVC(C=1.0, hierarchy=parents).__getstate__()
+    state.pop("tol")  # saved before the parameter existed
+    old = ParentAwareLinearSVC.__new__(ParentAwareLinearSVC)
+    old.__setstate__(state)
+    assert old.get_params()["tol"] == 1e-4 and old.fit(X, y).labels_svm_.tol == 1e-4

@@ -6,6 +6,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from complaintkit import RootCauseClassifier
 from complaintkit.exceptions import InputError
+from complaintkit.heads import root_cause
 
 
 def test_fit_predict_proba_on_synthetic(synthetic_frame: pd.DataFrame) -> None:
@@ -84,6 +85,23 @@ def test_auto_settings_are_chosen_by_cv_and_applied_at_prediction(synthetic_fram
     assert heavy.pipeline_.named_steps["features"].transformer_weights["embedding"] == 4.0
     light = RootCauseClassifier(embedding_weight=1.0, C=1.0).fit(texts, labels)
     assert not np.allclose(heavy.decision_function(texts), light.decision_function(texts))
+
+
+def test_the_search_stops_its_svms_early_and_the_final_svm_does_not(synthetic_frame: pd.DataFrame,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    tolerances = []
+    fold_macro_f1 = root_cause._fold_macro_f1
+
+    def recording(svm, *args, **kwargs):
+        tolerances.append(svm.tol)
+        return fold_macro_f1(svm, *args, **kwargs)
+
+    monkeypatch.setattr(root_cause, "_fold_macro_f1", recording)
+    head = RootCauseClassifier(C_grid=(0.1, 1.0), embedding_weight=1.0).fit(synthetic_frame["text"],
+                                                                          synthetic_frame["cause"])
+    assert len(tolerances) == 2 * 3 * head.cv_scheme_["repeats"] and set(tolerances) == {root_cause.SEARCH_TOL}
+    assert root_cause.SEARCH_TOL > 1e-4
+    assert head.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator.tol == 1e-4
 
 
 @pytest.mark.parametrize(("params", "message"), [({"C": 0}, "'C' parameter .* must be > 0"),

@@ -21,12 +21,9 @@ from ..text import as_text_list, check_long_texts, string_input_tags, text_windo
 from .cache import EmbeddingCache, RecentVectors, default_cache_dir
 from .models import DEFAULT_MODEL, load_sentence_transformer, model_fingerprint, resolve_model_path
 from .onnx_encoder import DEFAULT_RECIPE
-from .precision import check_precision
+from .precision import check_precision, default_batch_size
 
 SLICE_TEXTS = 4096  # texts encoded per call: the unit of progress updates
-# Texts per forward pass when ``batch_size`` is None. The int8 graph ran 1.2-1.5 times faster on short
-# texts in batches of 16 than of 64 (docs/scoring-at-scale.md); torch's encoder keeps its 64.
-DEFAULT_BATCH_SIZES = {"int8": 16, "fp32": 64, "bf16": 64}
 
 
 class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
@@ -41,7 +38,8 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
     model : str, default="all-MiniLM-L6-v2"
         An alias from ``MODEL_ALIASES`` or the path of a sentence-transformers folder.
     batch_size : int or None, default=None
-        Texts per forward pass; ``None``: 16 for the int8 graph, 64 for torch's encoder (fp32, bf16).
+        Texts per forward pass; ``None``: the precision's own (:func:`~complaintkit.embedding.default_batch_size`:
+        16 for the int8 graph on CPUs with AVX-512 VNNI, else 64).
     max_words_per_chunk : int or None, default=180
         Chunk length for long texts; ``None`` truncates at the encoder's limit instead.
     long_texts : {"chunks", "head", "head_tail"}, default="chunks"
@@ -167,7 +165,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
     def _encode_function(self) -> Callable[[list[str]], np.ndarray]:
         """Texts → unit vectors: the int8 ONNX graph for "int8", else sentence-transformers' ``encode``."""
         path = resolve_model_path(self.model)
-        batch_size = self.batch_size or DEFAULT_BATCH_SIZES[self.precision]
+        batch_size = self.batch_size or default_batch_size(self.precision)
         if self.precision == "int8":
             from .onnx_encoder import encode_int8
 

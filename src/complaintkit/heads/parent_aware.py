@@ -27,6 +27,8 @@ class ParentAwareLinearSVC(ClassifierMixin, BaseEstimator):
         ``CalibratedClassifierCV`` passes them) index this sequence.
     random_state : int, default=0
         Seed of the SVMs' coordinate descent.
+    tol : float, default=1e-4
+        Stopping tolerance of both SVMs.
 
     Attributes
     ----------
@@ -38,14 +40,18 @@ class ParentAwareLinearSVC(ClassifierMixin, BaseEstimator):
         For each label, the column of its parent in ``parents_svm_``'s decision values.
     """
 
+    tol = 1e-4  # what SVMs saved before the parameter existed stopped at
+
     def __init__(self, C: float = 0.3, hierarchy: Sequence[tuple[str, str]] | None = None,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, tol: float = 1e-4) -> None:
         self.C = C
         self.hierarchy = hierarchy
         self.random_state = random_state
+        self.tol = tol
 
     def _svm(self) -> LinearSVC:
-        return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state, max_iter=5000)
+        return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state, max_iter=5000,
+                         tol=self.tol)
 
     def fit(self, X: object, y: object, sample_weight: object = None) -> ParentAwareLinearSVC:
         """Fit both SVMs on features ``X`` and labels ``y`` (each row's loss scaled by ``sample_weight``, if given)."""
