@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
+from complaintkit import embedding
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("COMPLAINTKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -35,14 +37,13 @@ def load_average() -> str:
 
 def cpu_flags() -> str:
     """The CPU model, its core count and its vector flags (AVX, AVX-512, AMX, bf16, FMA) from /proc/cpuinfo."""
-    model, flags = "unknown", set()
-    with open("/proc/cpuinfo") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    wanted = [f for f in sorted(flags) if f.startswith(("avx", "amx", "fma")) or "bf16" in f]
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), model)
+    except OSError:
+        pass
+    wanted = [f for f in sorted(embedding.cpu_flags()) if f.startswith(("avx", "amx", "fma")) or "bf16" in f]
     return f"{model}; {os.cpu_count()} cores; flags: {' '.join(wanted) or 'none of avx/amx/bf16'}"
 
 

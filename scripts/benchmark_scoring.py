@@ -44,7 +44,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from _benchdata import Task, label_scores, load_task
+from _benchdata import Task, cpu_flags, label_scores, load_task
 from _scoring_bundles import CASCADES, TASKS, task_bundle
 from complaintkit import Bundle
 from complaintkit.embedding import (
@@ -76,21 +76,8 @@ def load_texts(n: int, seed: int = 0) -> tuple[list[str], int]:
 
 def cpu_summary() -> str:
     """The CPU's model, its SIMD/bf16 flags of interest and what ``--precision auto`` resolves to."""
-    model, flags = "unknown CPU", []
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("model name") and model == "unknown CPU":
-                    model = line.split(":", 1)[1].strip()
-                if line.startswith("flags"):
-                    flags = line.split(":", 1)[1].split()
-                    break
-    except OSError:
-        pass
-    wanted = [f for f in flags if f.startswith(("avx", "amx", "fma", "sse4")) or f in ("vnni", "f16c")]
-    return (f"CPU: {model}, {os.cpu_count()} cores; flags: {' '.join(wanted) or 'n/a'}; native bf16: "
-            f"{native_bf16_flag() or 'none'}; --precision auto resolves to {resolve_precision('auto')}; "
-            f"the int8 graph's batches: {default_batch_size('int8')} texts; "
+    return (f"CPU: {cpu_flags()}; native bf16: {native_bf16_flag() or 'none'}; --precision auto resolves to "
+            f"{resolve_precision('auto')}; the int8 graph's batches: {default_batch_size('int8')} texts; "
             f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -35,6 +35,7 @@ from .parent_aware import ParentAwareLinearSVC
 # calibration keep 1e-4.
 SEARCH_TOL = 1e-2
 
+
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
     if value == "auto" or (isinstance(value, int | float) and (value > 0 or (zero_allowed and value == 0))):
         return
