@@ -57,11 +57,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedKFold
 
 from _benchdata import label_scores, load_average, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.intervals import mean_interval
-from complaintkit.label_issues import embedding_oof_proba, find_label_issues
+from complaintkit.label_issues import doubtful_rows, embedding_oof_proba, find_label_issues
 
 COMPLAINTKIT = "complaintkit (train's label_issues.csv)"
 RECIPE = "cleanlab recipe (LogReg on MiniLM, defaults)"
@@ -79,9 +80,15 @@ DROP_BELOW_CHANCE = "minus rows whose given label is below chance"
 DROP_BELOW_HALF_CHANCE = "minus rows whose given label is below half chance"
 DROP_FLIPPED = "minus the flipped rows (oracle)"
 BALANCED = " (balanced regression)"
+HEAD_OOF = " (the head's own OOF)"
+BOTH = " (balanced regression and the head's OOF both)"
+MEAN = " (mean of balanced regression and head OOF)"
+CLEAN_MINUS_DOUBTFUL = "clean labels minus their own rows below half chance (the head's OOF)"
 TRAINING_SETS = (CLEAN, NOISY, DROP_FLAGGED, DROP_RANDOM, RELABEL, DROP_CONFIDENT, DROP_TOP_K, WEIGHT_GIVEN,
                  WEIGHT_RELATIVE, CLEANLEARNING, DROP_BELOW_CHANCE, DROP_BELOW_HALF_CHANCE,
-                 DROP_TOP_K + BALANCED, DROP_BELOW_CHANCE + BALANCED, DROP_BELOW_HALF_CHANCE + BALANCED, DROP_FLIPPED)
+                 DROP_TOP_K + BALANCED, DROP_BELOW_CHANCE + BALANCED, DROP_BELOW_HALF_CHANCE + BALANCED,
+                 DROP_BELOW_CHANCE + HEAD_OOF, DROP_BELOW_HALF_CHANCE + HEAD_OOF, DROP_BELOW_CHANCE + BOTH,
+                 DROP_BELOW_CHANCE + MEAN, DROP_FLIPPED, CLEAN_MINUS_DOUBTFUL)
 
 
 def flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -195,20 +202,25 @@ def oof_weights(proba: np.ndarray, given: np.ndarray, relative: bool) -> np.ndar
 
 
 def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataFrame, proba: np.ndarray,
-                          balanced_proba: np.ndarray, confident: float, rng: np.random.Generator
-                          ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+                          balanced_proba: np.ndarray, head_proba: np.ndarray, confident: float,
+                          rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Each training set as (row numbers, labels, sample weights or None): clean, noisy, and the noisy labels
     cleaned in each way. "Below chance" drops the rows whose given label's out-of-fold probability is under
     1 / the number of classes (a label moved at random is about as probable as any wrong class); the oracle drops
     exactly the flipped rows (an upper bound for any way of dropping rows, not something a user can do). The
     "balanced regression" variants read ``balanced_proba``, a class-balanced regression's out-of-fold probabilities
-    (rare classes' rows are not doubted for being rare)."""
+    (rare classes' rows are not doubted for being rare); the "head's own OOF" variants read ``head_proba``, the
+    root-cause head's calibrated out-of-fold probabilities (what ``train`` computes for ``needs_review``), alone,
+    together with the balanced regression (a row is dropped when both put its label below chance) or averaged
+    with it."""
     from cleanlab.rank import get_label_quality_scores
 
     every = np.arange(len(noisy))
     classes = np.unique(noisy)
     given = pd.Index(classes).get_indexer(noisy)
     given_proba, balanced_given = proba[every, given], balanced_proba[every, given]
+    head_given = head_proba[every, given]
+    chance = 1 / len(classes)
     flagged = issues["row_id"].to_numpy(dtype=int)
     sure = flagged[issues["suggested_proba"].to_numpy() >= confident]
     top_k = np.argsort(get_label_quality_scores(given, proba), kind="stable")[:estimated_label_errors(proba, given)]
@@ -237,6 +249,10 @@ def cleaned_training_sets(clean: np.ndarray, noisy: np.ndarray, issues: pd.DataF
             DROP_TOP_K + BALANCED: without(balanced_top_k),
             DROP_BELOW_CHANCE + BALANCED: without(np.flatnonzero(balanced_given < 1 / len(classes))),
             DROP_BELOW_HALF_CHANCE + BALANCED: without(np.flatnonzero(balanced_given < 0.5 / len(classes))),
+            DROP_BELOW_CHANCE + HEAD_OOF: without(np.flatnonzero(head_given < chance)),
+            DROP_BELOW_HALF_CHANCE + HEAD_OOF: without(np.flatnonzero(doubtful_rows(head_proba, noisy, classes))),
+            DROP_BELOW_CHANCE + BOTH: without(np.flatnonzero((head_given < chance) & (balanced_given < chance))),
+            DROP_BELOW_CHANCE + MEAN: without(np.flatnonzero((head_given + balanced_given) / 2 < chance)),
             DROP_FLIPPED: without(np.flatnonzero(clean != noisy))}
 
 
@@ -273,22 +289,30 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
     proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed)
     issues = find_label_issues(proba, noisy.tolist(), np.unique(noisy), np.arange(len(texts)))
     balanced_proba = embedding_oof_proba(vectors, noisy.tolist(), 3, seed, class_weight="balanced")
-    sets = cleaned_training_sets(clean, noisy, issues, proba, balanced_proba, confident,
+    started = time.perf_counter()  # the search runs on the labels a user has
+    head = RootCauseClassifier(cv_repeats=cv_repeats).fit(texts, noisy)
+    settings = head.chosen_settings()
+    f1 = {NOISY: label_scores(test_labels, head.predict(test_texts))["macro_f1"]}
+    rows_used, seconds = {NOISY: len(texts)}, {NOISY: round(time.perf_counter() - started, 1)}
+    head_proba = head.out_of_fold_proba(texts, noisy, StratifiedKFold(3, shuffle=True, random_state=seed))
+    sets = cleaned_training_sets(clean, noisy, issues, proba, balanced_proba, head_proba, confident,
                                  np.random.default_rng(20_000 + seed))
-    f1, rows_used, seconds, settings = {}, {}, {}, {}
     removed = {name: flagged_scores(np.setdiff1d(np.arange(len(texts)), sets[name][0]), flipped)
-               for name in (DROP_TOP_K, DROP_BELOW_CHANCE, DROP_BELOW_HALF_CHANCE, DROP_TOP_K + BALANCED,
-                            DROP_BELOW_CHANCE + BALANCED, DROP_BELOW_HALF_CHANCE + BALANCED, DROP_FLIPPED)}
-    for name in (NOISY, *[n for n in sets if n != NOISY]):  # the search runs on the labels a user has
-        if name in skip:
-            continue
+               for name in sets if name.startswith("minus") and name not in (DROP_FLAGGED, DROP_RANDOM,
+                                                                            DROP_CONFIDENT)}
+    for name in [n for n in sets if n != NOISY and n not in skip]:
         kept, given, weights = sets[name]
         started = time.perf_counter()
         head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], given,
                                                                            sample_weight=weights)
-        settings = settings or head.chosen_settings()
         f1[name] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]
         rows_used[name], seconds[name] = int(len(kept)), round(time.perf_counter() - started, 1)
+        if name == CLEAN and CLEAN_MINUS_DOUBTFUL not in skip:  # what the rule costs where no label is wrong
+            clean_proba = head.out_of_fold_proba(texts, clean, StratifiedKFold(3, shuffle=True, random_state=seed))
+            kept = np.flatnonzero(~doubtful_rows(clean_proba, clean, np.unique(clean)))
+            head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], clean[kept])
+            f1[CLEAN_MINUS_DOUBTFUL] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]
+            rows_used[CLEAN_MINUS_DOUBTFUL] = int(len(kept))
     if CLEANLEARNING not in skip:
         started = time.perf_counter()
         head, classes, dropped = clean_learning_fit(texts, noisy, settings, clean_learning_folds, seed)
@@ -376,6 +400,22 @@ def run_recovery(spec: str, args: argparse.Namespace, results: dict, started_all
     print_recovery(name, runs, results["recovery"][name]["summary"])
 
 
+def merge_recovery(paths: Sequence[str]) -> None:
+    """Print the recovery table of each task over the runs of every ``--json`` file in ``paths``."""
+    pooled: dict[str, list[dict]] = {}
+    for path in paths:
+        with open(path) as handle:
+            for task, result in json.load(handle).get("recovery", {}).items():
+                pooled.setdefault(task, []).extend(result["runs"])
+    for task, runs in pooled.items():
+        common = set.intersection(*(set(r["macro_f1"]) for r in runs))
+        runs = [{**r, "macro_f1": {k: v for k, v in r["macro_f1"].items() if k in common},
+                 "rows_used": {k: v for k, v in r["rows_used"].items() if k in common},
+                 "recovered": {k: v for k, v in r["recovered"].items() if k in common},
+                 "removed": {k: v for k, v in r["removed"].items() if k in common}} for r in runs]
+        print_recovery(task, runs, summarise_recovery(runs))
+
+
 def _write_json(path: str | None, results: dict) -> None:
     if path:
         with open(path, "w") as handle:
@@ -405,7 +445,13 @@ def main() -> None:
     parser.add_argument("--clean-learning-folds", type=int, default=5,
                         help="Folds of CleanLearning's out-of-fold probabilities of the head (its default: 5).")
     parser.add_argument("--json", help="Also write the results as JSON here (rewritten after every recovery seed).")
+    parser.add_argument("--merge", nargs="*", default=[], metavar="JSON",
+                        help="Only print the recovery tables of the runs in these --json files, pooled per task "
+                             "(the training sets that every run measured).")
     args = parser.parse_args()
+    if args.merge:
+        merge_recovery(args.merge)
+        return
     print(f"load average at start: {load_average()}")
     started_all = time.perf_counter()
     results: dict = {}

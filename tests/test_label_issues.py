@@ -105,3 +105,45 @@ def test_class_balanced_probabilities_raise_a_rare_class():
 
 def test_training_records_which_probabilities_made_the_list(trained_bundle):
     assert "logistic regression on the head's sentence embeddings" in trained_bundle.metadata["label_issues"]["method"]
+
+
+def test_doubtful_rows_are_below_half_chance_and_every_label_keeps_two_rows():
+    from complaintkit.label_issues import doubtful_rows
+
+    classes = ["a", "b", "c", "d"]  # half chance: 0.125
+    proba = np.array([[0.7, 0.1, 0.1, 0.1], [0.05, 0.85, 0.05, 0.05], [0.12, 0.8, 0.04, 0.04],
+                      [0.1, 0.1, 0.7, 0.1], [0.1, 0.1, 0.1, 0.7], [0.13, 0.1, 0.07, 0.7]])
+    labels = ["a", "a", "a", "c", "d", "a"]
+    assert doubtful_rows(proba, labels, classes).tolist() == [False, True, True, False, False, False]
+    # "a" would keep one row with a threshold of 0.5: its least doubtful dropped row (0.13, the last) stays
+    kept = ~doubtful_rows(proba, labels, classes, share_of_chance=2.0)
+    assert kept.tolist() == [True, False, False, True, True, True]
+
+
+def test_dropping_doubtful_labels_leaves_the_swapped_rows_out_and_says_so(synthetic_frame, tmp_path):
+    from complaintkit import TrainConfig, train
+
+    frame = synthetic_frame.drop(columns=["split"]).copy()
+    frame.loc[0, "cause"], frame.loc[9, "cause"] = "staff_attitude", "billing_error"
+    config = TrainConfig(text_cols=("text",), label_col="cause", id_col="id", root_cause_head="standard",
+                         drop_doubtful_labels=True)
+    bundle = train(frame, config)
+    folder = bundle.save(tmp_path / "model")
+    issues = pd.read_csv(folder / LABEL_ISSUES_FILE)
+    left_out = set(issues.loc[issues["dropped"], "row_id"])
+    assert {"bil-0", "ser-1"} <= left_out
+    metadata = bundle.metadata
+    assert metadata["label_issues"]["dropped"]["rows"] == len(left_out)
+    assert metadata["training_data"]["dropped"]["doubtful_label"] == len(left_out)
+    assert sum(metadata["heads"]["root_cause"]["label_counts"].values()) == len(frame) - len(left_out)
+    assert metadata["cv_metrics"]["root_cause"]["rows"] == len(frame) - len(left_out)
+    assert f"{len(left_out)} training rows were left out" in (folder / "README.md").read_text()
+    # the swapped complaints are now answered by their true cause
+    assert bundle.predict(frame.loc[[0, 9], "text"].tolist())["root_cause"].tolist() == [
+        "billing_error", "service_failure"]
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    result = CliRunner().invoke(main, ["train", "--input", str(tmp_path / "in.csv"), "--label-col", "cause",
+                                       "--id-col", "id", "--root-cause-head", "standard", "--drop-doubtful-labels",
+                                       "--model", str(tmp_path / "m2")])
+    assert result.exit_code == 0, result.output
+    assert f"{len(left_out)} left out of training" in result.output

@@ -74,6 +74,12 @@ class TrainConfig:
         Replace the root-cause class names by opaque ids (``label_01``, …) in everything the
         bundle writes outside its heads: ``metadata.json``, the model card, ``label_issues.csv``
         (see :mod:`complaintkit.private_labels`).
+    drop_doubtful_labels : bool
+        Leave out of the root-cause head the training rows whose given label is less probable than
+        half of chance (0.5 / the number of labels) under the head's own out-of-fold probabilities,
+        then refit it with the settings it chose. Meant for labels with random slips (a cause
+        typed into the wrong field); ``label_issues.csv`` marks the rows left out. See
+        docs/doubtful-labels.md for what it wins back and what it costs on clean labels.
     precision : str
         The encoder's precision while training: "auto" (the CPU's fast one, as ``score`` uses:
         bf16 with AMX bf16 tiles, else int8), "fp32", "bf16" or "int8" (see
@@ -109,6 +115,7 @@ class TrainConfig:
     fast_tier: bool = False
     fast_tier_max_f1_loss: float = 0.01
     private_labels: bool = False
+    drop_doubtful_labels: bool = False
     precision: str = "auto"
     long_texts: str = "chunks"
     n_jobs: int | None = None
@@ -146,6 +153,8 @@ class TrainConfig:
             raise InputError(f"cascade must be one of {list(CASCADE_SETTINGS)}; got {self.cascade!r}.")
         if self.fast_tier and self.cascade == "off":
             raise InputError("--fast-tier is a cascade, and --cascade off asks for none; drop one of them.")
+        if self.drop_doubtful_labels and self.label_col is None:
+            raise InputError("--drop-doubtful-labels leaves rows out of the root-cause head; it needs --label-col.")
         if self.private_labels and self.label_col is None:
             raise InputError("--private-labels hides root-cause class names; it needs --label-col.")
         if self.private_labels and self.parent_col is not None:

@@ -91,10 +91,18 @@ def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequenc
     """
     from cleanlab.filter import find_label_issues as confident_learning
 
-    classes = np.asarray(classes, dtype=object)
-    given = pd.Index(classes).get_indexer(pd.Index(labels, dtype=object))
+    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
     order = confident_learning(given, proba, filter_by="prune_by_noise_rate",
                                return_indices_ranked_by="self_confidence", n_jobs=1)
+    return issue_rows(order, proba, labels, classes, row_ids, texts)
+
+
+def issue_rows(order: np.ndarray, proba: np.ndarray, labels: Sequence[str], classes: Sequence[str],
+               row_ids: Sequence[Any], texts: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows numbered ``order`` (in that order) as :func:`find_label_issues` lists them."""
+    classes = np.asarray(classes, dtype=object)
+    given = pd.Index(classes).get_indexer(pd.Index(labels, dtype=object))
+    order = np.asarray(order, dtype=int)
     others = proba[order].copy()
     others[np.arange(len(order)), given[order]] = -np.inf
     suggested = others.argmax(axis=1)
@@ -105,6 +113,62 @@ def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequenc
     if texts is not None:
         flagged["text"] = [redact(str(texts[i])) for i in order]
     return flagged
+
+
+DOUBT_SHARE_OF_CHANCE = 0.5
+DOUBTFUL_RULE = ("rows whose given label's out-of-fold probability under the root-cause head is below half of chance "
+                 "(0.5 / the number of labels), a label keeping at least 2 rows")
+
+
+def doubtful_rows(proba: np.ndarray, labels: Sequence[str], classes: Sequence[str],
+                  share_of_chance: float = DOUBT_SHARE_OF_CHANCE) -> np.ndarray:
+    """Mask of the rows whose given label is less probable than ``share_of_chance`` / the number of classes.
+
+    A label moved at random is about as probable as any wrong class; a correct but hard label
+    usually stays above chance. A label never loses all but one of its rows: its least doubtful
+    rows are kept until two remain.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_rows, n_classes)
+        Out-of-fold probabilities, columns in the order of ``classes``.
+    labels : sequence of str
+        Given labels.
+    classes : sequence of str
+    share_of_chance : float, default=0.5
+
+    Examples
+    --------
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.05, 0.95], [0.8, 0.2]])
+    >>> doubtful_rows(proba, ["a", "b", "a", "b", "a"], ["a", "b"]).tolist()
+    [False, False, True, False, False]
+    """
+    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+    given_proba = proba[np.arange(len(given)), given]
+    doubtful = given_proba < share_of_chance / proba.shape[1]
+    for label in np.unique(given):
+        rows = np.flatnonzero(given == label)
+        kept = int((~doubtful[rows]).sum())
+        if kept < 2:
+            flagged = rows[doubtful[rows]]
+            doubtful[flagged[np.argsort(-given_proba[flagged], kind="stable")[: 2 - kept]]] = False
+    return doubtful
+
+
+def with_dropped_rows(issues: pd.DataFrame, dropped: np.ndarray, proba: np.ndarray, labels: Sequence[str],
+                      classes: Sequence[str], row_ids: Sequence[Any], texts: Sequence[str] | None = None
+                      ) -> pd.DataFrame:
+    """``issues`` with a ``dropped`` column (the row was left out of training), and the dropped rows it did not
+    list appended, most doubtful first."""
+    dropped_ids = {row_ids[i] for i in np.flatnonzero(dropped)}
+    listed = set(issues["row_id"])
+    missing = [i for i in np.flatnonzero(dropped) if row_ids[i] not in listed]
+    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+    missing = sorted(missing, key=lambda i: proba[i, given[i]])
+    table = pd.concat([issues, issue_rows(np.asarray(missing, dtype=int), proba, labels, classes, row_ids, texts)],
+                      ignore_index=True)
+    table.insert(table.columns.get_loc("given_proba") + 1, "dropped", table["row_id"].isin(dropped_ids))
+    return table
 
 
 def label_issues_summary(issues: pd.DataFrame, rows_checked: int, folds: int, method: str = METHOD) -> dict[str, Any]:

@@ -251,7 +251,10 @@ def _doubtful_labels(metadata: dict[str, Any]) -> list[str]:
             f"- {issues['rows_flagged']} of {issues['rows_checked']} training rows ({issues['share_flagged']:.1%}) "
             f"have a label that {issues['folds']}-fold out-of-fold predictions doubt; `{issues['file']}` lists "
             "them, most doubtful first, with a suggested label. Check them and correct the labels that are "
-            "wrong, then re-train."]
+            "wrong, then re-train."] + (
+        [f"- {issues['dropped']['rows']} training rows were left out of the root-cause head "
+         f"(`--drop-doubtful-labels`: {issues['dropped']['rule']}); the `dropped` column of `{issues['file']}` "
+         "marks them."] if "dropped" in issues else [])
 
 
 def _personal_data(metadata: dict[str, Any]) -> list[str]:

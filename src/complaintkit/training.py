@@ -32,12 +32,15 @@ from .heads.few_label import FewLabelClassifier, choose_root_cause_head, fit_few
 from .heads.self_training import estimated_review_threshold
 from .io import join_text_columns, read_table, require_columns
 from .label_issues import (
+    DOUBTFUL_RULE,
     HEAD_METHOD,
     LABEL_ISSUES_FILE,
     METHOD,
+    doubtful_rows,
     embedding_oof_proba,
     find_label_issues,
     label_issues_summary,
+    with_dropped_rows,
 )
 from .language import check_encoder_language
 from .private_labels import mask_label_issues, mask_metadata
@@ -183,6 +186,18 @@ def _row_ids(frame: pd.DataFrame, rows: pd.Series, id_col: str | None) -> np.nda
     return frame.loc[rows, id_col].astype(str).to_numpy() if id_col else np.flatnonzero(rows.to_numpy())
 
 
+def refit_with_chosen_settings(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series, seed: int,
+                               example_ids: np.ndarray) -> tuple[RootCauseClassifier, tuple[np.ndarray, int] | None]:
+    """``head`` fitted again on ``texts`` with the settings its search chose (no new search), and its
+    :func:`out_of_fold_proba` on them."""
+    _logging.logger.info("refitting the root-cause head on the %d rows left and its out-of-fold predictions",
+                         len(labels))
+    refit = clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_, use_tfidf=head.use_tfidf_,
+                                   char_ngrams=head.char_ngrams_)
+    refit.fit(texts.tolist(), labels.to_numpy(), example_ids=example_ids)
+    return refit, out_of_fold_proba(refit, texts, labels, seed)
+
+
 def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarray, metadata: dict[str, Any],
                   max_f1_loss: float = 0.01, seed: int = 0, full_oof_proba: np.ndarray | None = None,
                   min_agreement: float = 0.0) -> CascadeRootCauseClassifier:
@@ -295,25 +310,42 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             metadata["hierarchy"] = label_parents(labels, frame.loc[rows, config.parent_col])
         oof = None
         if path == "few-label":
+            if config.drop_doubtful_labels:
+                _logging.logger.warning("--drop-doubtful-labels: no row left out; a few-label head has too few "
+                                        "labelled rows to doubt any of them")
             if config.review_precision is not None:
                 metadata["review"] = few_label_review_threshold(head, labels, config.review_precision)
         else:
             steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
             oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
+        if oof is not None:
+            ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
+            vectors = embed_for_head(head, texts[rows].tolist())  # from the embedding cache: computed by the fit
+            proba = oof[0] if vectors is None else embedding_oof_proba(vectors, labels.tolist(), oof[1], config.seed)
+            issues = find_label_issues(proba, labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
+            summary = label_issues_summary(issues, len(labels), oof[1], HEAD_METHOD if vectors is None else METHOD)
+            if config.drop_doubtful_labels:
+                doubtful = doubtful_rows(oof[0], labels.tolist(), head.classes_)
+                issues = with_dropped_rows(issues, doubtful, proba, labels.tolist(), head.classes_, list(ids),
+                                           texts[rows].tolist())
+                summary["dropped"] = {"rows": int(doubtful.sum()), "rule": DOUBTFUL_RULE}
+                dropped["doubtful_label"] = int(doubtful.sum())
+                rows &= ~rows.index.isin(labels.index[doubtful])
+                labels = labels[~doubtful]
+                head, oof = refit_with_chosen_settings(head, texts[rows], labels, config.seed,
+                                                       _row_ids(frame, rows, config.id_col))
+                metadata["heads"]["root_cause"]["label_counts"] = {
+                    str(k): int(v) for k, v in labels.value_counts().items()}
+                heads["root_cause"] = head
+            if config.private_labels:
+                issues = mask_label_issues(issues, head.classes_)
+            files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
+            metadata["label_issues"] = summary
         if config.review_precision is not None and oof is not None:
             metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
                                                       config.seed, oof=oof)
         if oof is not None:
             metadata["cv_metrics"] = {"root_cause": cross_validated_metrics(head, labels, *oof)}
-            ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
-            vectors = embed_for_head(head, texts[rows].tolist())  # from the embedding cache: computed by the fit
-            proba = oof[0] if vectors is None else embedding_oof_proba(vectors, labels.tolist(), oof[1], config.seed)
-            issues = find_label_issues(proba, labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
-            if config.private_labels:
-                issues = mask_label_issues(issues, head.classes_)
-            files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
-            metadata["label_issues"] = label_issues_summary(issues, len(labels), oof[1],
-                                                            HEAD_METHOD if vectors is None else METHOD)
         bounds = cascade_bounds(config, len(labels))
         if bounds and path == "few-label":
             if config.fast_tier or config.cascade == "on":

@@ -83,6 +83,9 @@ if TYPE_CHECKING:
 @click.option("--private-labels", is_flag=True,
               help="Write opaque ids (label_01, label_02, ...) instead of the root-cause class names in metadata.json, "
                    "the model card and label_issues.csv; the heads keep the names, which scoring needs.")
+@click.option("--drop-doubtful-labels", is_flag=True,
+              help="Leave out the training rows whose label the root-cause head finds less probable than half of "
+                   "chance out of fold, and refit; for labels with random slips. label_issues.csv marks them.")
 @click.option("--id-col", help="Complaint id column: names training complaints in label_issues.csv (doubtful labels) "
                                "and in explanations (score --explain). Default: their row number.")
 @click.option("--mlflow", "mlflow_run", is_flag=True,
@@ -138,8 +141,9 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
                    "rows out of fold, a static-embedding head the rest (score --cascade off: the transformer for all)")
     issues = bundle.metadata.get("label_issues")
     if issues:
+        left_out = f"; {issues['dropped']['rows']} left out of training" if "dropped" in issues else ""
         click.echo(f"doubtful labels: {issues['rows_flagged']} of {issues['rows_checked']} training rows, "
-                   f"listed in {out / issues['file']}")
+                   f"listed in {out / issues['file']}{left_out}")
     click.echo(quality_line(bundle.metadata.get("quality")))
     if tracking_requested(mlflow_run):
         run_id = log_training_run(bundle, experiment=mlflow_experiment, model_name=mlflow_model_name or out.name)
