@@ -108,3 +108,10 @@ def test_train_long_texts_is_refused_for_a_taxonomy(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["train", "--taxonomy", "default", "--long-texts", "head",
                                        "--out", str(tmp_path / "zs")])
     assert result.exit_code == 2 and "--long-texts applies to heads trained on labels" in result.output
+
+
+def test_train_drop_doubtful_labels_is_refused_for_a_taxonomy(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--taxonomy", "default", "--drop-doubtful-labels",
+                                       "--out", str(tmp_path / "zs")])
+    assert result.exit_code == 2 and "a zero-shot model (--taxonomy) is not trained on labels" in result.output
+    assert not (tmp_path / "zs").exists()

@@ -28,6 +28,11 @@ HEAD_METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_r
                "probabilities (it uses no sentence embedding), ranked by the given label's probability")
 
 
+def _label_numbers(labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """Each given label's position in ``classes``."""
+    return pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+
+
 def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = 3, seed: int = 0,
                         class_weight: str | None = None) -> np.ndarray:
     """Out-of-fold class probabilities of a multinomial logistic regression on ``vectors``.
@@ -91,7 +96,7 @@ def find_label_issues(proba: np.ndarray, labels: Sequence[str], classes: Sequenc
     """
     from cleanlab.filter import find_label_issues as confident_learning
 
-    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+    given = _label_numbers(labels, classes)
     order = confident_learning(given, proba, filter_by="prune_by_noise_rate",
                                return_indices_ranked_by="self_confidence", n_jobs=1)
     return issue_rows(order, proba, labels, classes, row_ids, texts)
@@ -101,7 +106,7 @@ def issue_rows(order: np.ndarray, proba: np.ndarray, labels: Sequence[str], clas
                row_ids: Sequence[Any], texts: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows numbered ``order`` (in that order) as :func:`find_label_issues` lists them."""
     classes = np.asarray(classes, dtype=object)
-    given = pd.Index(classes).get_indexer(pd.Index(labels, dtype=object))
+    given = _label_numbers(labels, classes)
     order = np.asarray(order, dtype=int)
     others = proba[order].copy()
     others[np.arange(len(order)), given[order]] = -np.inf
@@ -128,14 +133,7 @@ def doubtful_rows(proba: np.ndarray, labels: Sequence[str], classes: Sequence[st
     usually stays above chance. A label never loses all but one of its rows: its least doubtful
     rows are kept until two remain.
 
-    Parameters
-    ----------
-    proba : ndarray of shape (n_rows, n_classes)
-        Out-of-fold probabilities, columns in the order of ``classes``.
-    labels : sequence of str
-        Given labels.
-    classes : sequence of str
-    share_of_chance : float, default=0.5
+    ``proba``, ``labels`` and ``classes`` are those of :func:`find_label_issues`.
 
     Examples
     --------
@@ -143,7 +141,7 @@ def doubtful_rows(proba: np.ndarray, labels: Sequence[str], classes: Sequence[st
     >>> doubtful_rows(proba, ["a", "b", "a", "b", "a"], ["a", "b"]).tolist()
     [False, False, True, False, False]
     """
-    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+    given = _label_numbers(labels, classes)
     given_proba = proba[np.arange(len(given)), given]
     doubtful = given_proba < share_of_chance / proba.shape[1]
     for label in np.unique(given):
@@ -163,7 +161,7 @@ def with_dropped_rows(issues: pd.DataFrame, dropped: np.ndarray, proba: np.ndarr
     dropped_ids = {row_ids[i] for i in np.flatnonzero(dropped)}
     listed = set(issues["row_id"])
     missing = [i for i in np.flatnonzero(dropped) if row_ids[i] not in listed]
-    given = pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
+    given = _label_numbers(labels, classes)
     missing = sorted(missing, key=lambda i: proba[i, given[i]])
     table = pd.concat([issues, issue_rows(np.asarray(missing, dtype=int), proba, labels, classes, row_ids, texts)],
                       ignore_index=True)

@@ -330,13 +330,14 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                                            texts[rows].tolist())
                 summary["dropped"] = {"rows": int(doubtful.sum()), "rule": DOUBTFUL_RULE}
                 dropped["doubtful_label"] = int(doubtful.sum())
-                rows &= ~rows.index.isin(labels.index[doubtful])
-                labels = labels[~doubtful]
-                head, oof = refit_with_chosen_settings(head, texts[rows], labels, config.seed,
-                                                       _row_ids(frame, rows, config.id_col))
-                metadata["heads"]["root_cause"]["label_counts"] = {
-                    str(k): int(v) for k, v in labels.value_counts().items()}
-                heads["root_cause"] = head
+                if doubtful.any():
+                    rows &= ~rows.index.isin(labels.index[doubtful])
+                    labels = labels[~doubtful]
+                    head, oof = refit_with_chosen_settings(head, texts[rows], labels, config.seed,
+                                                           _row_ids(frame, rows, config.id_col))
+                    metadata["heads"]["root_cause"]["label_counts"] = {
+                        str(k): int(v) for k, v in labels.value_counts().items()}
+                    heads["root_cause"] = head
             if config.private_labels:
                 issues = mask_label_issues(issues, head.classes_)
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()

@@ -119,6 +119,9 @@ def train_command(input_path: Path | None, taxonomy: str | None, unlabelled: Pat
     if taxonomy is not None and options["long_texts"] != "chunks":
         raise click.UsageError("--long-texts applies to heads trained on labels (--label-col); a zero-shot model "
                                "embeds long texts in chunks. Drop --long-texts or --taxonomy.")
+    if taxonomy is not None and options["drop_doubtful_labels"]:
+        raise click.UsageError("--drop-doubtful-labels leaves out training rows whose label looks wrong; a zero-shot "
+                               "model (--taxonomy) is not trained on labels. Drop one of them.")
     if taxonomy is not None and options["private_labels"]:
         raise click.UsageError("--private-labels needs labels of your own (--label-col); a zero-shot model's causes "
                                "are the taxonomy's, which is not secret.")
