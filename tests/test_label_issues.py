@@ -141,6 +141,15 @@ def test_dropping_doubtful_labels_leaves_the_swapped_rows_out_and_says_so(synthe
     # the swapped complaints are now answered by their true cause
     assert bundle.predict(frame.loc[[0, 9], "text"].tolist())["root_cause"].tolist() == [
         "billing_error", "service_failure"]
+    synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
+    for fmt in ("html", "json"):
+        result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
+                                           "--model", str(folder), "--out", str(tmp_path / f"r.{fmt}")])
+        assert result.exit_code == 0, result.output
+    section = json.loads((tmp_path / "r.json").read_text())["label_issues"]
+    assert section["rows_dropped"] == len(left_out)
+    assert section["rows_flagged"] == metadata["label_issues"]["rows_flagged"]  # the appended rows are not flagged
+    assert "left out of the model" in (tmp_path / "r.html").read_text()
     frame.to_csv(tmp_path / "in.csv", index=False)
     result = CliRunner().invoke(main, ["train", "--input", str(tmp_path / "in.csv"), "--label-col", "cause",
                                        "--id-col", "id", "--root-cause-head", "standard", "--drop-doubtful-labels",

@@ -55,8 +55,11 @@ def label_issues_section(model: str | Path, top: int = TOP) -> dict[str, Any] | 
     shown = issues.head(top).copy()
     if "text" in shown.columns:
         shown["text"] = shown["text"].str.slice(0, TEXT_CHARS)
-    return {"rows_flagged": int(len(issues)), "rows_checked": summary.get("rows_checked"),
+    dropped = issues["dropped"].astype(str).str.lower().eq("true") if "dropped" in issues else None
+    flagged = issues if dropped is None else issues.head(int(summary.get("rows_flagged", len(issues))))
+    return {"rows_flagged": int(len(flagged)), "rows_checked": summary.get("rows_checked"),
+            "rows_dropped": None if dropped is None else int(dropped.sum()),
             "method": summary.get("method", ""), "file": str(path),
             "pairs": [{"given_label": g, "suggested_label": s, "rows": int(n)} for (g, s), n in
-                      issues.groupby(["given_label", "suggested_label"]).size().nlargest(5).items()],
+                      flagged.groupby(["given_label", "suggested_label"]).size().nlargest(5).items()],
             "top": shown.to_dict(orient="records")}

@@ -74,8 +74,9 @@ def _markdown(data: dict[str, Any]) -> str:
         lines += ["", "## Drift (PSI)", "", _markdown_table(pd.DataFrame(data["drift"]["checks"]))]
     if data.get("label_issues"):
         issues = data["label_issues"]
+        left_out = f"; {issues['rows_dropped']:,} left out of training" if issues.get("rows_dropped") else ""
         lines += ["", f"## Doubtful training labels ({issues['rows_flagged']:,} of {issues['rows_checked']:,} "
-                      "training rows)", "", _markdown_table(pd.DataFrame(issues["top"]))]
+                      f"training rows{left_out})", "", _markdown_table(pd.DataFrame(issues["top"]))]
     if data["notes"]:
         lines += ["", "## Notes", "", *[f"- {markdown_text(n)}" for n in data["notes"]]]
     return "\n".join(lines) + "\n"
