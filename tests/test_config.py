@@ -23,6 +23,8 @@ def test_from_dict_refuses_unknown_options() -> None:
     ({"label_col": "c", "numeric_cols": ("tenure",)}, "add --churn-col"),
     ({"label_col": "c", "calibration": "platt"}, "calibration must be one of .*got 'platt'"),
     ({"label_col": "c", "long_texts": "tail"}, "long_texts must be one of .*got 'tail'"),
+    ({"label_col": "c", "n_jobs": 0}, "n_jobs 0 runs nothing"),
+    ({"churn_col": "y", "drop_doubtful_labels": True}, "it needs --label-col"),
 ])
 def test_invalid_configs_are_refused(options: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):

@@ -90,7 +90,7 @@ class TrainConfig:
         as one window); see :class:`~complaintkit.embedding.SentenceTransformerEmbedder`.
     n_jobs : int or None
         Processes that fit the root-cause head's SVMs (settings search, calibration, out-of-fold
-        predictions) side by side; ``None`` (the default) or 1 fits one at a time, -1 one per core.
+        predictions) side by side; -1 (the default) one per core, ``None`` or 1 one at a time.
         The trained head is the same whatever the number (see
         :class:`~complaintkit.heads.RootCauseClassifier`).
     """
@@ -118,7 +118,7 @@ class TrainConfig:
     drop_doubtful_labels: bool = False
     precision: str = "auto"
     long_texts: str = "chunks"
-    n_jobs: int | None = None
+    n_jobs: int | None = -1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -160,6 +160,8 @@ class TrainConfig:
         if self.private_labels and self.parent_col is not None:
             raise InputError("--private-labels and --parent-col cannot be combined: scoring reads the label → "
                              "parent map from metadata.json, where names are hidden. Drop one of them.")
+        if self.n_jobs == 0:
+            raise InputError("n_jobs 0 runs nothing; use -1 (one process per core) or 1 (one at a time).")
         if not 0 <= self.fast_tier_max_f1_loss < 1:
             raise InputError(f"the fast tier's macro-F1 loss must be in [0, 1); got {self.fast_tier_max_f1_loss}.")
         if self.review_precision is not None and not 0 < self.review_precision < 1:

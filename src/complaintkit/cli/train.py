@@ -86,6 +86,9 @@ if TYPE_CHECKING:
 @click.option("--drop-doubtful-labels", is_flag=True,
               help="Leave out the training rows whose label the root-cause head finds less probable than half of "
                    "chance out of fold, and refit; for labels with random slips. label_issues.csv marks them.")
+@click.option("--jobs", "n_jobs", type=click.IntRange(min=-1), default=-1, show_default=True,
+              help="Processes that fit the root-cause head's SVMs side by side: -1 = one per core, 1 = one at a time "
+                   "(on a busy shared host). The trained model is the same either way.")
 @click.option("--id-col", help="Complaint id column: names training complaints in label_issues.csv (doubtful labels) "
                                "and in explanations (score --explain). Default: their row number.")
 @click.option("--mlflow", "mlflow_run", is_flag=True,
