@@ -57,19 +57,23 @@ def planted_bundle(tmp_path_factory, synthetic_frame):
     return bundle.save(tmp_path_factory.mktemp("planted") / "model")
 
 
+def _report_section(model: Path, tmp_path: Path) -> tuple[dict, str]:
+    """``report --model`` on synthetic scored rows: the JSON report's doubtful-labels section and the HTML report."""
+    synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
+    for fmt in ("html", "json"):
+        result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
+                                           "--model", str(model), "--out", str(tmp_path / f"r.{fmt}")])
+        assert result.exit_code == 0, result.output
+    return json.loads((tmp_path / "r.json").read_text())["label_issues"], (tmp_path / "r.html").read_text()
+
+
 def test_planted_wrong_labels_are_listed_and_shown_by_the_report(planted_bundle, tmp_path):
     issues = pd.read_csv(planted_bundle / LABEL_ISSUES_FILE)
     assert set(issues["row_id"]) == {"bil-0", "ser-1"}  # the two swapped labels, and no clean row
     assert dict(zip(issues["row_id"], issues["suggested_label"], strict=True)) == {
         "bil-0": "billing_error", "ser-1": "service_failure"}
-    synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
-    for fmt in ("html", "json"):
-        result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
-                                           "--model", str(planted_bundle), "--out", str(tmp_path / f"r.{fmt}")])
-        assert result.exit_code == 0, result.output
-    section = json.loads((tmp_path / "r.json").read_text())["label_issues"]
+    section, html = _report_section(planted_bundle, tmp_path)
     assert section["rows_flagged"] == 2
-    html = (tmp_path / "r.html").read_text()
     assert 'id="label-issues"' in html and "bil-0" in html
 
 
@@ -141,15 +145,9 @@ def test_dropping_doubtful_labels_leaves_the_swapped_rows_out_and_says_so(synthe
     # the swapped complaints are now answered by their true cause
     assert bundle.predict(frame.loc[[0, 9], "text"].tolist())["root_cause"].tolist() == [
         "billing_error", "service_failure"]
-    synthetic_scored(seed=1).to_parquet(tmp_path / "scored.parquet")
-    for fmt in ("html", "json"):
-        result = CliRunner().invoke(main, ["report", "--scored", str(tmp_path / "scored.parquet"), "--format", fmt,
-                                           "--model", str(folder), "--out", str(tmp_path / f"r.{fmt}")])
-        assert result.exit_code == 0, result.output
-    section = json.loads((tmp_path / "r.json").read_text())["label_issues"]
+    section, html = _report_section(folder, tmp_path)
     assert section["rows_dropped"] == len(left_out)
     assert section["rows_flagged"] == metadata["label_issues"]["rows_flagged"]  # the appended rows are not flagged
-    html = (tmp_path / "r.html").read_text()
     assert "left out of the model" in html and "bil-0 (left out)" in html
     frame.to_csv(tmp_path / "in.csv", index=False)
     result = CliRunner().invoke(main, ["train", "--input", str(tmp_path / "in.csv"), "--label-col", "cause",
