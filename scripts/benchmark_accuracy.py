@@ -204,7 +204,7 @@ def run_task(name: str, cold_cache: bool, other_calibrations: list[str], extras:
         print(f"  default, truncated at 256 tokens instead of chunk-pooled: {truncated['macro_f1']:.3f} / "
               f"{truncated['accuracy']:.3f}")
     if extras and name == "cfpb_product":
-        review = fit_review_threshold(head, pd.Series(task.train_texts), pd.Series(task.train_labels), 0.9)
+        review = fit_review_threshold(head, pd.Series(task.train_labels), 0.9)
         kept = proba.max(axis=1) >= review["threshold"]
         correct = head.classes_[proba.argmax(axis=1)] == np.asarray(task.test_labels, dtype=object)
         result["review_at_90"] = {"threshold": review["threshold"], "test_coverage": float(kept.mean()),

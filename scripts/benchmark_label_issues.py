@@ -57,12 +57,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 from _benchdata import label_scores, load_average, load_task
 from complaintkit import RootCauseClassifier, SentenceTransformerEmbedder
 from complaintkit.intervals import mean_interval
 from complaintkit.label_issues import doubtful_rows, embedding_oof_proba, find_label_issues
+from complaintkit.training import out_of_fold_proba
 
 COMPLAINTKIT = "complaintkit (train's label_issues.csv)"
 RECIPE = "cleanlab recipe (LogReg on MiniLM, defaults)"
@@ -294,7 +294,7 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
     settings = head.chosen_settings()
     f1 = {NOISY: label_scores(test_labels, head.predict(test_texts))["macro_f1"]}
     rows_used, seconds = {NOISY: len(texts)}, {NOISY: round(time.perf_counter() - started, 1)}
-    head_proba = head.out_of_fold_proba(texts, noisy, StratifiedKFold(3, shuffle=True, random_state=seed))
+    head_proba = out_of_fold_proba(head)[0]  # what train reads: the calibration folds' probabilities
     sets = cleaned_training_sets(clean, noisy, issues, proba, balanced_proba, head_proba, confident,
                                  np.random.default_rng(20_000 + seed))
     removed = {name: flagged_scores(np.setdiff1d(np.arange(len(texts)), sets[name][0]), flipped)
@@ -308,7 +308,7 @@ def recovery_seed(texts: list[str], labels: np.ndarray, test_texts: list[str], t
         f1[name] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]
         rows_used[name], seconds[name] = int(len(kept)), round(time.perf_counter() - started, 1)
         if name == CLEAN and CLEAN_MINUS_DOUBTFUL not in skip:  # what the rule costs where no label is wrong
-            clean_proba = head.out_of_fold_proba(texts, clean, StratifiedKFold(3, shuffle=True, random_state=seed))
+            clean_proba = out_of_fold_proba(head)[0]
             kept = np.flatnonzero(~doubtful_rows(clean_proba, clean, np.unique(clean)))
             head = RootCauseClassifier(cv_repeats=cv_repeats, **settings).fit([texts[i] for i in kept], clean[kept])
             f1[CLEAN_MINUS_DOUBTFUL] = label_scores(test_labels, head.predict(test_texts))["macro_f1"]

@@ -164,7 +164,7 @@ def test_few_label_review_threshold_asks_the_precision_lower_bound() -> None:
     noisy = [causes[(causes.index(y) + 1) % 3] if i % 6 == 5 else y for i, y in enumerate(LABELS)]  # 1 in 6 wrong
     model = FewLabelClassifier(fine_tune=False).fit(TEXTS, noisy)
     labels = pd.Series(noisy, index=np.arange(len(noisy)) * 2)
-    observed = fit_review_threshold(model, labels, labels, 0.9, oof=(model.oof_proba_, model.oof_folds_))
+    observed = fit_review_threshold(model, labels, 0.9, oof=(model.oof_proba_, model.oof_folds_))
     top = model.oof_proba_.max(axis=1)
     correct = model.classes_[model.oof_proba_.argmax(axis=1)] == np.asarray(noisy, dtype=object)
     kept = top >= observed["threshold"]

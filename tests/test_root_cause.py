@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,6 +37,26 @@ def test_out_of_fold_proba_answers_each_row_as_a_refit_without_it(synthetic_fram
         refit = clone(head).fit([texts[i] for i in train], labels[train])
         np.testing.assert_array_equal(refit.predict([texts[i] for i in test]),
                                       head.classes_[proba[test].argmax(axis=1)])
+
+
+@pytest.mark.parametrize("calibration", ["temperature", "isotonic"])
+def test_the_calibration_is_scikit_learns_and_its_folds_give_the_held_out_proba(synthetic_frame: pd.DataFrame,
+                                                                                calibration: str) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import cross_val_predict
+
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy()
+    head = RootCauseClassifier(C=0.3, embedding_weight=1.0, calibration=calibration, n_jobs=2).fit(texts, labels)
+    matrix = head.pipeline_[:-1].transform(texts)
+    cv = StratifiedKFold(head.held_out_folds_, shuffle=True, random_state=0)
+    reference = CalibratedClassifierCV(head._svm(0.3), method=calibration, cv=cv, ensemble=False).fit(matrix, labels)
+    np.testing.assert_allclose(head.predict_proba(texts), reference.predict_proba(matrix), atol=1e-12)
+    calibrated = reference.calibrated_classifiers_[0]
+    decisions = cross_val_predict(head._svm(0.3), matrix, labels, cv=cv, method="decision_function")
+    calibrated.estimator = root_cause._GivenDecisions().fit(decisions, labels)  # scikit-learn's calibrator on them
+    np.testing.assert_allclose(head.held_out_proba_, calibrated.predict_proba(decisions), atol=1e-12)
+    assert head.pipeline_.named_steps["classifier"].get_params()["cv"] is not None
+    assert "held_out_proba_" not in pickle.loads(pickle.dumps(head)).__dict__  # not carried into bundles
 
 
 def test_tfidf_only_and_embedding_only_variants(synthetic_frame: pd.DataFrame) -> None:

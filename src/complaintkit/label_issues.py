@@ -21,6 +21,7 @@ import pandas as pd
 from .redaction import redact
 
 LABEL_ISSUES_FILE = "label_issues.csv"
+LABEL_ISSUE_FOLDS = 3  # of the regression's out-of-fold probabilities (fewer when the rarest label has fewer rows)
 METHOD = ("confident learning (cleanlab find_label_issues, prune_by_noise_rate) on out-of-fold probabilities of "
           "a logistic regression on the head's sentence embeddings, ranked by the given label's probability")
 
@@ -33,7 +34,7 @@ def _label_numbers(labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
     return pd.Index(np.asarray(classes, dtype=object)).get_indexer(pd.Index(labels, dtype=object))
 
 
-def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = 3, seed: int = 0,
+def embedding_oof_proba(vectors: np.ndarray, labels: Sequence[str], folds: int = LABEL_ISSUE_FOLDS, seed: int = 0,
                         class_weight: str | None = None) -> np.ndarray:
     """Out-of-fold class probabilities of a multinomial logistic regression on ``vectors``.
 

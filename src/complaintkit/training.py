@@ -34,6 +34,7 @@ from .io import join_text_columns, read_table, require_columns
 from .label_issues import (
     DOUBTFUL_RULE,
     HEAD_METHOD,
+    LABEL_ISSUE_FOLDS,
     LABEL_ISSUES_FILE,
     METHOD,
     doubtful_rows,
@@ -83,32 +84,24 @@ def _check_labels(labels: pd.Series, column: str) -> None:
         )
 
 
-def out_of_fold_proba(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
-                      seed: int = 0) -> tuple[np.ndarray, int] | None:
-    """3-fold out-of-fold probabilities of the training rows with the head's chosen settings and calibrator,
-    and the folds.
+def out_of_fold_proba(head: RootCauseClassifier) -> tuple[np.ndarray, int]:
+    """Out-of-fold probabilities of the rows ``head`` was just fitted on (from its calibration folds,
+    with its chosen settings and calibrator), and the number of folds.
 
-    ``None`` when a class has fewer than 2 rows. Columns follow the sorted labels (``head.classes_``).
+    Columns follow the sorted labels (``head.classes_``).
     """
-    folds = int(min(3, labels.value_counts().min()))
-    if folds < 2:
-        return None
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return head.out_of_fold_proba(texts.tolist(), labels.to_numpy(), cv), folds
+    return head.held_out_proba_, head.held_out_folds_
 
 
-def fit_review_threshold(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
-                         precision: float, seed: int = 0,
+def fit_review_threshold(head: RootCauseClassifier, labels: pd.Series, precision: float,
                          oof: tuple[np.ndarray, int] | None = None, z: float = 0.0) -> dict[str, Any]:
     """Choose the ``needs_review`` confidence threshold for ``precision`` on out-of-fold predictions.
 
-    ``oof`` reuses :func:`out_of_fold_proba`'s result when it was computed already; ``z`` > 0
+    ``labels`` are the rows ``head`` was fitted on; ``oof`` are other out-of-fold predictions of them
+    (default: :func:`out_of_fold_proba`'s); ``z`` > 0
     asks the precision's Wilson lower bound to reach ``precision`` (see :func:`review_threshold`).
     """
-    oof = oof or out_of_fold_proba(head, texts, labels, seed)
-    if oof is None:
-        return {"threshold": 0.0, "rule": "off: a class has too few rows for out-of-fold predictions"}
-    proba, folds = oof
+    proba, folds = oof or out_of_fold_proba(head)
     classes = np.unique(labels.to_numpy())
     correct = classes[proba.argmax(axis=1)] == labels.to_numpy()
     threshold = review_threshold(proba.max(axis=1), correct, precision, z)
@@ -134,7 +127,7 @@ def few_label_review_threshold(head: FewLabelClassifier, labels: pd.Series, prec
     """
     if head.oof_proba_ is None:
         return {"threshold": 0.0, "rule": "off: a class has a single labelled row, too few for held-out predictions"}
-    found = fit_review_threshold(head, pd.Series(dtype=object), labels.reset_index(drop=True), precision,
+    found = fit_review_threshold(head, labels.reset_index(drop=True), precision,
                                  oof=(head.oof_proba_, head.oof_folds_), z=FEW_LABEL_REVIEW_Z)
     if found["threshold"] > 1.0:  # no confidence is certified: flag every prediction short of 1.0 (bundles keep [0, 1])
         found.update(threshold=1.0, oof_coverage=float((head.oof_proba_.max(axis=1) >= 1.0).mean()))
@@ -150,8 +143,9 @@ def cross_validated_metrics(head: RootCauseClassifier, labels: pd.Series, proba:
     """:func:`~complaintkit.evaluation.root_cause_metrics` of out-of-fold predictions (with bootstrap
     95% intervals of macro-F1 and accuracy), and how they were made."""
     return {**root_cause_metrics(labels.to_numpy(), proba, head.classes_),
-            "method": f"{folds}-fold out-of-fold predictions of the training rows, with the settings and the "
-                      "calibration chosen on all of them; percentile bootstrap 95% intervals over the rows"}
+            "method": f"{folds}-fold out-of-fold predictions of the training rows (the calibration's folds), with "
+                      "the settings, text features and calibration fitted on all of them; percentile bootstrap "
+                      "95% intervals over the rows"}
 
 
 def cross_validated_churn_metrics(head: ChurnClassifier, inputs: pd.DataFrame, outcome: np.ndarray,
@@ -186,7 +180,7 @@ def _row_ids(frame: pd.DataFrame, rows: pd.Series, id_col: str | None) -> np.nda
     return frame.loc[rows, id_col].astype(str).to_numpy() if id_col else np.flatnonzero(rows.to_numpy())
 
 
-def refit_with_chosen_settings(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series, seed: int,
+def refit_with_chosen_settings(head: RootCauseClassifier, texts: pd.Series, labels: pd.Series,
                                example_ids: np.ndarray) -> tuple[RootCauseClassifier, tuple[np.ndarray, int] | None]:
     """``head`` fitted again on ``texts`` with the settings its search chose (no new search), and its
     :func:`out_of_fold_proba` on them."""
@@ -195,7 +189,7 @@ def refit_with_chosen_settings(head: RootCauseClassifier, texts: pd.Series, labe
     refit = clone(head).set_params(C=head.C_, embedding_weight=head.embedding_weight_, use_tfidf=head.use_tfidf_,
                                    char_ngrams=head.char_ngrams_)
     refit.fit(texts.tolist(), labels.to_numpy(), example_ids=example_ids)
-    return refit, out_of_fold_proba(refit, texts, labels, seed)
+    return refit, out_of_fold_proba(refit)
 
 
 def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarray, metadata: dict[str, Any],
@@ -317,13 +311,15 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                 metadata["review"] = few_label_review_threshold(head, labels, config.review_precision)
         else:
             steps.next("out-of-fold predictions for the needs_review threshold and doubtful labels")
-            oof = out_of_fold_proba(head, texts[rows], labels, config.seed)
+            oof = out_of_fold_proba(head)
         if oof is not None:
             ids = frame.loc[rows, config.id_col] if config.id_col else np.flatnonzero(rows.to_numpy())
             vectors = embed_for_head(head, texts[rows].tolist())  # from the embedding cache: computed by the fit
-            proba = oof[0] if vectors is None else embedding_oof_proba(vectors, labels.tolist(), oof[1], config.seed)
+            folds = min(LABEL_ISSUE_FOLDS, oof[1])
+            proba, folds = oof if vectors is None else (
+                embedding_oof_proba(vectors, labels.tolist(), folds, config.seed), folds)
             issues = find_label_issues(proba, labels.tolist(), head.classes_, list(ids), texts[rows].tolist())
-            summary = label_issues_summary(issues, len(labels), oof[1], HEAD_METHOD if vectors is None else METHOD)
+            summary = label_issues_summary(issues, len(labels), folds, HEAD_METHOD if vectors is None else METHOD)
             if config.drop_doubtful_labels:
                 doubtful = doubtful_rows(oof[0], labels.tolist(), head.classes_)
                 issues = with_dropped_rows(issues, doubtful, proba, labels.tolist(), head.classes_, list(ids),
@@ -333,7 +329,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
                 if doubtful.any():
                     rows &= ~rows.index.isin(labels.index[doubtful])
                     labels = labels[~doubtful]
-                    head, oof = refit_with_chosen_settings(head, texts[rows], labels, config.seed,
+                    head, oof = refit_with_chosen_settings(head, texts[rows], labels,
                                                            _row_ids(frame, rows, config.id_col))
                     metadata["heads"]["root_cause"]["label_counts"] = {
                         str(k): int(v) for k, v in labels.value_counts().items()}
@@ -343,8 +339,7 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             files[LABEL_ISSUES_FILE] = issues.to_csv(index=False).encode()
             metadata["label_issues"] = summary
         if config.review_precision is not None and oof is not None:
-            metadata["review"] = fit_review_threshold(head, texts[rows], labels, config.review_precision,
-                                                      config.seed, oof=oof)
+            metadata["review"] = fit_review_threshold(head, labels, config.review_precision, oof=oof)
         if oof is not None:
             metadata["cv_metrics"] = {"root_cause": cross_validated_metrics(head, labels, *oof)}
         bounds = cascade_bounds(config, len(labels))

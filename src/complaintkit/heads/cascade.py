@@ -58,9 +58,10 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         Share of the training rows on which the cascade's out-of-fold answer must be the full
         head's (0.99: at most one row in a hundred answered differently).
     folds : int, default=3
-        Folds of the out-of-fold predictions.
+        Folds of the full head's out-of-fold predictions when it is given fitted and they are not
+        passed to ``fit`` (the fast head's come from its calibration folds).
     random_state : int, default=0
-        Seed of the folds.
+        Seed of those folds.
 
     Attributes
     ----------
@@ -85,9 +86,10 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
             full_oof_proba: np.ndarray | None = None) -> CascadeRootCauseClassifier:
         """Fit the fast head (and the full head unless fitted) and choose the threshold.
 
-        ``full_oof_proba`` are the fitted full head's out-of-fold probabilities on these rows when
-        already computed with the same folds (``folds``, shuffled, ``random_state``), as training
-        does for the ``needs_review`` threshold; they are computed here otherwise.
+        The fast head's out-of-fold probabilities are those of its calibration folds
+        (``held_out_proba_``). ``full_oof_proba`` are the given, fitted full head's out-of-fold
+        probabilities on these rows when already computed, as training does for the ``needs_review``
+        threshold; they are computed here otherwise (``folds`` shuffled folds, ``random_state``).
         """
         if not 0 <= self.max_f1_loss < 1:
             raise ValueError(f"The 'max_f1_loss' parameter must be in [0, 1). Got {self.max_f1_loss!r} instead.")
@@ -104,11 +106,13 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
                                       embedding_weight=full.embedding_weight_).fit(texts, labels)
         fast.example_index_ = None  # explanations read the full head's; the bundle need not carry a second
-        folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
-        cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)
-        proba = {"fast": fast.out_of_fold_proba(texts, labels, cv),
-                 "full": (np.asarray(full_oof_proba) if full_oof_proba is not None and full is self.full
-                          else full.out_of_fold_proba(texts, labels, cv))}
+        if full is not self.full:  # fitted here, on these rows
+            full_oof_proba = full.held_out_proba_
+        elif full_oof_proba is None:
+            folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
+            cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)
+            full_oof_proba = full.out_of_fold_proba(texts, labels, cv)
+        proba = {"fast": fast.held_out_proba_, "full": np.asarray(full_oof_proba)}
         classes = full.classes_
         predicted = {name: classes[p.argmax(axis=1)] for name, p in proba.items()}
         confidence = proba["fast"].max(axis=1)
@@ -119,7 +123,7 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
                      "fast_macro_f1": float(f1_score(labels, predicted["fast"], average="macro", zero_division=0)),
                      "cascade_macro_f1": cascade_f1, "escalated": float(np.mean(~kept)),
                      "agreement": float(np.mean(~kept | (predicted["fast"] == predicted["full"]))),
-                     "folds": cv.get_n_splits()}
+                     "folds": fast.held_out_folds_}
         self.full_, self.fast_ = full, fast
         self.classes_ = classes
         self.n_features_in_ = 1

@@ -74,6 +74,21 @@ def _scale_columns(matrix: sparse.spmatrix, columns: np.ndarray, weight: float) 
     return sparse.csr_matrix(matrix) @ sparse.diags(np.where(columns, weight, 1.0)).tocsr()
 
 
+class _GivenDecisions(ClassifierMixin, BaseEstimator):
+    """A classifier whose decision values are its input: lets ``CalibratedClassifierCV`` calibrate decisions
+    computed elsewhere."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> _GivenDecisions:
+        self.classes_ = np.unique(y)
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return X.ravel() if X.shape[1] == 1 else X
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[(X.ravel() > 0).astype(int) if X.shape[1] == 1 else X.argmax(axis=1)]
+
+
 class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     """Predict a complaint's root cause from its text, with calibrated probabilities.
 
@@ -164,6 +179,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         The calibration method used ("auto" resolved).
     pipeline_ : Pipeline
         Text normaliser, feature union and calibrated SVM.
+    held_out_proba_ : ndarray
+        Calibrated probabilities of the training rows, each from the SVM of the calibration fold that
+        did not see it (the text features are fitted on every row); ``train`` reads them for its
+        out-of-fold figures. Not saved with the head.
+    held_out_folds_ : int
+        Folds of the calibration and of ``held_out_proba_``.
     example_index_ : ExampleIndex or None
         The training texts and embeddings behind ``score --explain`` (``None`` without embeddings).
     """
@@ -287,9 +308,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         matrix = _scale_columns(unweighted, embedding_columns, self.embedding_weight_)
         # Shuffled folds: tables sorted by date or source would otherwise calibrate on unlike rows.
         calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        classifier = CalibratedClassifierCV(self._svm(self.C_), method=method, cv=calibration_cv, ensemble=False,
-                                            n_jobs=self.n_jobs)
-        classifier.fit(matrix, labels, sample_weight=weights)
+        classifier, self.held_out_proba_ = self._calibrated_svm(matrix, labels, weights, calibration_cv, method)
+        self.held_out_folds_ = folds
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
@@ -335,6 +355,32 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             held_out.estimator = svm
             proba[test] = held_out.predict_proba(held_out_matrix)
         return proba
+
+    def _calibrated_svm(self, matrix: sparse.csr_matrix, labels: np.ndarray, weights: np.ndarray | None,
+                        cv: StratifiedKFold, method: str) -> tuple[CalibratedClassifierCV, np.ndarray]:
+        """The SVM fitted on every row, calibrated on the decisions of SVMs fitted without each fold of ``cv``
+        (what ``CalibratedClassifierCV(cv=cv, ensemble=False)`` fits), and those rows' calibrated held-out
+        probabilities.
+
+        The final SVM and the folds' are fitted side by side (``n_jobs``).
+        """
+        splits = list(cv.split(np.zeros(len(labels)), labels))
+        fitted_rows = [np.arange(len(labels))] + [train for train, _ in splits]
+        svms = Parallel(n_jobs=self.n_jobs)(
+            delayed(self._svm(self.C_).fit)(matrix[rows], labels[rows],
+                                            sample_weight=None if weights is None else weights[rows])
+            for rows in fitted_rows)
+        decisions = np.zeros((len(labels), 1 if len(svms[0].classes_) == 2 else len(svms[0].classes_)))
+        for (_, test), svm in zip(splits, svms[1:], strict=True):
+            decisions[test] = svm.decision_function(matrix[test]).reshape(len(test), -1)
+        classifier = CalibratedClassifierCV(_GivenDecisions(), method=method, cv=2, ensemble=False)
+        classifier.fit(decisions, labels, sample_weight=weights)
+        held_out_proba = classifier.predict_proba(decisions)
+        classifier.calibrated_classifiers_[0].estimator = svms[0]
+        classifier.set_params(estimator=self._svm(self.C_), cv=cv, n_jobs=self.n_jobs)
+        if hasattr(svms[0], "n_features_in_"):
+            classifier.n_features_in_ = svms[0].n_features_in_
+        return classifier, held_out_proba
 
     def _svm(self, C: float, tol: float = 1e-4) -> LinearSVC | ParentAwareLinearSVC:
         if self.label_parents:
@@ -407,6 +453,11 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                            "best_mean": rows[best]["mean"], "best_se": rows[best]["se"],
                            "simpler_means": "fewer feature blocks, then smaller C, then smaller embedding weight"}
         return rows[chosen]
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("held_out_proba_", None)  # about the training rows: training reads it, bundles need not carry it
+        return state
 
     def __setstate__(self, state: dict) -> None:
         # Heads saved before these parameters existed: always the character block, never parents, fp32.
