@@ -111,6 +111,10 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
     assert cascade.full_ is full and cascade.fast_.embedder_.__class__ is StaticEmbedder
     assert cascade.example_index_ is full.example_index_ is not None and cascade.fast_.example_index_ is None
     assert cascade.oof_["cascade_macro_f1"] >= cascade.oof_["full_macro_f1"]
+    full_blocks, fast_blocks = (dict(head.pipeline_.named_steps["features"].transformer_list)
+                                for head in (full, cascade.fast_))
+    assert fast_blocks["tfidf"] is full_blocks["tfidf"] and fast_blocks["chars"] is full_blocks["chars"]  # stored once
+    assert fast_blocks["embedding"] is not full_blocks["embedding"]
     fast_proba, escalate = cascade.escalated(texts)
     cascade.threshold_ = float(np.median(fast_proba.max(axis=1)))  # split the rows, whatever was chosen
     fast_proba, escalate = cascade.escalated(texts)
@@ -129,6 +133,9 @@ def test_fast_tier_bundle_round_trip_and_scores(fast_bundle, tmp_path, synthetic
     assert set(info["out_of_fold"]) >= {"full_macro_f1", "fast_macro_f1", "cascade_macro_f1", "escalated"}
     loaded = Bundle.load(bundle.save(tmp_path / "fast"))
     assert isinstance(loaded.root_cause, CascadeRootCauseClassifier)
+    full_blocks, fast_blocks = (dict(pipeline.named_steps["features"].transformer_list)
+                                for pipeline in loaded.root_cause.pipelines_)
+    assert fast_blocks["tfidf"] is full_blocks["tfidf"]  # written once, read back shared
     texts = synthetic_frame["text"].tolist()
     np.testing.assert_allclose(loaded.root_cause.predict_proba(texts), bundle.root_cause.predict_proba(texts),
                                rtol=1e-5)

@@ -96,7 +96,7 @@ def dump_head(head: Any, file: Path) -> None:
     with zipfile.ZipFile(file, "w") as archive:
         for name, data in members:
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
-                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=8)
+                             compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
 
 
 def load_head(file: Path, trust: bool) -> Any:
