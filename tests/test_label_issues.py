@@ -39,6 +39,8 @@ def test_training_writes_counts_and_cards_the_doubtful_labels(trained_bundle, sy
     summary = trained_bundle.metadata["label_issues"]
     assert list(issues.columns[:4]) == ["row_id", "given_label", "suggested_label", "suggested_proba"]
     assert summary["rows_flagged"] == len(issues) and summary["rows_checked"] == 18
+    assert summary["folds"] == 3  # the regression's; the head's out-of-fold figures come from its 5 calibration folds
+    assert trained_bundle.metadata["cv_metrics"]["root_cause"]["method"].startswith("5-fold out-of-fold")
     train_rows = np.flatnonzero(synthetic_frame["split"] == "train")
     assert set(issues["row_id"]) <= set(train_rows)  # row numbers of the training table
     assert (issues["given_label"] != issues["suggested_label"]).all()
