@@ -182,9 +182,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
     held_out_proba_ : ndarray
         Calibrated probabilities of the training rows, each from the SVM of the calibration fold that
         did not see it (the text features are fitted on every row); ``train`` reads them for its
-        out-of-fold figures. Not saved with the head.
-    held_out_folds_ : int
-        Folds of the calibration and of ``held_out_proba_``.
+        out-of-fold figures (``held_out_folds_`` folds). Not saved with the head.
     example_index_ : ExampleIndex or None
         The training texts and embeddings behind ``score --explain`` (``None`` without embeddings).
     """
@@ -309,7 +307,6 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         # Shuffled folds: tables sorted by date or source would otherwise calibrate on unlike rows.
         calibration_cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         classifier, self.held_out_proba_ = self._calibrated_svm(matrix, labels, weights, calibration_cv, method)
-        self.held_out_folds_ = folds
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
@@ -474,6 +471,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         features = self.pipeline_[:-1].transform(as_text_list(X))
         return self.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator.decision_function(features)
+
+    @property
+    def held_out_folds_(self) -> int:
+        """Folds of the calibration, and of ``held_out_proba_``."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.named_steps["classifier"].cv.get_n_splits()
 
     @property
     def embedder_(self) -> SentenceTransformerEmbedder | None:
