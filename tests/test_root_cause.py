@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-from complaintkit import RootCauseClassifier
+from complaintkit import RootCauseClassifier, model_card
 from complaintkit.exceptions import InputError
 from complaintkit.heads import root_cause
 
@@ -124,6 +124,30 @@ def test_the_search_stops_its_svms_early_and_the_final_svm_does_not(synthetic_fr
     assert len(tolerances) == 2 * 3 * head.cv_scheme_["repeats"] and set(tolerances) == {root_cause.SEARCH_TOL}
     assert root_cause.SEARCH_TOL > 1e-4
     assert head.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator.tol == 1e-4
+
+
+def test_candidates_far_below_the_best_are_not_repeated(synthetic_frame: pd.DataFrame,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    monkeypatch.setattr(root_cause, "NOT_REPEATED_BELOW", 0.0)  # only the best after the first repeat goes on
+    raced = RootCauseClassifier(C_grid=(1e-5, 1.0), embedding_weight=1.0).fit(texts, labels)
+    weak, strong = raced.cv_macro_f1_
+    per_repeat, repeats = raced.cv_scheme_["folds"], raced.cv_scheme_["repeats"]
+    assert repeats == 3 and (weak["folds"], strong["folds"]) == (per_repeat, per_repeat * repeats)
+    assert strong["chosen"] and weak["macro_f1"] < strong["macro_f1"]
+    monkeypatch.setattr(root_cause, "NOT_REPEATED_BELOW", 1e9)
+    every = RootCauseClassifier(C_grid=(1e-5, 1.0), embedding_weight=1.0).fit(texts, labels)
+    assert [row["folds"] for row in every.cv_macro_f1_] == [per_repeat * repeats] * 2
+    assert every.cv_macro_f1_[1] == strong and every.C_ == raced.C_
+    [card] = model_card._root_cause_head({"chosen": {"cv_scheme": raced.cv_scheme_,
+                                                     "cv_macro_f1": raced.cv_macro_f1_}})
+    assert "1 of the 2 settings were more than 0 standard errors below the best after the first repeat" in card
+
+
+def test_within_reach_keeps_candidates_near_the_best() -> None:
+    summaries = [{"mean": 0.80, "se": 0.01}, {"mean": 0.78, "se": 0.01}, {"mean": 0.66, "se": 0.05},
+                 {"mean": 0.60, "se": 0.05}]
+    assert root_cause._within_reach(summaries) == [0, 1, 2]
 
 
 @pytest.mark.parametrize(("params", "message"), [({"C": 0}, "'C' parameter .* must be > 0"),

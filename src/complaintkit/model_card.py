@@ -109,6 +109,12 @@ def _root_cause_head(head: dict[str, Any]) -> list[str]:
     how = (f"chosen by {scheme['repeats']}x repeated {scheme['folds']}-fold cross-validated macro-F1, keeping the "
            f"simplest setting within one standard error of the best (simpler = {scheme['simpler_means']})"
            if scheme else "fixed")
+    full = scheme.get("repeats", 1) * scheme.get("folds", 0)
+    short = [row for row in chosen.get("cv_macro_f1") or [] if "folds" in row and row["folds"] < full]
+    if short:
+        how += (f"; {len(short)} of the {len(chosen['cv_macro_f1'])} settings were more than "
+                f"{scheme['not_repeated_below']:g} standard errors below the best after the first repeat and "
+                "were not repeated")
     chars = chosen.get("char_ngrams", head.get("params", {}).get("char_ngrams", True))
     tfidf = "word and character TF-IDF" if chars else "word TF-IDF"
     features = f"{tfidf} and the embedding" if chosen.get("use_tfidf", True) else "the embedding"

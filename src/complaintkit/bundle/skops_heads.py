@@ -35,6 +35,7 @@ TRUSTED_TYPES = [
     "complaintkit.heads.features.to_numeric",
     "complaintkit.heads.features.to_string",
     "complaintkit.heads.char_ngrams.CharNgramTfidfVectorizer",
+    "complaintkit.heads.vocabulary.WordTfidfVectorizer",
     "complaintkit.heads.parent_aware.ParentAwareLinearSVC",
     "complaintkit.text.TextNormaliser",
     "numpy.dtype",

@@ -18,6 +18,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .vocabulary import CompactVocabularyMixin
+
 _MAX_KEY = np.iinfo(np.int64).max
 _BATCH_CHARS = 1 << 20
 
@@ -72,7 +74,7 @@ class _VocabularyCodes(_Alphabet):
                                  np.array([c for _, c in pairs], dtype=np.int32))
 
 
-class CharNgramTfidfVectorizer(TfidfVectorizer):
+class CharNgramTfidfVectorizer(CompactVocabularyMixin, TfidfVectorizer):
     """``TfidfVectorizer`` whose ``char_wb`` fit and transform count n-grams with numpy (same output).
 
     Parameters are those of :class:`sklearn.feature_extraction.text.TfidfVectorizer`. Any

@@ -9,7 +9,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -23,6 +22,7 @@ from ..exceptions import InputError
 from ..text import TextNormaliser
 from .calibration import calibration_folds, calibration_method
 from .features import to_numeric, to_string
+from .vocabulary import WordTfidfVectorizer
 
 TEXT = "text"
 _TRUE = {"1", "1.0", "yes", "y", "true", "t", "churn", "churned"}
@@ -145,8 +145,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                                                                     precision=self.precision)))
             weights["embedding"] = float(self.embedding_weight)
         if self.use_tfidf:
-            blocks.append(("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
-                                                    max_features=100_000)))
+            blocks.append(("tfidf", WordTfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9,
+                                                        sublinear_tf=True, max_features=100_000)))
             weights["tfidf"] = 1.0
         if not blocks:
             raise ValueError("ChurnClassifier needs embedding_weight > 0 or use_tfidf=True.")

@@ -10,7 +10,6 @@ from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -28,12 +27,16 @@ from ._selection import SELECTION_RULES, choose_within_one_se, repeated_folds, s
 from .calibration import CALIBRATION_METHODS, calibration_folds, calibration_method
 from .char_ngrams import CharNgramTfidfVectorizer
 from .parent_aware import ParentAwareLinearSVC
+from .vocabulary import WordTfidfVectorizer
 
 # The settings search's SVMs stop at liblinear tolerance 0.01 (liblinear's own default is 0.1, scikit-learn's
 # 1e-4): on airline, CFPB product and banking77 the search chose the same settings, every candidate's mean
 # macro-F1 within 0.0013, in 28-38% less time on the first two (docs/accuracy.md). The final SVM and its
 # calibration keep 1e-4.
 SEARCH_TOL = 1e-2
+# A candidate this many standard errors (the larger of its own and the best's) below the best mean after the
+# first repeat of the settings search is not scored on the other repeats: it is out of the running.
+NOT_REPEATED_BELOW = 3.0
 
 
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
@@ -49,6 +52,13 @@ def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_mat
     fit_weights = None if weights is None else weights[train]
     predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
+
+
+def _within_reach(summaries: Sequence[dict[str, float]]) -> list[int]:
+    """Indices of the candidates whose mean is at most :data:`NOT_REPEATED_BELOW` standard errors below the best's."""
+    best = max(summaries, key=lambda summary: summary["mean"])
+    return [i for i, summary in enumerate(summaries)
+            if summary["mean"] >= best["mean"] - NOT_REPEATED_BELOW * max(summary["se"], best["se"])]
 
 
 def _check_sample_weight(sample_weight: object, n_rows: int) -> np.ndarray | None:
@@ -130,7 +140,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Folds of each cross-validation repeat (fewer when the rarest class is smaller).
     cv_repeats : int or "auto", default="auto"
         Repeats of the shuffled stratified ``cv_folds``-fold split; "auto" is 3 up to 3,000
-        training rows, 2 up to 12,000 and 1 above, so that training time stays bounded.
+        training rows, 2 up to 12,000 and 1 above, so that training time stays bounded. A candidate
+        more than three standard errors below the best after the first repeat is not repeated.
     selection : {"one_se", "best"}, default="one_se"
         "one_se": the simplest candidate within one standard error of the best mean macro-F1
         (standard error = sample sd of the best candidate's fold scores / sqrt(number of folds));
@@ -172,7 +183,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Whether the final model has the TF-IDF blocks, and the character block among them.
     cv_macro_f1_ : list of dict
         Every candidate's settings, mean macro-F1 over the repeated folds (``macro_f1``), its
-        standard error (``se``) and ``chosen`` (empty when nothing was searched).
+        standard error (``se``), the number of fold scores behind them (``folds``) and ``chosen``
+        (empty when nothing was searched).
     cv_scheme_ : dict
         Folds, repeats and selection rule of the search (empty when nothing was searched).
     calibration_ : str
@@ -241,7 +253,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                                                       self.cache_dir, self.precision, self.long_texts)))
             weights["embedding"] = 1.0
         if use_tfidf:
-            blocks.append(("tfidf", TfidfVectorizer(
+            blocks.append(("tfidf", WordTfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000)))
             weights["tfidf"] = 1.0
             if char_ngrams:
@@ -421,34 +433,47 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     def _search(self, unweighted: sparse.csr_matrix, embedding_columns: np.ndarray, char_columns: np.ndarray,
                 labels: np.ndarray, candidates: list[dict], weights: np.ndarray | None = None) -> dict:
-        """Score every candidate on the same repeated stratified folds; record them; return the chosen one."""
+        """Score the candidates on the same repeated stratified folds; record them; return the chosen one.
+
+        Candidates more than :data:`NOT_REPEATED_BELOW` standard errors below the best after the first
+        repeat are not scored on the other repeats.
+        """
         repeats = self._repeats(len(labels))
         splits = repeated_folds(labels, self.cv_folds, repeats, self.random_state)
-        fold_scores: dict[int, list[float]] = {}
+        per_repeat = len(splits) // repeats
+        fold_scores: dict[int, list[float]] = {i: [] for i in range(len(candidates))}
         features_of = [(c["use_tfidf"], c["char_ngrams"], c["embedding_weight"]) for c in candidates]
-        for use_tfidf, chars, weight in dict.fromkeys(features_of):  # one weighted matrix at a time
-            columns = ~char_columns if use_tfidf and not chars else (
-                np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
-            matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
-            group = [i for i, features in enumerate(features_of) if features == (use_tfidf, chars, weight)]
-            scores = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], SEARCH_TOL), matrix, labels, train, test, weights)
-                for i in group for train, test in splits)
-            for position, i in enumerate(group):
-                fold_scores[i] = scores[position * len(splits):(position + 1) * len(splits)]
+        scored = list(range(len(candidates)))
+        for first in (0, per_repeat):
+            for use_tfidf, chars, weight in dict.fromkeys(features_of[i] for i in scored):  # one matrix at a time
+                columns = ~char_columns if use_tfidf and not chars else (
+                    np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
+                matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
+                tasks = [(i, split) for i in scored if features_of[i] == (use_tfidf, chars, weight)
+                         for split in splits[first:len(splits) if first else per_repeat]]
+                scores = Parallel(n_jobs=self.n_jobs)(
+                    delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], SEARCH_TOL), matrix, labels, train, test,
+                                            weights)
+                    for i, (train, test) in tasks)
+                for (i, _), score in zip(tasks, scores, strict=True):
+                    fold_scores[i].append(score)
+            if repeats == 1:
+                break
+            scored = _within_reach([summarise(fold_scores[i]) for i in range(len(candidates))])
         rows = []
         for i, candidate in enumerate(candidates):
             summary = summarise(fold_scores[i])
-            rows.append({**candidate, "mean": summary["mean"], "se": summary["se"]})
+            rows.append({**candidate, "mean": summary["mean"], "se": summary["se"], "folds": len(fold_scores[i])})
         chosen = choose_within_one_se(rows, self.selection)
         best = max(range(len(rows)), key=lambda i: rows[i]["mean"])
         self.cv_macro_f1_ = [{"use_tfidf": row["use_tfidf"], "char_ngrams": row["char_ngrams"],
-                              "embedding_weight": row["embedding_weight"],
-                              "C": row["C"], "macro_f1": row["mean"], "se": row["se"], "chosen": i == chosen}
+                              "embedding_weight": row["embedding_weight"], "C": row["C"], "macro_f1": row["mean"],
+                              "se": row["se"], "folds": row["folds"], "chosen": i == chosen}
                              for i, row in enumerate(rows)]
-        self.cv_scheme_ = {"folds": len(splits) // repeats, "repeats": repeats, "selection": self.selection,
+        self.cv_scheme_ = {"folds": per_repeat, "repeats": repeats, "selection": self.selection,
                            "best_mean": rows[best]["mean"], "best_se": rows[best]["se"],
-                           "simpler_means": "fewer feature blocks, then smaller C, then smaller embedding weight"}
+                           "simpler_means": "fewer feature blocks, then smaller C, then smaller embedding weight",
+                           "not_repeated_below": NOT_REPEATED_BELOW}
         return rows[chosen]
 
     def __getstate__(self) -> dict:
