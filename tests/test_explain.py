@@ -46,6 +46,9 @@ def test_score_explain_on_a_trained_bundle(trained_bundle, synthetic_frame: pd.D
     # the reported neighbours are the nearest training rows by the head's own embeddings
     query = embed_for_head(head, frame["text"].tolist())
     train_vectors = embed_for_head(head, train_rows["text"].tolist())
+    stored = build_example_index(train_rows.index.tolist(), train_rows["text"].tolist(), train_rows["cause"].tolist(),
+                                 train_vectors)
+    np.testing.assert_array_equal(head.example_index_.vectors, stored.vectors)  # the fit's own embeddings
     expected = np.argsort(-(query @ train_vectors.T), axis=1)[:, 0]
     assert scored["similar_1_text"].tolist() == train_rows["text"].iloc[expected].tolist()
     assert scored["similar_1_id"].astype(int).tolist() == train_rows.index[expected].tolist()

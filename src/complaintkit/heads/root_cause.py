@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 from ..embedding.static import make_embedder
 from ..exceptions import InputError
-from ..explain import build_example_index, embed_for_head
+from ..explain import build_example_index
 from ..redaction import redact
 from ..text import TextNormaliser, as_text_list
 from ._base import TextPipelineMixin
@@ -322,7 +322,11 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.pipeline_ = Pipeline([("normalise", normaliser), ("features", features), ("classifier", classifier)])
         self.classes_ = classifier.classes_
         self.n_features_in_ = 1
-        vectors = embed_for_head(self, texts)
+        # The embedding block's output at weight 1: what embed_for_head would compute again.
+        vectors = None
+        if embedding_columns.any():
+            block = unweighted[:, embedding_columns]
+            vectors = block.toarray() if sparse.issparse(block) else np.asarray(block)
         ids = list(example_ids) if example_ids is not None else list(range(len(texts)))
         stored = [redact(text, self.redact) for text in texts] if self.redact else texts  # --redact covers them
         self.example_index_ = (None if vectors is None else
