@@ -142,6 +142,8 @@ def test_candidates_far_below_the_best_are_not_repeated(synthetic_frame: pd.Data
     [card] = model_card._root_cause_head({"chosen": {"cv_scheme": raced.cv_scheme_,
                                                      "cv_macro_f1": raced.cv_macro_f1_}})
     assert "1 of the 2 settings were more than 0 standard errors below the best after the first repeat" in card
+    once = RootCauseClassifier(C_grid=(1e-5, 1.0), embedding_weight=1.0, cv_repeats=1).fit(texts, labels)
+    assert [row["folds"] for row in once.cv_macro_f1_] == [per_repeat] * 2 and once.cv_scheme_["repeats"] == 1
 
 
 def test_within_reach_keeps_candidates_near_the_best() -> None:

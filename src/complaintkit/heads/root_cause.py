@@ -448,21 +448,21 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         fold_scores: dict[int, list[float]] = {i: [] for i in range(len(candidates))}
         features_of = [(c["use_tfidf"], c["char_ngrams"], c["embedding_weight"]) for c in candidates]
         scored = list(range(len(candidates)))
-        for first in (0, per_repeat):
+        for first, last in ((0, per_repeat), (per_repeat, len(splits))):  # the first repeat, then the others
             for use_tfidf, chars, weight in dict.fromkeys(features_of[i] for i in scored):  # one matrix at a time
+                tasks = [(i, split) for i in scored if features_of[i] == (use_tfidf, chars, weight)
+                         for split in splits[first:last]]
+                if not tasks:  # a single repeat
+                    continue
                 columns = ~char_columns if use_tfidf and not chars else (
                     np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
                 matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
-                tasks = [(i, split) for i in scored if features_of[i] == (use_tfidf, chars, weight)
-                         for split in splits[first:len(splits) if first else per_repeat]]
                 scores = Parallel(n_jobs=self.n_jobs)(
                     delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], SEARCH_TOL), matrix, labels, train, test,
                                             weights)
                     for i, (train, test) in tasks)
                 for (i, _), score in zip(tasks, scores, strict=True):
                     fold_scores[i].append(score)
-            if repeats == 1:
-                break
             scored = _within_reach([summarise(fold_scores[i]) for i in range(len(candidates))])
         rows = []
         for i, candidate in enumerate(candidates):
