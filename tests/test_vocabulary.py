@@ -40,3 +40,10 @@ def test_a_vocabulary_that_cannot_be_joined_is_saved_as_a_dict() -> None:
     unfitted = WordTfidfVectorizer()
     assert "_vocabulary_terms" not in unfitted.__getstate__()
     assert pickle.loads(pickle.dumps(unfitted)).get_params() == unfitted.get_params()
+
+
+def test_saving_a_bundle_leaves_compact_vocabularies_in_place(trained_bundle, tmp_path) -> None:
+    blocks = dict(trained_bundle.root_cause.pipeline_.named_steps["features"].transformer_list)
+    before = {name: blocks[name].vocabulary_ for name in ("tfidf", "chars")}
+    trained_bundle.save(tmp_path / "bundle", overwrite=True)
+    assert all(blocks[name].vocabulary_ is vocabulary for name, vocabulary in before.items())

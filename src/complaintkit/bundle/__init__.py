@@ -33,6 +33,7 @@ from ..embedding import SentenceTransformerEmbedder, model_fingerprint, resolve_
 from ..embedding.static import StaticEmbedder
 from ..exceptions import BundleError, OutputExistsError
 from ..heads import ChurnClassifier, RootCauseClassifier
+from ..heads.vocabulary import CompactVocabularyMixin
 from ..io.files import current_umask
 from ..model_card import render_model_card
 from .encoder import FOLDER as ENCODER_FOLDER
@@ -103,13 +104,15 @@ def _as_frame(texts: str | Sequence[str] | pd.DataFrame, column: str) -> pd.Data
 def _plain_vectorizers(heads: dict[str, Any]) -> None:
     """Make fitted TF-IDF vectorizers quick and reproducible to save.
 
-    Vocabularies get Python int columns (pruning leaves numpy ints, and skops writes every numpy
-    scalar as an array file of its own, rescanning the archive for each: minutes for 200k terms).
+    Vocabularies saved as dicts (scikit-learn's own vectorizers, in heads fitted before complaintkit
+    saved them as one string) get Python int columns (pruning leaves numpy ints, and skops writes every
+    numpy scalar as an array file of its own, rescanning the archive for each: minutes for 200k terms).
     The cached ``id()`` of the stop-word list, which differs between processes, is dropped;
     scikit-learn recomputes it on the next transform.
     """
     for vectorizer in _find_in_heads(heads, TfidfVectorizer):
-        vectorizer.vocabulary_ = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+        if not isinstance(vectorizer, CompactVocabularyMixin):
+            vectorizer.vocabulary_ = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
         vectorizer.__dict__.pop("_stop_words_id", None)
 
 
