@@ -44,7 +44,7 @@ def main() -> None:
     for name in args.tasks.split(","):
         task = load_task(name)
         for tol in (float(t) for t in args.tols.split(",")):
-            root_cause.SEARCH_TOL = tol
+            root_cause.FOLD_TOL = tol
             load, began = os.getloadavg()[0], time.perf_counter()
             head = TimedSearch(precision="fp32").fit(task.train_texts, task.train_labels)
             seconds = time.perf_counter() - began

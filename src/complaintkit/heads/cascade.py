@@ -36,22 +36,6 @@ def choose_threshold(confidence: np.ndarray, fast: np.ndarray, full: np.ndarray,
     return float("inf"), float(f1_score(labels, full, average="macro", zero_division=0))
 
 
-def share_equal_text_blocks(source: RootCauseClassifier, target: RootCauseClassifier) -> int:
-    """Point ``target``'s fitted TF-IDF blocks at ``source``'s where they are equal (same settings, vocabulary
-    and weights), so that a bundle stores them once; the number of blocks shared."""
-    blocks = dict(source.pipeline_.named_steps["features"].transformer_list)
-    union = target.pipeline_.named_steps["features"]
-    shared = [(name, blocks[name] if name != "embedding" and _same_block(blocks.get(name), block) else block)
-              for name, block in union.transformer_list]
-    union.transformer_list = shared
-    return sum(block is blocks.get(name) for name, block in shared)
-
-
-def _same_block(a: Any, b: Any) -> bool:
-    return (a is not None and type(a) is type(b) and a.get_params() == b.get_params()
-            and a.vocabulary_ == b.vocabulary_ and np.array_equal(a.idf_, b.idf_))
-
-
 class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
     """Root causes from a fast head where it is confident, from the full head elsewhere.
 
@@ -118,11 +102,14 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         full = self.full if self.full is not None else RootCauseClassifier()
         if not hasattr(full, "pipeline_"):
             full = clone(full).fit(texts, labels)
-        # The full head's chosen settings: the feature blocks are alike, and no second search is paid for.
+        # The full head's chosen settings and fitted TF-IDF blocks: no second search or vocabulary is paid
+        # for, and a bundle stores the blocks once.
+        text_blocks = {name: block for name, block in full.pipeline_.named_steps["features"].transformer_list
+                       if name != "embedding"}
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
-                                      embedding_weight=full.embedding_weight_).fit(texts, labels)
+                                      embedding_weight=full.embedding_weight_).fit(texts, labels,
+                                                                                   fitted_text_blocks=text_blocks)
         fast.example_index_ = None  # explanations read the full head's; the bundle need not carry a second
-        share_equal_text_blocks(full, fast)
         if full is not self.full:  # fitted here, on these rows
             full_oof_proba = full.held_out_proba_
         elif full_oof_proba is None:

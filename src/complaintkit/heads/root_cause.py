@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -29,11 +29,11 @@ from .char_ngrams import CharNgramTfidfVectorizer
 from .parent_aware import ParentAwareLinearSVC
 from .vocabulary import WordTfidfVectorizer
 
-# The settings search's SVMs stop at liblinear tolerance 0.01 (liblinear's own default is 0.1, scikit-learn's
-# 1e-4): on airline, CFPB product and banking77 the search chose the same settings, every candidate's mean
-# macro-F1 within 0.0013, in 28-38% less time on the first two (docs/accuracy.md). The final SVM and its
-# calibration keep 1e-4.
-SEARCH_TOL = 1e-2
+# The SVMs fitted on folds (the settings search's and the calibration's) stop at liblinear tolerance 0.01
+# (liblinear's own default is 0.1, scikit-learn's 1e-4): on airline, CFPB product and banking77 the search chose
+# the same settings, every candidate's mean macro-F1 within 0.0013, in 28-38% less time on the first two; on
+# 8,500 narratives the folds' decision values moved by at most 0.002 (docs/accuracy.md). The final SVM keeps 1e-4.
+FOLD_TOL = 1e-2
 # A candidate this many standard errors (the larger of its own and the best's) below the best mean after the
 # first repeat of the settings search is not scored on the other repeats: it is out of the running.
 NOT_REPEATED_BELOW = 3.0
@@ -52,6 +52,19 @@ def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_mat
     fit_weights = None if weights is None else weights[train]
     predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
+
+
+def _fit_blocks(features: FeatureUnion, texts: list[str],
+                fitted: Mapping[str, TransformerMixin] | None) -> sparse.csr_matrix:
+    """``features.fit_transform(texts)``, except that the blocks named in ``fitted`` are replaced by those
+    (already fitted) and only transform."""
+    if not fitted:
+        return features.fit_transform(texts)
+    features.transformer_list = [(name, fitted.get(name, block)) for name, block in features.transformer_list]
+    weights = features.transformer_weights or {}
+    outputs = [(block.transform(texts) if name in fitted else block.fit_transform(texts)) * weights.get(name, 1)
+               for name, block in features.transformer_list]
+    return sparse.hstack(outputs).tocsr()
 
 
 def _within_reach(summaries: Sequence[dict[str, float]]) -> list[int]:
@@ -265,14 +278,17 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return FeatureUnion(blocks, transformer_weights=weights)
 
     def fit(self, X: Iterable[str], y: Iterable[str], sample_weight: Iterable[float] | None = None,
-            example_ids: Iterable[object] | None = None) -> RootCauseClassifier:
+            example_ids: Iterable[object] | None = None,
+            fitted_text_blocks: Mapping[str, TransformerMixin] | None = None) -> RootCauseClassifier:
         """Fit on texts ``X`` and root-cause labels ``y``.
 
         ``sample_weight`` (one non-negative number per text, default: all 1) scales each text's
         loss in the SVMs of the settings search and of the final model, and in the calibration;
         the classes stay balanced by their row counts. ``example_ids`` name the training texts in
         explanations (default: their positions); with embeddings on, the texts become
-        ``example_index_`` (see :mod:`complaintkit.explain`).
+        ``example_index_`` (see :mod:`complaintkit.explain`). ``fitted_text_blocks`` are TF-IDF blocks
+        (``"tfidf"``, ``"chars"``) already fitted on these texts, e.g. another head's: the head uses them
+        as they are, and shares them, instead of fitting its own.
         """
         if y is None:
             raise ValueError("RootCauseClassifier.fit needs y, the root-cause label of each text; got None.")
@@ -298,7 +314,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         normalised = normaliser.transform(texts)
         blocks = (self.use_tfidf is not False, self.use_tfidf is not False and self.char_ngrams is not False)
         features = self._features(*blocks)
-        unweighted = features.fit_transform(normalised)
+        unweighted = _fit_blocks(features, normalised, fitted_text_blocks)
         embedding_columns, char_columns = self._block_columns(features, unweighted.shape[1])
         candidates = self._candidates(embedding_columns.any())
         self.cv_macro_f1_, self.cv_scheme_ = [], {}
@@ -310,7 +326,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.calibration_ = method
         if (self.use_tfidf_, self.char_ngrams_) != blocks:  # the search dropped a block: fit without it
             features = self._features(self.use_tfidf_, self.char_ngrams_)
-            unweighted = features.fit_transform(normalised)
+            unweighted = _fit_blocks(features, normalised, fitted_text_blocks)
             embedding_columns, _ = self._block_columns(features, unweighted.shape[1])
         if embedding_columns.any():
             features.set_params(transformer_weights={**features.transformer_weights,
@@ -344,9 +360,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                           sample_weight: Iterable[float] | None = None) -> np.ndarray:
         """Calibrated probabilities of the training rows ``X``, each from a model that did not see it.
 
-        For each fold of ``cv``, the head's chosen features and SVM are fitted again on the other
-        rows (no settings search) and their decisions on the fold's rows go through the fitted
-        head's calibrator. Columns follow ``classes_``.
+        For each fold of ``cv``, the head's chosen features and SVM (stopping at :data:`FOLD_TOL`, as the
+        calibration's folds do) are fitted again on the other rows (no settings search) and their decisions
+        on the fold's rows go through the fitted head's calibrator. Columns follow ``classes_``.
         """
         check_is_fitted(self, "pipeline_")
         texts = as_text_list(X)
@@ -358,8 +374,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             folds.append((train, test, features.fit_transform([texts[i] for i in train]),
                           features.transform([texts[i] for i in test])))
         svms = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._svm(self.C_).fit)(matrix, labels[train],
-                                            sample_weight=None if weights is None else weights[train])
+            delayed(self._svm(self.C_, FOLD_TOL).fit)(matrix, labels[train],
+                                                      sample_weight=None if weights is None else weights[train])
             for train, _, matrix, _ in folds)
         proba = np.zeros((len(texts), len(self.classes_)))
         calibrated = self.pipeline_.named_steps["classifier"].calibrated_classifiers_[0]
@@ -375,14 +391,16 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         (what ``CalibratedClassifierCV(cv=cv, ensemble=False)`` fits), and those rows' calibrated held-out
         probabilities.
 
-        The final SVM and the folds' are fitted side by side (``n_jobs``).
+        The final SVM and the folds' are fitted side by side (``n_jobs``); the folds' stop at
+        :data:`FOLD_TOL`.
         """
         splits = list(cv.split(np.zeros(len(labels)), labels))
         fitted_rows = [np.arange(len(labels))] + [train for train, _ in splits]
+        tolerances = [self._svm(self.C_).tol] + [FOLD_TOL] * len(splits)
         svms = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._svm(self.C_).fit)(matrix[rows], labels[rows],
-                                            sample_weight=None if weights is None else weights[rows])
-            for rows in fitted_rows)
+            delayed(self._svm(self.C_, tol).fit)(matrix[rows], labels[rows],
+                                                 sample_weight=None if weights is None else weights[rows])
+            for rows, tol in zip(fitted_rows, tolerances, strict=True))
         decisions = np.zeros((len(labels), 1 if len(svms[0].classes_) == 2 else len(svms[0].classes_)))
         for (_, test), svm in zip(splits, svms[1:], strict=True):
             decisions[test] = svm.decision_function(matrix[test]).reshape(len(test), -1)
@@ -458,7 +476,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
                     np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
                 matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
                 scores = Parallel(n_jobs=self.n_jobs)(
-                    delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], SEARCH_TOL), matrix, labels, train, test,
+                    delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], FOLD_TOL), matrix, labels, train, test,
                                             weights)
                     for i, (train, test) in tasks)
                 for (i, _), score in zip(tasks, scores, strict=True):
