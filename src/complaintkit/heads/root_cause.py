@@ -468,8 +468,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         scored = list(range(len(candidates)))
         for first, last in ((0, per_repeat), (per_repeat, len(splits))):  # the first repeat, then the others
             for use_tfidf, chars, weight in dict.fromkeys(features_of[i] for i in scored):  # one matrix at a time
-                tasks = [(i, split) for i in scored if features_of[i] == (use_tfidf, chars, weight)
-                         for split in splits[first:last]]
+                # Largest C first: its fits take longest, and started last they would leave a core idle.
+                tasks = [(i, split) for i in sorted(scored, key=lambda i: -candidates[i]["C"])
+                         if features_of[i] == (use_tfidf, chars, weight) for split in splits[first:last]]
                 if not tasks:  # a single repeat
                     continue
                 columns = ~char_columns if use_tfidf and not chars else (
