@@ -32,6 +32,9 @@ from .models import load_sentence_transformer, model_fingerprint
 
 ONNX_RUNTIME_LABEL = "onnxruntime int8"  # what run summaries record for this encoder
 MAX_BATCH_TOKENS = 2048  # padded tokens per batch past its first text: eight 256-token windows
+# Padded tokens per batch at most this much above its real ones: ten short queries of 8 to 38 tokens took
+# 30 ms in one padded batch and 18 ms in batches of like lengths; large sets batch as before.
+MAX_PADDING = 0.25
 
 
 @dataclass(frozen=True)
@@ -175,25 +178,33 @@ def _session(path: str, threads: int, spinning: bool = False) -> Any:
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int = MAX_BATCH_TOKENS) -> list[np.ndarray]:
+def length_sorted_batches(lengths: np.ndarray, batch_size: int, max_tokens: int = MAX_BATCH_TOKENS,
+                          max_padding: float = MAX_PADDING) -> list[np.ndarray]:
     """Indices of ``lengths`` in batches, shortest first, so each batch pads little.
 
     A batch holds at most ``batch_size`` texts and, past its first text, at most ``max_tokens``
     tokens once padded: long texts go in smaller batches, which bounds the memory of a forward pass.
+    Past its first text, a batch also pads to at most ``1 + max_padding`` times its real tokens, so
+    a few texts of unlike lengths (the rows a cascade escalates) are not all padded to the longest.
 
     Examples
     --------
-    >>> [b.tolist() for b in length_sorted_batches(np.array([5, 1, 3, 2]), 2)]
+    >>> [b.tolist() for b in length_sorted_batches(np.array([50, 10, 30, 20]), 2, max_padding=1.0)]
     [[1, 3], [2, 0]]
     >>> [b.tolist() for b in length_sorted_batches(np.array([300, 10, 300, 300]), 8, max_tokens=600)]
-    [[1, 0], [2, 3]]
+    [[1], [0, 2], [3]]
+    >>> [b.tolist() for b in length_sorted_batches(np.array([12, 40, 11, 10]), 16)]
+    [[3, 2, 0], [1]]
     """
     order = np.argsort(lengths, kind="stable")
     batches, start = [], 0
     while start < len(order):
-        stop = start + 1
-        while (stop < len(order) and stop - start < batch_size
-               and lengths[order[stop]] * (stop + 1 - start) <= max_tokens):
+        stop, real = start + 1, int(lengths[order[start]])
+        while stop < len(order) and stop - start < batch_size:
+            padded = int(lengths[order[stop]]) * (stop + 1 - start)
+            if padded > max_tokens or padded > (1 + max_padding) * (real + int(lengths[order[stop]])):
+                break
+            real += int(lengths[order[stop]])
             stop += 1
         batches.append(order[start:stop])
         start = stop
