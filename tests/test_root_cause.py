@@ -291,3 +291,5 @@ def test_fitted_text_blocks_are_used_as_they_are_and_give_the_same_head(syntheti
     np.testing.assert_array_equal(blocks["chars"].idf_, idf)  # not fitted again
     np.testing.assert_allclose(given.predict_proba(texts), own.predict_proba(texts), atol=1e-9)
     np.testing.assert_allclose(given.held_out_proba_, own.held_out_proba_, atol=1e-9)
+    with pytest.raises(ValueError, match=r"fitted_text_blocks names \['embedding'\]"):
+        clone(own).fit(texts, labels, fitted_text_blocks={"embedding": blocks["tfidf"]})

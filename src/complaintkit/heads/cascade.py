@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding.static import STATIC_PREFIX
 from ..exceptions import InputError
 from ..text import as_text_list, string_input_tags
-from .root_cause import RootCauseClassifier
+from .root_cause import TEXT_BLOCKS, RootCauseClassifier
 
 
 def choose_threshold(confidence: np.ndarray, fast: np.ndarray, full: np.ndarray, labels: np.ndarray,
@@ -105,7 +105,7 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         # The full head's chosen settings and fitted TF-IDF blocks: no second search or vocabulary is paid
         # for, and a bundle stores the blocks once.
         text_blocks = {name: block for name, block in full.pipeline_.named_steps["features"].transformer_list
-                       if name != "embedding"}
+                       if name in TEXT_BLOCKS}
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
                                       embedding_weight=full.embedding_weight_).fit(texts, labels,
                                                                                    fitted_text_blocks=text_blocks)

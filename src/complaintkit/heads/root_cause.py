@@ -37,6 +37,7 @@ FOLD_TOL = 1e-2
 # A candidate this many standard errors (the larger of its own and the best's) below the best mean after the
 # first repeat of the settings search is not scored on the other repeats: it is out of the running.
 NOT_REPEATED_BELOW = 3.0
+TEXT_BLOCKS = ("tfidf", "chars")  # the TF-IDF blocks' names in the feature union (words, character n-grams)
 
 
 def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False) -> None:
@@ -303,6 +304,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             if getattr(self, name) not in (True, False, "auto"):
                 raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be True, False or 'auto'. "
                                  f"Got {getattr(self, name)!r} instead.")
+        unknown = sorted(set(fitted_text_blocks or {}) - set(TEXT_BLOCKS))
+        if unknown:
+            raise ValueError(f"fitted_text_blocks names {unknown}; RootCauseClassifier's TF-IDF blocks are "
+                             f"{list(TEXT_BLOCKS)}. Pass only those.")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"The 'selection' parameter of RootCauseClassifier must be one of "
                              f"{list(SELECTION_RULES)}. Got {self.selection!r} instead.")
