@@ -51,6 +51,7 @@ from complaintkit.embedding import (
     default_batch_size,
     load_sentence_transformer,
     native_bf16_flag,
+    onnx_encoder,
     resolve_model_path,
     resolve_precision,
 )
@@ -135,7 +136,19 @@ SCORE_OPTIONS = {
 
 def variant(name: str) -> Variant:
     """How variant ``name`` turns an input file into an output file: ``naive``, a ``score_file`` option set, or
-    ``cascade[...]`` or ``fast[...]``; ``<variant>@batch<N>`` runs it with N texts per forward pass."""
+    ``cascade[...]`` or ``fast[...]``; ``<variant>@batch<N>`` runs it with N texts per forward pass,
+    ``<variant>@padded`` with the int8 graph's batches padded to their longest text however unlike (no
+    ``MAX_PADDING`` bound: how batches were cut before it)."""
+    if name.endswith("@padded"):  # batches of the int8 graph padded to their longest text, however unlike
+        run = variant(name.removesuffix("@padded") or "default")
+
+        def padded_batches(bundles: dict[str, Bundle], source: Path, output: Path) -> object:
+            bound, onnx_encoder.MAX_PADDING = onnx_encoder.MAX_PADDING, float("inf")
+            try:
+                return run(bundles, source, output)
+            finally:
+                onnx_encoder.MAX_PADDING = bound
+        return padded_batches
     if "@batch" in name:
         name, size = name.split("@batch")
         run = variant(name or "default")  # a cascade's warm-up passes "@batch<N>" alone
@@ -270,7 +283,8 @@ def main() -> None:
     parser.add_argument("--variants", default="naive,default,fp32,threads1,int8,fast",
                         help="comma-separated: naive, naive-trunc, " + ", ".join(SCORE_OPTIONS)
                         + ", default-<long_texts policy>, cascade, cascade<option set>, fast, fast<option set>;"
-                        " any of them followed by @batch<N> (N texts per forward pass, e.g. default@batch64)")
+                        " any of them followed by @batch<N> (N texts per forward pass, e.g. default@batch64)"
+                        " or @padded (batches padded to their longest text, without the padding bound)")
     parser.add_argument("--bundles", type=Path, default=REPO / "out" / "bench-bundles",
                         help="folder of the default bundles (trained there when missing)")
     parser.add_argument("--full-accuracy", action="store_true", help="also macro-F1 on every test row (not timed)")
