@@ -3,11 +3,13 @@
 For each task (airline tweets, banking77 queries, CFPB narratives cut into the embedder's 180-word
 windows), ``--n`` random test texts are encoded by the int8 ONNX Runtime graph in length-sorted
 batches of each size in ``--sizes`` (at most ``--max-tokens`` padded tokens past a batch's first
-text), ``--repeats`` times in turn; the table gives the median milliseconds per text and the mean
+text) and each padding bound in ``--paddings`` (``inf``: batches padded to their longest text), ``--repeats``
+times in turn; the table gives the median milliseconds per text and the mean
 and 1st-percentile cosine of each vector to the fp32 encoder's (``SentenceTransformer.encode``).
 The CPU's flags and the load average are printed: compare sizes within one run.
 
     python scripts/compare_int8_batches.py --threads 1 --sizes 8,16,32,64
+    python scripts/compare_int8_batches.py --threads 1 --sizes 16 --paddings 0.25,inf --n 1500
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import numpy as np
 
 from _benchdata import load_task
 from benchmark_scoring import cpu_summary
-from complaintkit.embedding import load_sentence_transformer, resolve_model_path
-from complaintkit.embedding.onnx_encoder import MAX_BATCH_TOKENS, encode_int8
+from complaintkit.embedding import load_sentence_transformer, onnx_encoder, resolve_model_path
+from complaintkit.embedding.onnx_encoder import MAX_BATCH_TOKENS, MAX_PADDING, encode_int8
 from complaintkit.text import split_into_chunks
 
 TASKS = {"airline": "tweets", "banking77": "queries", "cfpb_product": "narrative windows"}
@@ -43,8 +45,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=MAX_BATCH_TOKENS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--paddings", default=str(MAX_PADDING), help="comma-separated padding bounds (inf: none)")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [(int(s), float(p)) for s in args.sizes.split(",") for p in args.paddings.split(",")]
     print(cpu_summary())
     path = resolve_model_path("all-MiniLM-L6-v2")
     texts = {task: sample_texts(task, args.n) for task in TASKS}
@@ -57,14 +60,16 @@ def main() -> None:
     for _ in range(args.repeats):
         for task in TASKS:
             for size in sizes:
+                onnx_encoder.MAX_PADDING = size[1]
                 began = time.perf_counter()
-                vectors[task, size] = encode_int8(path, texts[task], size, threads=args.threads,
+                vectors[task, size] = encode_int8(path, texts[task], size[0], threads=args.threads,
                                                   max_tokens=args.max_tokens)
                 times[task, size].append((time.perf_counter() - began) / len(texts[task]) * 1000)
         loads.append(os.getloadavg()[0])
     print(f"\n{args.threads} thread(s), at most {args.max_tokens} padded tokens per batch, median of {args.repeats} "
           f"runs; load average (1 min) {min(loads):.2f}-{max(loads):.2f}")
-    print("| task | texts | " + " | ".join(f"batch {s}: ms/text (cosine mean / 1st pct)" for s in sizes) + " |")
+    print("| task | texts | " + " | ".join(f"batch {s}, padding bound {p:g}: ms/text (cosine mean / 1st pct)"
+                                         for s, p in sizes) + " |")
     print("|---|---|" + "---|" * len(sizes))
     for task, kind in TASKS.items():
         cells = []
