@@ -231,7 +231,7 @@ def encode_int8(model_path: str | os.PathLike, texts: list[str], batch_size: int
     lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
     pad = encoder.tokenizer.pad_token_id or 0
     vectors = np.zeros((len(texts), encoder.get_embedding_dimension()), dtype=np.float32)
-    for batch in length_sorted_batches(lengths, batch_size, max_tokens, MAX_PADDING):
+    for batch in length_sorted_batches(lengths, batch_size, max_tokens, MAX_PADDING):  # read now: benchmarks vary it
         ids = np.full((len(batch), int(lengths[batch].max())), pad, dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, index in enumerate(batch):

@@ -32,8 +32,10 @@ from .vocabulary import WordTfidfVectorizer
 # The SVMs fitted on folds (the settings search's and the calibration's) stop at liblinear tolerance 0.01
 # (liblinear's own default is 0.1, scikit-learn's 1e-4): on airline, CFPB product and banking77 the search chose
 # the same settings, every candidate's mean macro-F1 within 0.0013, in 28-38% less time on the first two; on
-# 8,500 narratives the folds' decision values moved by at most 0.002 (docs/accuracy.md). The final SVM keeps 1e-4.
+# 8,500 narratives the folds' decision values moved by at most 0.002 (docs/accuracy.md). The final SVM keeps
+# scikit-learn's 1e-4.
 FOLD_TOL = 1e-2
+FINAL_TOL = 1e-4
 # A candidate this many standard errors (the larger of its own and the best's) below the best mean after the
 # first repeat of the settings search is not scored on the other repeats: it is out of the running.
 NOT_REPEATED_BELOW = 3.0
@@ -401,7 +403,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         """
         splits = list(cv.split(np.zeros(len(labels)), labels))
         fitted_rows = [np.arange(len(labels))] + [train for train, _ in splits]
-        tolerances = [self._svm(self.C_).tol] + [FOLD_TOL] * len(splits)
+        tolerances = [FINAL_TOL] + [FOLD_TOL] * len(splits)
         svms = Parallel(n_jobs=self.n_jobs)(
             delayed(self._svm(self.C_, tol).fit)(matrix[rows], labels[rows],
                                                  sample_weight=None if weights is None else weights[rows])
@@ -418,7 +420,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             classifier.n_features_in_ = svms[0].n_features_in_
         return classifier, held_out_proba
 
-    def _svm(self, C: float, tol: float = 1e-4) -> LinearSVC | ParentAwareLinearSVC:
+    def _svm(self, C: float, tol: float = FINAL_TOL) -> LinearSVC | ParentAwareLinearSVC:
         if self.label_parents:
             return ParentAwareLinearSVC(C=C, hierarchy=self.hierarchy_, random_state=self.random_state, tol=tol)
         return LinearSVC(C=C, class_weight="balanced", random_state=self.random_state, max_iter=5000, tol=tol)
