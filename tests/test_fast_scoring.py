@@ -23,6 +23,8 @@ from complaintkit.embedding.static import STATIC_DIMS, StaticEmbedder, distil_st
 from complaintkit.engines import local
 from complaintkit.exceptions import BundleError
 from complaintkit.heads.cascade import CascadeRootCauseClassifier, choose_threshold
+from complaintkit.heads.char_ngrams import CharNgramTfidfVectorizer
+from complaintkit.heads.root_cause import FOLD_TOL
 from complaintkit.scoring import score_file
 
 
@@ -115,6 +117,8 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
                                 for head in (full, cascade.fast_))
     assert fast_blocks["tfidf"] is full_blocks["tfidf"] and fast_blocks["chars"] is full_blocks["chars"]  # stored once
     assert fast_blocks["embedding"] is not full_blocks["embedding"]
+    final_svm = cascade.fast_.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator
+    assert final_svm.tol == FOLD_TOL  # where its calibration folds stop
     fast_proba, escalate = cascade.escalated(texts)
     cascade.threshold_ = float(np.median(fast_proba.max(axis=1)))  # split the rows, whatever was chosen
     fast_proba, escalate = cascade.escalated(texts)
@@ -124,6 +128,26 @@ def test_cascade_escalates_unsure_rows_to_the_full_head(random_static_table, syn
     np.testing.assert_allclose(proba[escalate], full.predict_proba(escalated_texts))
     np.testing.assert_allclose(proba[~escalate], fast_proba[~escalate])
     assert list(cascade.classes_) == list(full.classes_)
+
+
+def test_a_cascade_that_fits_its_full_head_passes_its_tfidf_outputs_on(random_static_table, synthetic_frame,
+                                                                       monkeypatch):
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"].to_numpy()
+    transformed = []
+    transform = CharNgramTfidfVectorizer.transform
+
+    def counting(self, X):
+        transformed.append(len(X))
+        return transform(self, X)
+
+    monkeypatch.setattr(CharNgramTfidfVectorizer, "transform", counting)
+    cascade = CascadeRootCauseClassifier(RootCauseClassifier(C=0.3, embedding_weight=1.0)).fit(texts, labels)
+    assert transformed == []  # the fast head took the full head's outputs on the training texts
+    assert not hasattr(cascade.full_, "text_block_outputs_")  # and they were let go
+    full = RootCauseClassifier(C=0.3, embedding_weight=1.0).fit(texts, labels)
+    given = CascadeRootCauseClassifier(full).fit(texts, labels, full_oof_proba=full.held_out_proba_)
+    assert transformed == [len(texts)]  # a full head fitted without keeping them: computed again
+    np.testing.assert_allclose(given.fast_.held_out_proba_, cascade.fast_.held_out_proba_, atol=1e-6)
 
 
 def test_fast_tier_bundle_round_trip_and_scores(fast_bundle, tmp_path, synthetic_frame):

@@ -63,6 +63,7 @@ def test_the_calibration_is_scikit_learns_on_early_stopped_folds(synthetic_frame
     np.testing.assert_allclose(head.held_out_proba_, calibrated.predict_proba(decisions), rtol=1e-5, atol=1e-12)
     assert head.pipeline_.named_steps["classifier"].get_params()["cv"] is not None
     assert "held_out_proba_" not in pickle.loads(pickle.dumps(head)).__dict__  # not carried into bundles
+    assert hasattr(head, "held_out_proba_")  # and still there on the head that was saved
 
 
 def test_tfidf_only_and_embedding_only_variants(synthetic_frame: pd.DataFrame) -> None:
@@ -289,7 +290,34 @@ def test_fitted_text_blocks_are_used_as_they_are_and_give_the_same_head(syntheti
     used = dict(given.pipeline_.named_steps["features"].transformer_list)
     assert used["tfidf"] is blocks["tfidf"] and used["chars"] is blocks["chars"]
     np.testing.assert_array_equal(blocks["chars"].idf_, idf)  # not fitted again
-    np.testing.assert_allclose(given.predict_proba(texts), own.predict_proba(texts), atol=1e-9)
-    np.testing.assert_allclose(given.held_out_proba_, own.held_out_proba_, atol=1e-9)
+    # A block's transform and its fit_transform may differ in the last bit of a value, hence 1e-6.
+    np.testing.assert_allclose(given.predict_proba(texts), own.predict_proba(texts), atol=1e-6)
+    np.testing.assert_allclose(given.held_out_proba_, own.held_out_proba_, atol=1e-6)
     with pytest.raises(ValueError, match=r"fitted_text_blocks names \['embedding'\]"):
         clone(own).fit(texts, labels, fitted_text_blocks={"embedding": blocks["tfidf"]})
+
+
+def test_kept_text_block_outputs_are_taken_as_they_are(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    own = RootCauseClassifier(C=0.3, embedding_weight=1.0).fit(texts, labels, keep_text_block_outputs=True)
+    outputs = own.text_block_outputs_
+    blocks = dict(own.pipeline_.named_steps["features"].transformer_list)
+    assert set(outputs) == {"tfidf", "chars"}
+    np.testing.assert_array_equal(outputs["tfidf"].toarray(),
+                                  blocks["tfidf"].fit_transform(own.pipeline_[0].transform(texts)).toarray())
+    assert "text_block_outputs_" not in pickle.loads(pickle.dumps(own)).__dict__
+    assert not hasattr(clone(own).fit(texts, labels), "text_block_outputs_")  # only when asked
+    # Given with their outputs, the blocks are not run at all: outputs scaled by two give another head.
+    pairs = {name: (blocks[name], 2 * outputs[name]) for name in outputs}
+    doubled = clone(own).fit(texts, labels, fitted_text_blocks=pairs)
+    same = clone(own).fit(texts, labels, fitted_text_blocks={name: (blocks[name], outputs[name]) for name in outputs})
+    np.testing.assert_allclose(same.held_out_proba_, own.held_out_proba_, atol=1e-9)
+    assert not np.allclose(doubled.held_out_proba_, own.held_out_proba_, atol=1e-3)
+
+
+def test_tol_sets_the_final_svm_only(synthetic_frame: pd.DataFrame) -> None:
+    texts, labels = synthetic_frame["text"].tolist(), synthetic_frame["cause"]
+    head = RootCauseClassifier(C=0.3, embedding_weight=1.0, tol=1e-2).fit(texts, labels)
+    assert head.pipeline_.named_steps["classifier"].calibrated_classifiers_[0].estimator.tol == 1e-2
+    with pytest.raises(ValueError, match="'tol' parameter of RootCauseClassifier must be > 0"):
+        RootCauseClassifier(tol=0).fit(texts, labels)

@@ -206,6 +206,7 @@ def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarra
     cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, min_agreement=min_agreement,
                                          random_state=seed)
     cascade.fit(texts, labels, full_oof_proba=full_oof_proba)
+    vars(head).pop("text_block_outputs_", None)  # kept by the head's fit for the fast head only
     agreement = f" and answers as the full head does on at least {min_agreement:.0%} of them" if min_agreement else ""
     metadata["heads"]["root_cause"]["fast_tier"] = {
         "threshold": cascade.threshold_, "out_of_fold": cascade.oof_,
@@ -292,7 +293,8 @@ def train(data: str | Path | pd.DataFrame, config: TrainConfig, name: str | None
             head = RootCauseClassifier(embedding_model=config.embedding_model, speakers=config.speakers,
                                        redact=config.redact, calibration=config.calibration, precision=precision,
                                        long_texts=config.long_texts, n_jobs=config.n_jobs)
-            head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col))
+            head.fit(texts[rows].tolist(), labels.to_numpy(), example_ids=_row_ids(frame, rows, config.id_col),
+                     keep_text_block_outputs=cascade_bounds(config, len(labels)) is not None)
             chosen = {**head.chosen_settings(), "calibration": head.calibration_,
                       "cv_macro_f1": head.cv_macro_f1_, "cv_scheme": head.cv_scheme_}
         heads["root_cause"] = head

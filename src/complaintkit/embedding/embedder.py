@@ -185,7 +185,7 @@ class SentenceTransformerEmbedder(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
 
     def __getstate__(self) -> dict:  # noqa: D105
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives the live __dict__
         state.pop("_recent", None)  # a run's in-memory vectors are never saved
         return state
 

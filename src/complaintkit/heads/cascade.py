@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..embedding.static import STATIC_PREFIX
 from ..exceptions import InputError
 from ..text import as_text_list, string_input_tags
-from .root_cause import TEXT_BLOCKS, RootCauseClassifier
+from .root_cause import FOLD_TOL, TEXT_BLOCKS, RootCauseClassifier
 
 
 def choose_threshold(confidence: np.ndarray, fast: np.ndarray, full: np.ndarray, labels: np.ndarray,
@@ -41,7 +41,8 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
 
     The fast head is a :class:`RootCauseClassifier` on TF-IDF and a static embedding distilled
     from the transformer (:class:`~complaintkit.embedding.static.StaticEmbedder`), with the full
-    head's chosen ``C`` and embedding weight; its encoder is about a hundred times cheaper. Rows
+    head's chosen ``C`` and embedding weight and its fitted TF-IDF blocks, and a final SVM that stops
+    where its calibration folds do (``tol=FOLD_TOL``); its encoder is about a hundred times cheaper. Rows
     whose fast calibrated confidence is below ``threshold_`` are escalated to the full head. The
     threshold is the lowest that keeps the cascade's out-of-fold macro-F1 within ``max_f1_loss``
     of the full head's, on the training rows, and its answers the full head's on at least
@@ -101,17 +102,21 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels; they must match one to one.")
         full = self.full if self.full is not None else RootCauseClassifier()
         if not hasattr(full, "pipeline_"):
-            full = clone(full).fit(texts, labels)
-        # The full head's chosen settings and fitted TF-IDF blocks: no second search or vocabulary is paid
-        # for, and a bundle stores the blocks once.
-        text_blocks = {name: block for name, block in full.pipeline_.named_steps["features"].transformer_list
+            full = clone(full).fit(texts, labels, keep_text_block_outputs=True)
+        # The full head's chosen settings and fitted TF-IDF blocks (with their outputs on these rows when it kept
+        # them): no second search, vocabulary or TF-IDF pass is paid for, and a bundle stores the blocks once.
+        outputs = getattr(full, "text_block_outputs_", {})
+        text_blocks = {name: (block, outputs[name]) if name in outputs else block
+                       for name, block in full.pipeline_.named_steps["features"].transformer_list
                        if name in TEXT_BLOCKS}
+        # Its final SVM stops where the calibration folds' do: the threshold is chosen on those folds' answers.
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
-                                      embedding_weight=full.embedding_weight_).fit(texts, labels,
-                                                                                   fitted_text_blocks=text_blocks)
+                                      embedding_weight=full.embedding_weight_, tol=FOLD_TOL)
+        fast.fit(texts, labels, fitted_text_blocks=text_blocks)
         fast.example_index_ = None  # explanations read the full head's; the bundle need not carry a second
         if full is not self.full:  # fitted here, on these rows
             full_oof_proba = full.held_out_proba_
+            del full.text_block_outputs_
         elif full_oof_proba is None:
             folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
             cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)

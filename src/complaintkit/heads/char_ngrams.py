@@ -100,7 +100,7 @@ class CharNgramTfidfVectorizer(CompactVocabularyMixin, TfidfVectorizer):
         return cached[1]
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives the live __dict__
         state.pop("_codes", None)  # derived from vocabulary_; rebuilt on first transform
         return state
 

@@ -33,7 +33,7 @@ from .vocabulary import WordTfidfVectorizer
 # (liblinear's own default is 0.1, scikit-learn's 1e-4): on airline, CFPB product and banking77 the search chose
 # the same settings, every candidate's mean macro-F1 within 0.0013, in 28-38% less time on the first two; on
 # 8,500 narratives the folds' decision values moved by at most 0.002 (docs/accuracy.md). The final SVM keeps
-# scikit-learn's 1e-4.
+# scikit-learn's 1e-4 (the ``tol`` parameter; the cascade's fast head stops at FOLD_TOL too).
 FOLD_TOL = 1e-2
 FINAL_TOL = 1e-4
 # A candidate this many standard errors (the larger of its own and the best's) below the best mean after the
@@ -50,24 +50,49 @@ def _check_auto_or_positive(name: str, value: object, zero_allowed: bool = False
 
 
 def _fold_macro_f1(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
-                   train: np.ndarray, test: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows (weighted by ``weights``, if given)."""
+                   train: np.ndarray, test: np.ndarray, weights: np.ndarray | None = None,
+                   embedding_columns: np.ndarray | None = None, embedding_weight: float = 1.0,
+                   columns: np.ndarray | None = None) -> float:
+    """Macro-F1 on the ``test`` rows of ``svm`` fitted on the ``train`` rows (weighted by ``weights``, if given),
+    the ``embedding_columns`` scaled by ``embedding_weight`` and only ``columns`` kept (all if ``None``)."""
+    def rows(index: np.ndarray) -> sparse.csr_matrix:
+        part = matrix[index]
+        if embedding_columns is not None:
+            part = _scale_columns(part, embedding_columns, embedding_weight, copy=False)
+        return part if columns is None else part[:, columns]
+
     fit_weights = None if weights is None else weights[train]
-    predicted = svm.fit(matrix[train], labels[train], sample_weight=fit_weights).predict(matrix[test])
+    predicted = svm.fit(rows(train), labels[train], sample_weight=fit_weights).predict(rows(test))
     return float(f1_score(labels[test], predicted, average="macro", zero_division=0))
 
 
+def _fit_on_rows(svm: LinearSVC | ParentAwareLinearSVC, matrix: sparse.csr_matrix, labels: np.ndarray,
+                 rows: np.ndarray, weights: np.ndarray | None = None) -> LinearSVC | ParentAwareLinearSVC:
+    """``svm`` fitted on the ``rows`` of ``matrix`` (weighted by ``weights``, if given)."""
+    return svm.fit(matrix[rows], labels[rows], sample_weight=None if weights is None else weights[rows])
+
+
 def _fit_blocks(features: FeatureUnion, texts: list[str],
-                fitted: Mapping[str, TransformerMixin] | None) -> sparse.csr_matrix:
+                fitted: Mapping[str, TransformerMixin | tuple[TransformerMixin, sparse.spmatrix]] | None
+                ) -> tuple[sparse.csr_matrix | np.ndarray, dict[str, sparse.spmatrix]]:
     """``features.fit_transform(texts)``, except that the blocks named in ``fitted`` are replaced by those
-    (already fitted) and only transform."""
-    if not fitted:
-        return features.fit_transform(texts)
-    features.transformer_list = [(name, fitted.get(name, block)) for name, block in features.transformer_list]
+    (already fitted) and only transform, or, given as ``(block, output)``, take that output on ``texts`` as is;
+    and the text blocks' outputs by name."""
+    given = {name: value if isinstance(value, tuple) else (value, None) for name, value in (fitted or {}).items()}
+    features.transformer_list = [(name, given[name][0] if name in given else block)
+                                 for name, block in features.transformer_list]
     weights = features.transformer_weights or {}
-    outputs = [(block.transform(texts) if name in fitted else block.fit_transform(texts)) * weights.get(name, 1)
-               for name, block in features.transformer_list]
-    return sparse.hstack(outputs).tocsr()
+    outputs = {}
+    for name, block in features.transformer_list:
+        output = given[name][1] if name in given else None
+        if output is None:
+            output = block.transform(texts) if name in given else block.fit_transform(texts)
+        outputs[name] = output
+    parts = [outputs[name] if weights.get(name, 1) == 1 else outputs[name] * weights[name]
+             for name, _ in features.transformer_list]
+    if not any(map(sparse.issparse, parts)):
+        return np.hstack(parts), {}
+    return sparse.hstack(parts).tocsr(), {name: output for name, output in outputs.items() if name in TEXT_BLOCKS}
 
 
 def _within_reach(summaries: Sequence[dict[str, float]]) -> list[int]:
@@ -95,9 +120,13 @@ def _check_sample_weight(sample_weight: object, n_rows: int) -> np.ndarray | Non
     return weights
 
 
-def _scale_columns(matrix: sparse.spmatrix, columns: np.ndarray, weight: float) -> sparse.csr_matrix:
-    """``matrix`` with the masked columns multiplied by ``weight``."""
-    return sparse.csr_matrix(matrix) @ sparse.diags(np.where(columns, weight, 1.0)).tocsr()
+def _scale_columns(matrix: sparse.spmatrix | np.ndarray, columns: np.ndarray, weight: float,
+                   copy: bool = True) -> sparse.csr_matrix:
+    """``matrix`` as CSR with the masked columns multiplied by ``weight`` (in place when ``copy`` is false and
+    ``matrix`` is CSR already)."""
+    scaled = sparse.csr_matrix(matrix, copy=copy)
+    scaled.data *= np.where(columns, weight, 1.0)[scaled.indices]
+    return scaled
 
 
 class _GivenDecisions(ClassifierMixin, BaseEstimator):
@@ -188,6 +217,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Processes that fit the SVMs of the settings search, the calibration and the out-of-fold
         predictions side by side (``None``: one at a time; -1: one per core). Each fit seeds its
         process's liblinear generator, so the fitted head does not depend on ``n_jobs``.
+    tol : float, default=1e-4
+        Stopping tolerance of the final SVM (the SVMs fitted on folds, whose decisions the settings and
+        the calibration are chosen on, stop at 1e-2).
 
     Attributes
     ----------
@@ -211,6 +243,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         Calibrated probabilities of the training rows, each from the SVM of the calibration fold that
         did not see it (the text features are fitted on every row); ``train`` reads them for its
         out-of-fold figures (``held_out_folds_`` folds). Not saved with the head.
+    text_block_outputs_ : dict of str to sparse matrix
+        With ``fit(..., keep_text_block_outputs=True)`` only: the TF-IDF blocks' outputs on the training
+        texts, by block name. Not saved with the head.
     example_index_ : ExampleIndex or None
         The training texts and embeddings behind ``score --explain`` (``None`` without embeddings).
     """
@@ -239,6 +274,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         label_parents: Mapping[str, str] | None = None,
         precision: str = "fp32",
         n_jobs: int | None = None,
+        tol: float = FINAL_TOL,
     ) -> None:
         self.embedding_model = embedding_model
         self.embedding_weight = embedding_weight
@@ -260,6 +296,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.label_parents = label_parents
         self.precision = precision
         self.n_jobs = n_jobs
+        self.tol = tol
 
     def _features(self, use_tfidf: bool, char_ngrams: bool) -> FeatureUnion:
         """The feature blocks, the embedding at weight 1 (``fit`` sets its chosen weight)."""
@@ -282,7 +319,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Iterable[str], y: Iterable[str], sample_weight: Iterable[float] | None = None,
             example_ids: Iterable[object] | None = None,
-            fitted_text_blocks: Mapping[str, TransformerMixin] | None = None) -> RootCauseClassifier:
+            fitted_text_blocks: Mapping[str, TransformerMixin | tuple[TransformerMixin, sparse.spmatrix]] | None = None,
+            keep_text_block_outputs: bool = False) -> RootCauseClassifier:
         """Fit on texts ``X`` and root-cause labels ``y``.
 
         ``sample_weight`` (one non-negative number per text, default: all 1) scales each text's
@@ -291,7 +329,10 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         explanations (default: their positions); with embeddings on, the texts become
         ``example_index_`` (see :mod:`complaintkit.explain`). ``fitted_text_blocks`` are TF-IDF blocks
         (``"tfidf"``, ``"chars"``) already fitted on these texts, e.g. another head's: the head uses them
-        as they are, and shares them, instead of fitting its own.
+        as they are, and shares them, instead of fitting its own; a ``(block, output)`` pair also gives the
+        block's output on these texts, which is then not computed again. ``keep_text_block_outputs`` keeps
+        this head's TF-IDF outputs on the training texts as ``text_block_outputs_`` for such a second head
+        (they are as large as the training features, and not pickled).
         """
         if y is None:
             raise ValueError("RootCauseClassifier.fit needs y, the root-cause label of each text; got None.")
@@ -302,6 +343,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         weights = _check_sample_weight(sample_weight, len(texts))
         _check_auto_or_positive("C", self.C)
         _check_auto_or_positive("embedding_weight", self.embedding_weight, zero_allowed=True)
+        if not isinstance(self.tol, int | float) or not self.tol > 0:
+            raise ValueError(f"The 'tol' parameter of RootCauseClassifier must be > 0. Got {self.tol!r} instead.")
         for name in ("use_tfidf", "char_ngrams"):
             if getattr(self, name) not in (True, False, "auto"):
                 raise ValueError(f"The {name!r} parameter of RootCauseClassifier must be True, False or 'auto'. "
@@ -321,7 +364,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         normalised = normaliser.transform(texts)
         blocks = (self.use_tfidf is not False, self.use_tfidf is not False and self.char_ngrams is not False)
         features = self._features(*blocks)
-        unweighted = _fit_blocks(features, normalised, fitted_text_blocks)
+        unweighted, text_outputs = _fit_blocks(features, normalised, fitted_text_blocks)
+        text_outputs = text_outputs if keep_text_block_outputs else None  # they would double the features' memory
         embedding_columns, char_columns = self._block_columns(features, unweighted.shape[1])
         candidates = self._candidates(embedding_columns.any())
         self.cv_macro_f1_, self.cv_scheme_ = [], {}
@@ -333,8 +377,12 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         self.calibration_ = method
         if (self.use_tfidf_, self.char_ngrams_) != blocks:  # the search dropped a block: fit without it
             features = self._features(self.use_tfidf_, self.char_ngrams_)
-            unweighted = _fit_blocks(features, normalised, fitted_text_blocks)
+            unweighted, text_outputs = _fit_blocks(features, normalised, fitted_text_blocks)
+            text_outputs = text_outputs if keep_text_block_outputs else None
             embedding_columns, _ = self._block_columns(features, unweighted.shape[1])
+        vars(self).pop("text_block_outputs_", None)
+        if keep_text_block_outputs:
+            self.text_block_outputs_ = text_outputs
         if embedding_columns.any():
             features.set_params(transformer_weights={**features.transformer_weights,
                                                      "embedding": self.embedding_weight_})
@@ -403,10 +451,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         """
         splits = list(cv.split(np.zeros(len(labels)), labels))
         fitted_rows = [np.arange(len(labels))] + [train for train, _ in splits]
-        tolerances = [FINAL_TOL] + [FOLD_TOL] * len(splits)
-        svms = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._svm(self.C_, tol).fit)(matrix[rows], labels[rows],
-                                                 sample_weight=None if weights is None else weights[rows])
+        tolerances = [self.tol] + [FOLD_TOL] * len(splits)
+        svms = Parallel(n_jobs=self.n_jobs)(  # each process takes its rows: the matrix is shared, not copied
+            delayed(_fit_on_rows)(self._svm(self.C_, tol), matrix, labels, rows, weights)
             for rows, tol in zip(fitted_rows, tolerances, strict=True))
         decisions = np.zeros((len(labels), 1 if len(svms[0].classes_) == 2 else len(svms[0].classes_)))
         for (_, test), svm in zip(splits, svms[1:], strict=True):
@@ -420,7 +467,8 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
             classifier.n_features_in_ = svms[0].n_features_in_
         return classifier, held_out_proba
 
-    def _svm(self, C: float, tol: float = FINAL_TOL) -> LinearSVC | ParentAwareLinearSVC:
+    def _svm(self, C: float, tol: float | None = None) -> LinearSVC | ParentAwareLinearSVC:
+        tol = self.tol if tol is None else tol
         if self.label_parents:
             return ParentAwareLinearSVC(C=C, hierarchy=self.hierarchy_, random_state=self.random_state, tol=tol)
         return LinearSVC(C=C, class_weight="balanced", random_state=self.random_state, max_iter=5000, tol=tol)
@@ -473,22 +521,20 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         fold_scores: dict[int, list[float]] = {i: [] for i in range(len(candidates))}
         features_of = [(c["use_tfidf"], c["char_ngrams"], c["embedding_weight"]) for c in candidates]
         scored = list(range(len(candidates)))
-        for first, last in ((0, per_repeat), (per_repeat, len(splits))):  # the first repeat, then the others
-            for use_tfidf, chars, weight in dict.fromkeys(features_of[i] for i in scored):  # one matrix at a time
-                # Largest C first: its fits take longest, and started last they would leave a core idle.
-                tasks = [(i, split) for i in sorted(scored, key=lambda i: -candidates[i]["C"])
-                         if features_of[i] == (use_tfidf, chars, weight) for split in splits[first:last]]
-                if not tasks:  # a single repeat
-                    continue
-                columns = ~char_columns if use_tfidf and not chars else (
-                    np.ones(unweighted.shape[1], dtype=bool) if use_tfidf else embedding_columns)
-                matrix = _scale_columns(unweighted, embedding_columns, weight)[:, columns]
-                scores = Parallel(n_jobs=self.n_jobs)(
-                    delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], FOLD_TOL), matrix, labels, train, test,
-                                            weights)
-                    for i, (train, test) in tasks)
-                for (i, _), score in zip(tasks, scores, strict=True):
-                    fold_scores[i].append(score)
+        kept_columns = {(True, True): None, (True, False): ~char_columns if char_columns.any() else None,
+                        (False, False): embedding_columns}  # None: all of them
+        phases = [(0, per_repeat)] + ([(per_repeat, len(splits))] if repeats > 1 else [])
+        for first, last in phases:  # the first repeat, then the others
+            # Largest C first: its fits take longest, and started last they would leave a core idle. Each fit scales
+            # its own rows' embedding columns, so every candidate's fits go out at once.
+            tasks = [(i, split) for i in sorted(scored, key=lambda i: -candidates[i]["C"])
+                     for split in splits[first:last]]
+            scores = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fold_macro_f1)(self._svm(candidates[i]["C"], FOLD_TOL), unweighted, labels, train, test,
+                                        weights, embedding_columns, features_of[i][2], kept_columns[features_of[i][:2]])
+                for i, (train, test) in tasks)
+            for (i, _), score in zip(tasks, scores, strict=True):
+                fold_scores[i].append(score)
             scored = _within_reach([summarise(fold_scores[i]) for i in range(len(candidates))])
         rows = []
         for i, candidate in enumerate(candidates):
@@ -507,8 +553,9 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         return rows[chosen]
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("held_out_proba_", None)  # about the training rows: training reads it, bundles need not carry it
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ gives the live __dict__
+        for name in ("held_out_proba_", "text_block_outputs_"):  # about the training rows: not for bundles
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -519,6 +566,7 @@ class RootCauseClassifier(TextPipelineMixin, ClassifierMixin, BaseEstimator):
         state.setdefault("label_parents", None)
         state.setdefault("precision", "fp32")
         state.setdefault("n_jobs", None)
+        state.setdefault("tol", FINAL_TOL)
         super().__setstate__(state)
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
