@@ -14,10 +14,12 @@ import pandas as pd
 
 from _benchdata import Task, load_task
 from complaintkit import Bundle, TrainConfig, train
+from complaintkit.config import FAST_TIER_MAX_F1_LOSS
 from complaintkit.training import CASCADE_MAX_F1_LOSS, CASCADE_MIN_AGREEMENT, add_fast_tier
 
 TASKS = ("airline", "banking77", "cfpb_product", "cfpb_issue")
-CASCADES = {"cascade": (CASCADE_MAX_F1_LOSS, CASCADE_MIN_AGREEMENT), "fast": (0.01, 0.0)}  # as train sets them
+CASCADES = {"cascade": (CASCADE_MAX_F1_LOSS, CASCADE_MIN_AGREEMENT),  # as train sets them
+            "fast": (FAST_TIER_MAX_F1_LOSS, 0.0)}
 
 
 def task_bundle(task: Task, folder: Path, cascade: str | None = None, precision: str = "fp32",

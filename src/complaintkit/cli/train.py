@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import CASCADE_SETTINGS, LONG_TEXT_POLICIES, ROOT_CAUSE_HEADS
+from ..config import CASCADE_SETTINGS, FAST_TIER_MAX_F1_LOSS, LONG_TEXT_POLICIES, ROOT_CAUSE_HEADS
 from ..heads.calibration import CALIBRATION_METHODS
 from ..redaction import KINDS
 from ._options import (
@@ -73,7 +73,8 @@ if TYPE_CHECKING:
               help="Train the fast tier instead: the same cascade, its threshold set by the macro-F1 it may lose "
                    "(--fast-tier-max-f1-loss), so that far fewer rows reach the transformer (many times faster "
                    "scoring; the out-of-fold loss is recorded in the bundle).")
-@click.option("--fast-tier-max-f1-loss", type=click.FloatRange(0, 1, max_open=True), default=0.01, show_default=True,
+@click.option("--fast-tier-max-f1-loss", type=click.FloatRange(0, 1, max_open=True), default=FAST_TIER_MAX_F1_LOSS,
+              show_default=True,
               help="Out-of-fold macro-F1 the fast tier may lose against the full head.")
 @click.option("--redact", "redact_all", is_flag=True,
               help="Mask personal data (e-mail, phone, card, IBAN, SSN, URL tokens) before embedding; "
