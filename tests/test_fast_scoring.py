@@ -147,6 +147,9 @@ def test_a_cascade_that_fits_its_full_head_passes_its_tfidf_outputs_on(random_st
     full = RootCauseClassifier(C=0.3, embedding_weight=1.0).fit(texts, labels)
     given = CascadeRootCauseClassifier(full).fit(texts, labels, full_oof_proba=full.held_out_proba_)
     assert transformed == [len(texts)]  # a full head fitted without keeping them: computed again
+    kept = RootCauseClassifier(C=0.3, embedding_weight=1.0).fit(texts, labels, keep_text_block_outputs=True)
+    CascadeRootCauseClassifier(kept).fit(texts, labels, full_oof_proba=kept.held_out_proba_)
+    assert transformed == [len(texts)] and not hasattr(kept, "text_block_outputs_")  # used, then let go
     np.testing.assert_allclose(given.fast_.held_out_proba_, cascade.fast_.held_out_proba_, atol=1e-6)
 
 

@@ -206,7 +206,6 @@ def add_fast_tier(head: RootCauseClassifier, texts: list[str], labels: np.ndarra
     cascade = CascadeRootCauseClassifier(head, max_f1_loss=max_f1_loss, min_agreement=min_agreement,
                                          random_state=seed)
     cascade.fit(texts, labels, full_oof_proba=full_oof_proba)
-    vars(head).pop("text_block_outputs_", None)  # kept by the head's fit for the fast head only
     agreement = f" and answers as the full head does on at least {min_agreement:.0%} of them" if min_agreement else ""
     metadata["heads"]["root_cause"]["fast_tier"] = {
         "threshold": cascade.threshold_, "out_of_fold": cascade.oof_,

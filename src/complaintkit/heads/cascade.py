@@ -91,6 +91,8 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         (``held_out_proba_``). ``full_oof_proba`` are the given, fitted full head's out-of-fold
         probabilities on these rows when already computed, as training does for the ``needs_review``
         threshold; they are computed here otherwise (``folds`` shuffled folds, ``random_state``).
+        A given full head fitted with ``keep_text_block_outputs=True`` lends the fast head its TF-IDF
+        outputs on these rows, which are then dropped from it.
         """
         if not 0 <= self.max_f1_loss < 1:
             raise ValueError(f"The 'max_f1_loss' parameter must be in [0, 1). Got {self.max_f1_loss!r} instead.")
@@ -113,10 +115,10 @@ class CascadeRootCauseClassifier(ClassifierMixin, BaseEstimator):
         fast = clone(full).set_params(embedding_model=STATIC_PREFIX + full.embedding_model, C=full.C_,
                                       embedding_weight=full.embedding_weight_, tol=FOLD_TOL)
         fast.fit(texts, labels, fitted_text_blocks=text_blocks)
+        vars(full).pop("text_block_outputs_", None)  # kept for the fast head only: as large as the training features
         fast.example_index_ = None  # explanations read the full head's; the bundle need not carry a second
         if full is not self.full:  # fitted here, on these rows
             full_oof_proba = full.held_out_proba_
-            del full.text_block_outputs_
         elif full_oof_proba is None:
             folds = int(min(self.folds, np.unique(labels, return_counts=True)[1].min()))
             cv = StratifiedKFold(max(2, folds), shuffle=True, random_state=self.random_state)
